@@ -1,0 +1,97 @@
+"""What a query strategy sees: per-model arrays over the unlabeled pool.
+
+The active-learning loop trains every target model, computes this evidence once per
+round, and hands it to a strategy. Strategies are pure functions of it.
+
+References
+----------
+Algorithm 2 (lines 2-8) of the paper: per-model soft version spaces (later-epoch
+hypotheses), penultimate-layer features, informativeness votes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Task = Literal["classification", "regression"]
+
+
+@dataclass(frozen=True)
+class ModelEvidence:
+    """Everything one target model says about the pool after a training round.
+
+    Attributes
+    ----------
+    name : str
+        Model name (unique within the zoo).
+    pool_features : ndarray, shape (n_pool, d)
+        Final-epoch penultimate-layer features of the unlabeled pool.
+    labeled_features : ndarray, shape (n_labeled, d)
+        Final-epoch penultimate-layer features of the labeled set.
+    pool_probs : ndarray, shape (n_pool, n_classes), optional
+        Final-epoch softmax probabilities on the pool (classification only).
+    snapshot_predictions : ndarray of int, shape (n_snapshots, n_pool), optional
+        Predicted labels of the hypotheses of epochs floor(T/2)..T on the pool: the
+        model's soft version space (Sec. 5.2; classification only).
+    pool_outputs : ndarray, shape (n_pool, n_outputs), optional
+        Final-epoch predictions on the pool (regression only).
+    n_parameters : int
+        Number of parameters of the model (used to pick the largest model).
+    """
+
+    name: str
+    pool_features: np.ndarray
+    labeled_features: np.ndarray
+    pool_probs: np.ndarray | None = None
+    snapshot_predictions: np.ndarray | None = None
+    pool_outputs: np.ndarray | None = None
+    n_parameters: int = 0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The evidence of all target models for one query round.
+
+    Attributes
+    ----------
+    task : {"classification", "regression"}
+    unlabeled_indices : ndarray of int64, shape (n_pool,)
+        Training-set indices of the unlabeled pool; every per-model array is row-aligned
+        with it. Strategies return a subset of these indices.
+    models : tuple of ModelEvidence
+        One entry per target model, in zoo order.
+    feature_model : int
+        Position in ``models`` of the model whose features single-model strategies
+        (coreset, BADGE, BAIT) use; by default the largest model.
+    """
+
+    task: Task
+    unlabeled_indices: np.ndarray
+    models: tuple[ModelEvidence, ...]
+    feature_model: int = 0
+
+    @property
+    def n_pool(self) -> int:
+        return int(self.unlabeled_indices.shape[0])
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a strategy returns.
+
+    Attributes
+    ----------
+    indices : ndarray of int64, shape (budget,)
+        Distinct training-set indices to query, a subset of ``Evidence.unlabeled_indices``,
+        in the order of preference.
+    scores : ndarray, shape (n_pool,), optional
+        The per-pool-point utility the strategy ranked by (for inspection).
+    info : dict
+        Free-form facts for the run log, e.g. ``{"filled_at_random": 12}``.
+    """
+
+    indices: np.ndarray
+    scores: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
