@@ -1,0 +1,373 @@
+"""Validated, frozen run configuration loaded from a YAML profile.
+
+A profile (``params/<name>.yaml``) flows as: YAML -> optional overrides (a nested or
+dotted-key dict, e.g. injected by papermill) -> :func:`load_profile` -> one frozen
+:class:`Profile`. Every problem is reported as a :class:`ConfigError` that names the file,
+the key and the fix; nothing is run or written before the profile validates.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+import typing
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from diamlib.paths import params_dir
+
+
+class ConfigError(ValueError):
+    """A profile is missing or invalid; the message says where and how to fix it."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+# --------------------------------------------------------------------------- sections
+class TheoryParams(_Frozen):
+    """Notebook 01: toy hypothesis classes (paper Sec. 3-5)."""
+
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    epsilons: list[float] = Field(default_factory=lambda: [0.2, 0.1, 0.05, 0.02], min_length=1)
+    pool_size: int = Field(2000, ge=10)
+    label_noise: float = Field(0.05, ge=0.0, lt=0.5)
+    n_random_instances: int = Field(10, ge=1)
+
+    @field_validator("epsilons")
+    @classmethod
+    def _epsilons_in_unit_interval(cls, values: list[float]) -> list[float]:
+        bad = [v for v in values if not 0.0 < v < 1.0]
+        if bad:
+            raise ValueError(f"every epsilon must lie in (0, 1); got {bad}")
+        return values
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_non_negative(cls, values: list[int]) -> list[int]:
+        if any(v < 0 for v in values):
+            raise ValueError(f"seeds must be non-negative integers; got {values}")
+        return values
+
+
+class TrainingParams(_Frozen):
+    """SGD training of each target model (paper Sec. 6.1: lr 7.5e-3, batch 128, momentum 0.9)."""
+
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(128, ge=2)
+    lr: float = Field(7.5e-3, gt=0.0)
+    momentum: float = Field(0.9, ge=0.0, lt=1.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+
+
+class DiamOptions(_Frozen):
+    """Options of the ``diam`` strategy (Eq. 9-10)."""
+
+    beta: float = -1.0
+    knn_fraction: float = Field(0.01, gt=0.0, le=0.5)
+    solver: Literal["fista", "cvxpy"] = "fista"
+
+    @field_validator("beta")
+    @classmethod
+    def _beta_negative(cls, value: float) -> float:
+        if value >= 0:
+            raise ValueError(
+                f"beta must be < 0 (Eq. 9 trades diversity against informativeness with "
+                f"beta < 0); got {value}. Use e.g. beta: -1.0"
+            )
+        return value
+
+
+class MethodEntry(_Frozen):
+    """One method to run: a registered strategy, optionally with options and its own label.
+
+    ``label`` names the result folder (defaults to the strategy name), so variants such as
+    ``{strategy: diam, label: diam-beta-0.1, options: {beta: -0.1}}`` can run side by side.
+    """
+
+    strategy: str
+    label: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        return self.label or self.strategy
+
+
+class LandmarkParams(_Frozen):
+    """The embedded landmark-regression task (random similarity transforms on a canvas)."""
+
+    canvas_scale: float = Field(2.0, ge=1.0, le=4.0)
+    max_rotation_deg: float = Field(30.0, ge=0.0, le=180.0)
+    scale_range: tuple[float, float] = (0.7, 1.1)
+    max_translation: float = Field(0.25, ge=0.0, le=0.5)
+
+
+class ExperimentParams(_Frozen):
+    """An active-learning experiment (classification Sec. 6.1-6.5, regression Sec. 6.6)."""
+
+    datasets: list[str] = Field(min_length=1)
+    data_root: str | None = None
+    download: bool = False
+    train_size: int | None = Field(None, ge=2)
+    test_size: int | None = Field(None, ge=1)
+    zoo: str
+    width_mult: float | None = Field(None, gt=0.0, le=2.0)
+    resolution: int | None = Field(None, ge=8, le=512)
+    pretrained: bool = False
+    initial_labels: int = Field(ge=2)
+    query_size: int = Field(ge=1)
+    rounds: int = Field(ge=0)
+    strategies: list[MethodEntry] = Field(min_length=1)
+    strategy_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    feature_model: str = "largest"
+    training: TrainingParams = Field(default_factory=TrainingParams)
+    landmarks: LandmarkParams = Field(default_factory=LandmarkParams)
+
+    @field_validator("strategies", mode="before")
+    @classmethod
+    def _names_to_entries(cls, values: Any) -> Any:
+        if isinstance(values, list):
+            return [{"strategy": v} if isinstance(v, str) else v for v in values]
+        return values
+
+    @model_validator(mode="after")
+    def _budget_fits_pool(self) -> "ExperimentParams":
+        if self.train_size is not None:
+            needed = self.initial_labels + self.rounds * self.query_size
+            if self.initial_labels >= self.train_size:
+                raise ValueError(
+                    f"initial_labels ({self.initial_labels}) must be smaller than train_size "
+                    f"({self.train_size}); lower initial_labels or raise train_size"
+                )
+            if needed > self.train_size:
+                raise ValueError(
+                    f"initial_labels + rounds * query_size = {self.initial_labels} + "
+                    f"{self.rounds} * {self.query_size} = {needed} exceeds train_size "
+                    f"({self.train_size}): the query batch is larger than the remaining pool; "
+                    f"lower query_size or rounds, or raise train_size"
+                )
+        labels = [m.method for m in self.strategies]
+        duplicates = sorted({x for x in labels if labels.count(x) > 1})
+        if duplicates:
+            raise ValueError(f"methods listed twice: {duplicates}; give variants distinct labels")
+        return self
+
+    def options_for(self, entry: MethodEntry) -> dict[str, Any]:
+        """Strategy options for one method: profile-wide ``strategy_options`` then the entry's."""
+        merged = dict(self.strategy_options.get(entry.strategy, {}))
+        merged.update(entry.options)
+        return merged
+
+
+class AnalysisParams(_Frozen):
+    """Notebook 04: statistics over result tables (Table 2, 3; Fig. 1-4)."""
+
+    alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    test: Literal["t-test", "wilcoxon"] = "t-test"
+    model_subsets: list[int] = Field(default_factory=lambda: [2, 4, 6, 8])
+
+
+class Profile(_Frozen):
+    """One validated profile: what every notebook of a run reads."""
+
+    name: str
+    description: str = ""
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    device: Literal["cpu", "cuda"] = "cpu"
+    threads: int | None = Field(None, ge=1)
+    progress: bool = True
+    theory: TheoryParams = Field(default_factory=TheoryParams)
+    classification: ExperimentParams | None = None
+    regression: ExperimentParams | None = None
+    analysis: AnalysisParams = Field(default_factory=AnalysisParams)
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_non_negative(cls, values: list[int]) -> list[int]:
+        if any(v < 0 for v in values):
+            raise ValueError(f"seeds must be non-negative integers; got {values}")
+        if len(set(values)) != len(values):
+            raise ValueError(f"seeds must be distinct; got {values}")
+        return values
+
+    def experiment(self, task: str) -> ExperimentParams:
+        """The section for ``task``; a clear error if the profile has none."""
+        section = getattr(self, task, None) if task in ("classification", "regression") else None
+        if section is None:
+            raise ConfigError(
+                f"profile {self.name!r} has no '{task}' section; add one to params/{self.name}.yaml"
+            )
+        return section
+
+
+# --------------------------------------------------------------------------- registries
+def _check_registered_names(profile: Profile) -> None:
+    """Dataset, zoo and strategy names must exist in their registries (import lazily)."""
+    from diamlib.data import dataset_names
+    from diamlib.strategies.registry import get_strategy
+    from diamlib.zoo import zoo_names
+
+    for task in ("classification", "regression"):
+        section = getattr(profile, task)
+        if section is None:
+            continue
+        valid = dataset_names(task)
+        for name in section.datasets:
+            if name not in valid:
+                raise ConfigError(_unknown(f"{task}.datasets", name, valid, "dataset"))
+        zoos = zoo_names()
+        if section.zoo not in zoos:
+            raise ConfigError(_unknown(f"{task}.zoo", section.zoo, zoos, "model-zoo name"))
+        for entry in section.strategies:
+            try:
+                get_strategy(entry.strategy, task)
+            except ValueError as exc:
+                raise ConfigError(f"{task}.strategies: {exc}") from None
+        if task == "classification":
+            for entry in section.strategies:
+                if entry.strategy == "diam":
+                    try:
+                        DiamOptions(**section.options_for(entry))
+                    except ValidationError as exc:
+                        raise ConfigError(
+                            f"{task}.strategy_options.diam: {_first_message(exc)}"
+                        ) from None
+
+
+def _unknown(where: str, name: str, valid: list[str], what: str) -> str:
+    hint = difflib.get_close_matches(name, valid, n=1)
+    did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
+    return f"{where}: unknown {what} {name!r}.{did_you_mean} Valid: {', '.join(sorted(valid))}"
+
+
+# --------------------------------------------------------------------------- unknown keys
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The BaseModel class inside ``annotation`` (``X``, ``X | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _section_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _check_unknown_keys(data: Any, model: type[BaseModel], where: str) -> None:
+    """Reject keys the schema does not know, with a did-you-mean suggestion."""
+    if not isinstance(data, Mapping):
+        return
+    fields = model.model_fields
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in fields:
+            hint = difflib.get_close_matches(str(key), list(fields), n=1)
+            did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise ConfigError(
+                f"unknown key {path!r}.{did_you_mean} Valid keys here: {', '.join(fields)}"
+            )
+        sub = _section_model(fields[key].annotation)
+        if sub is not None:
+            _check_unknown_keys(value, sub, path)
+        elif isinstance(value, list) and key == "strategies":
+            for item in value:
+                _check_unknown_keys(item, MethodEntry, f"{path}[]")
+
+
+# --------------------------------------------------------------------------- loading
+_PROFILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def available_profiles() -> list[str]:
+    """Names of the profiles in the params folder."""
+    folder = params_dir()
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def resolve_profile_path(profile: str | Path) -> Path:
+    """A profile name (``smoke``) or a path to a YAML file -> the file's path."""
+    candidate = Path(profile)
+    if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+        return candidate
+    if isinstance(profile, str) and _PROFILE_NAME.match(profile):
+        path = params_dir() / f"{profile}.yaml"
+        if path.is_file():
+            return path
+    raise ConfigError(
+        f"profile {str(profile)!r} not found: expected {params_dir() / (str(profile) + '.yaml')}. "
+        f"Available profiles: {', '.join(available_profiles()) or '(none)'}"
+    )
+
+
+def apply_overrides(data: dict, overrides: Mapping[str, Any] | None) -> dict:
+    """Deep-merge ``overrides`` into ``data``; keys may be nested dicts or dotted paths."""
+    merged = copy.deepcopy(data)
+    for key, value in (overrides or {}).items():
+        parts = str(key).split(".")
+        target = merged
+        for part in parts[:-1]:
+            node = target.get(part)
+            if not isinstance(node, dict):
+                node = {}
+                target[part] = node
+            target = node
+        last = parts[-1]
+        if isinstance(value, Mapping) and isinstance(target.get(last), dict):
+            target[last] = apply_overrides(target[last], value)
+        else:
+            target[last] = copy.deepcopy(value)
+    return merged
+
+
+def _first_message(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {message} (got {error.get('input')!r})" if where else message
+
+
+def profile_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Profile:
+    """Validate a profile given as a dict (what the YAML file holds)."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: a profile must be a mapping of keys to values")
+    try:
+        _check_unknown_keys(data, Profile, "")
+        profile = Profile.model_validate(dict(data))
+        _check_registered_names(profile)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_first_message(exc)}") from None
+    return profile
+
+
+def load_profile(profile: str | Path, overrides: Mapping[str, Any] | None = None) -> Profile:
+    """Load, override and validate a profile.
+
+    Parameters
+    ----------
+    profile : str or Path
+        A profile name in ``params/`` (``"smoke"``, ``"default"``, ...) or a YAML path.
+    overrides : mapping, optional
+        Values that replace the file's, nested (``{"classification": {"rounds": 1}}``) or
+        dotted (``{"classification.rounds": 1}``).
+
+    Raises
+    ------
+    ConfigError
+        Missing file, unknown key (with a did-you-mean), wrong type, out-of-range value,
+        unknown dataset / strategy / model zoo (listing the valid ones).
+    """
+    path = resolve_profile_path(profile)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: a profile must be a mapping of keys to values")
+    data.setdefault("name", path.stem)
+    return profile_from_dict(apply_overrides(data, overrides), source=path.name)
