@@ -1,1 +1,16 @@
-"""DIAM."""
+"""diamlib: active learning for multiple target models (DIAM) and its reproducibility suite.
+
+Modules
+-------
+config      validated YAML profiles
+data        datasets (Fashion-MNIST, digits, torchvision sets, landmark regression)
+zoo         target models (OFA MobileNetV3 subnets, bring-your-own)
+training    one round of training with soft-version-space snapshots
+strategies  query strategies (pure functions of per-model arrays) and their registry
+selection   scalable solvers: kNN graphs, DIAM's relaxed QP, k-center greedy
+loop        the resumable pool-based active-learning loop
+results, stats, plots   reading results, the paper's statistics and figures
+theory      exact checks of the paper's theory on toy hypothesis classes
+runner      executes the notebooks with papermill
+"""
+__version__ = "0.1.0"

@@ -1,0 +1,331 @@
+"""The pool-based active-learning loop for several target models (Algorithm 2's outer loop).
+
+One loop serves classification and regression. Each round: train every target model on the
+labeled set, compute the evidence once (predictions, soft-version-space votes, features),
+select a batch with the strategy, add the oracle's labels, and persist the round. Round 0
+(the initial random labels) is trained once per (task, dataset, seed) and shared by all
+strategies. Re-running resumes after the last completed round; finished runs are skipped.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from diamlib import __version__
+from diamlib.config import ExperimentParams, MethodEntry, Profile
+from diamlib.data import ArrayDataset, load_dataset, subsample
+from diamlib.evidence import Evidence, ModelEvidence
+from diamlib.paths import run_dir
+from diamlib.runstore import RunConflictError, RunRecord, RunStore, atomic_write_text, now_iso
+from diamlib.seeding import child_int_seed, child_rng
+from diamlib.strategies.registry import make_selector
+from diamlib.training import ModelInputs, RoundData, train_model_round
+from diamlib.zoo import ModelSpec, build_zoo, zoo_table
+
+#: Seed of the draw of the training/test subsets, shared by every seed of a profile so all
+#: runs of a profile use the same pool and test set.
+DATA_SEED = 0
+SHARED_DIR = "_round0"
+
+
+# --------------------------------------------------------------------------- set-up
+def configure_torch(profile: Profile) -> None:
+    """Threads and deterministic kernels, so CPU runs repeat bit for bit."""
+    if profile.threads:
+        torch.set_num_threads(profile.threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if profile.device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            "the profile asks for device: cuda but no CUDA device is available; "
+            "use a GPU machine or set device: cpu"
+        )
+
+
+def load_task_data(section: ExperimentParams, task: str, dataset: str) -> tuple[ArrayDataset, ArrayDataset]:
+    """Training and test sets of ``dataset``, subsampled to the profile's sizes."""
+    options = {}
+    if dataset.startswith("landmarks-"):
+        options = section.landmarks.model_dump()
+    train = load_dataset(dataset, split="train", data_root=section.data_root, download=section.download,
+                         rng_seed=DATA_SEED, **options)
+    test = load_dataset(dataset, split="test", data_root=section.data_root, download=section.download,
+                        rng_seed=DATA_SEED + 1, **options)
+    if train.task != task:
+        raise ValueError(f"dataset {dataset!r} is a {train.task} dataset, listed under {task}")
+    if section.train_size is not None and section.train_size < train.n:
+        train = subsample(train, section.train_size, child_rng(DATA_SEED, "subsample-train"))
+    if section.test_size is not None and section.test_size < test.n:
+        test = subsample(test, section.test_size, child_rng(DATA_SEED, "subsample-test"))
+    needed = section.initial_labels + section.rounds * section.query_size
+    if needed > train.n:
+        raise ValueError(
+            f"{dataset}: initial_labels + rounds * query_size = {needed} exceeds the "
+            f"{train.n} training examples; lower them"
+        )
+    return train, test
+
+
+def resolve_zoo(section: ExperimentParams, n_outputs: int) -> list[ModelSpec]:
+    """The target models of a profile section."""
+    return build_zoo(section.zoo, n_outputs=n_outputs, width_mult=section.width_mult,
+                     resolution=section.resolution, pretrained=section.pretrained)
+
+
+def feature_model_index(feature_model: str, specs: Sequence[ModelSpec], n_parameters: Sequence[int]) -> int:
+    """Position of the model whose features single-model strategies use (default: largest)."""
+    if feature_model == "largest":
+        return int(np.argmax(n_parameters))
+    names = [s.name for s in specs]
+    if feature_model not in names:
+        raise ValueError(f"feature_model {feature_model!r} is not a target model; valid: largest, {', '.join(names)}")
+    return names.index(feature_model)
+
+
+# --------------------------------------------------------------------------- provenance
+def package_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    versions = {"python": platform.python_version(), "diamlib": __version__}
+    for name in ("torch", "torchvision", "ofa", "numpy", "scipy", "scikit-learn", "cvxpy", "pandas"):
+        try:
+            versions[name] = md.version(name)
+        except md.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> str | None:
+    from diamlib.paths import project_root
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _fingerprint(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- one round
+@dataclass
+class TaskContext:
+    """Everything fixed for one (task, dataset): data, zoo, inputs per resolution."""
+
+    profile: Profile
+    task: str
+    dataset: str
+    section: ExperimentParams
+    train: ArrayDataset
+    test: ArrayDataset
+    specs: list[ModelSpec]
+    profile_dir: Path
+    _inputs: dict | None = None
+
+    def inputs(self, resolution: int) -> tuple[ModelInputs, ModelInputs]:
+        if self._inputs is None:
+            self._inputs = {}
+        if resolution not in self._inputs:
+            self._inputs[resolution] = (ModelInputs(self.train.images, resolution),
+                                        ModelInputs(self.test.images, resolution))
+        return self._inputs[resolution]
+
+    @property
+    def base_fingerprint(self) -> dict:
+        payload = self.section.model_dump(exclude={"strategies", "strategy_options"})
+        payload.update(task=self.task, dataset=self.dataset, device=self.profile.device,
+                       models=[s.name for s in self.specs])
+        return payload
+
+
+def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: int
+                ) -> tuple[Evidence, list[dict], dict[str, float]]:
+    """Train every target model on ``labeled``; return evidence, curve rows and timings."""
+    pool = np.setdiff1d(np.arange(ctx.train.n), labeled)
+    rows, model_evidence = [], []
+    timings = {"training": 0.0, "evidence": 0.0}
+    models = tqdm(list(enumerate(ctx.specs)), desc=f"round {round_index}: models", leave=False,
+                  disable=not ctx.profile.progress, unit="model")
+    for position, spec in models:
+        train_inputs, test_inputs = ctx.inputs(spec.resolution)
+        data = RoundData(train_inputs=train_inputs, train_targets=ctx.train.targets, test_inputs=test_inputs,
+                         test_targets=ctx.test.targets, labeled=labeled, pool=pool, task=ctx.task)
+        torch.manual_seed(child_int_seed(seed, "init", round_index, position))
+        model = spec.factory(ctx.train.n_outputs)
+        result = train_model_round(model, data, ctx.section.training, device=ctx.profile.device,
+                                   rng=child_rng(seed, "shuffle", round_index, position),
+                                   progress=ctx.profile.progress, description=spec.name)
+        timings["training"] += result.seconds_training
+        timings["evidence"] += result.seconds_evidence
+        model_evidence.append(result.evidence)
+        for metric, value in result.metrics.items():
+            rows.append({"round": round_index, "n_labeled": len(labeled), "model": spec.name,
+                         "metric": metric, "value": value})
+    feature_model = feature_model_index(ctx.section.feature_model, ctx.specs,
+                                        [m.n_parameters for m in model_evidence])
+    evidence = Evidence(task=ctx.task, unlabeled_indices=pool, models=tuple(model_evidence),
+                        feature_model=feature_model)
+    return evidence, rows, timings
+
+
+# --------------------------------------------------------------------------- shared round 0
+def _save_evidence(path: Path, evidence: Evidence) -> None:
+    arrays = {"unlabeled_indices": evidence.unlabeled_indices,
+              "feature_model": np.array(evidence.feature_model)}
+    for i, m in enumerate(evidence.models):
+        for key in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions", "pool_outputs"):
+            value = getattr(m, key)
+            if value is not None:
+                arrays[f"m{i}_{key}"] = value
+        arrays[f"m{i}_n_parameters"] = np.array(m.n_parameters)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+
+
+def _load_evidence(path: Path, task: str, names: Sequence[str]) -> Evidence:
+    with np.load(path) as arrays:
+        models = []
+        for i, name in enumerate(names):
+            def get(key):
+                return arrays[f"m{i}_{key}"] if f"m{i}_{key}" in arrays else None
+            models.append(ModelEvidence(name=name, pool_features=get("pool_features"),
+                                        labeled_features=get("labeled_features"), pool_probs=get("pool_probs"),
+                                        snapshot_predictions=get("snapshot_predictions"),
+                                        pool_outputs=get("pool_outputs"), n_parameters=int(get("n_parameters"))))
+        return Evidence(task=task, unlabeled_indices=arrays["unlabeled_indices"], models=tuple(models),
+                        feature_model=int(arrays["feature_model"]))
+
+
+def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence, list[dict], dict]:
+    """Initial random labels and the round-0 training, computed once per seed and cached."""
+    folder = ctx.profile_dir / ctx.task / ctx.dataset / SHARED_DIR / f"seed{seed}"
+    meta_path = folder / "round0.json"
+    fingerprint = _fingerprint({**ctx.base_fingerprint, "seed": seed})
+    if meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("fingerprint") == fingerprint and (folder / "evidence.npz").is_file():
+            evidence = _load_evidence(folder / "evidence.npz", ctx.task, [s.name for s in ctx.specs])
+            return np.asarray(meta["labeled"], dtype=np.int64), evidence, meta["rows"], meta["seconds"]
+    rng = child_rng(seed, "initial-labels")
+    labeled = np.sort(rng.choice(ctx.train.n, size=ctx.section.initial_labels, replace=False)).astype(np.int64)
+    evidence, rows, seconds = train_round(ctx, labeled, seed, 0)
+    folder.mkdir(parents=True, exist_ok=True)
+    _save_evidence(folder / "evidence.npz", evidence)
+    atomic_write_text(meta_path, json.dumps({"fingerprint": fingerprint, "labeled": labeled.tolist(),
+                                             "rows": rows, "seconds": seconds}))
+    return labeled, evidence, rows, seconds
+
+
+# --------------------------------------------------------------------------- one run
+def run_method(ctx: TaskContext, entry: MethodEntry, seed: int) -> Path:
+    """Run (or resume, or skip) one method for one seed; returns the run folder."""
+    options = ctx.section.options_for(entry)
+    selector: Callable = make_selector(entry.strategy, ctx.task, options)
+    folder = run_dir(ctx.profile_dir, ctx.task, ctx.dataset, entry.method, seed)
+    store = RunStore(folder)
+    fingerprint = _fingerprint({**ctx.base_fingerprint, "strategy": entry.strategy,
+                                "options": options, "seed": seed})
+    if store.exists():
+        record = store.load()
+        if record.meta.get("fingerprint") != fingerprint:
+            raise RunConflictError(
+                f"{folder} holds results made with other parameters; delete that folder or "
+                f"run under another profile name"
+            )
+        if record.complete:
+            return folder
+        store.log(f"resuming after round {record.completed_rounds}")
+    else:
+        record = RunRecord(meta={
+            "task": ctx.task, "dataset": ctx.dataset, "method": entry.method, "strategy": entry.strategy,
+            "strategy_options": options, "seed": seed, "profile": ctx.profile.name,
+            "models": [s.name for s in ctx.specs], "model_info": zoo_table(ctx.specs).to_dict("records"),
+            "config": ctx.section.model_dump(), "device": ctx.profile.device,
+            "fingerprint": fingerprint, "versions": package_versions(), "git_commit": git_commit(),
+            "started": now_iso(), "rounds": [], "completed_rounds": -1, "complete": False,
+        })
+
+    section = ctx.section
+    rounds = tqdm(range(record.completed_rounds + 1, section.rounds + 1), desc=f"{entry.method} seed {seed}",
+                  disable=not ctx.profile.progress, unit="round", leave=False)
+    for round_index in rounds:
+        if round_index == 0:
+            labeled, evidence, rows, seconds = shared_round_zero(ctx, seed)
+            record.queries = pd.DataFrame({"round": 0, "index": labeled})
+        else:
+            labeled = np.sort(record.queries["index"].to_numpy(dtype=np.int64))
+            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index)
+        record.curve = pd.concat([record.curve, pd.DataFrame(rows)], ignore_index=True)
+        round_log = {"round": round_index, "n_labeled": int(len(labeled)), "seconds": dict(seconds)}
+        if round_index < section.rounds:
+            start = time.perf_counter()
+            selection = selector(evidence, budget=section.query_size, rng=child_rng(seed, "select", round_index))
+            round_log["seconds"]["selection"] = time.perf_counter() - start
+            chosen = np.asarray(selection.indices, dtype=np.int64)
+            _check_selection(chosen, labeled, section.query_size, entry.method)
+            record.queries = pd.concat([record.queries, pd.DataFrame({"round": round_index + 1, "index": chosen})],
+                                       ignore_index=True)
+            round_log["selection_info"] = _jsonable(selection.info)
+            if selection.info.get("filled_at_random"):
+                store.log(f"round {round_index}: {entry.method} found fewer than {section.query_size} candidates; "
+                          f"filled {selection.info['filled_at_random']} at random")
+        record.meta["rounds"] = [r for r in record.meta["rounds"] if r["round"] != round_index] + [round_log]
+        record.meta["completed_rounds"] = round_index
+        record.meta["complete"] = round_index == section.rounds
+        store.save(record)
+    return folder
+
+
+def _check_selection(chosen: np.ndarray, labeled: np.ndarray, budget: int, method: str) -> None:
+    if len(chosen) != budget or len(np.unique(chosen)) != budget or np.isin(chosen, labeled).any():
+        raise RuntimeError(f"strategy {method!r} broke its contract: it must return {budget} distinct unlabeled indices")
+
+
+def _jsonable(info: dict) -> dict:
+    return json.loads(json.dumps(info, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
+
+
+# --------------------------------------------------------------------------- everything
+def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[ModelSpec] | None = None,
+             methods: Sequence[str] | None = None) -> list[Path]:
+    """Run every dataset x method x seed of ``task`` in ``profile``; resumable and idempotent.
+
+    Parameters
+    ----------
+    profile : Profile
+    task : "classification" | "regression"
+    profile_dir : Path
+        ``results/<profile>``; runs go to ``<profile_dir>/<task>/<dataset>/<method>/seed<s>/``.
+    zoo : sequence of ModelSpec, optional
+        Bring-your-own target models (see :func:`diamlib.zoo.custom_zoo`); default: the
+        profile's zoo.
+    methods : sequence of str, optional
+        Only these method labels.
+    """
+    configure_torch(profile)
+    section = profile.experiment(task)
+    entries = [e for e in section.strategies if methods is None or e.method in methods]
+    folders = []
+    for dataset in section.datasets:
+        train, test = load_task_data(section, task, dataset)
+        specs = list(zoo) if zoo is not None else resolve_zoo(section, train.n_outputs)
+        ctx = TaskContext(profile=profile, task=task, dataset=dataset, section=section, train=train,
+                          test=test, specs=specs, profile_dir=Path(profile_dir))
+        jobs = [(seed, entry) for seed in profile.seeds for entry in entries]
+        for seed, entry in tqdm(jobs, desc=f"{task}/{dataset}", disable=not profile.progress, unit="run"):
+            folders.append(run_method(ctx, entry, seed))
+    return folders

@@ -1,0 +1,215 @@
+"""Training one target model for one active-learning round, and reading off its evidence.
+
+Per the paper (Sec. 6.1): SGD with momentum, fixed batch size and learning rate, ``T``
+epochs from a fresh initialisation each round. While training, the hypotheses of epochs
+``floor(T/2) .. T`` label the unlabeled pool: they form the model's soft version space
+(Sec. 5.2). After the last epoch one pass gives the pool's outputs and penultimate features,
+the labeled set's features and the test metrics.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from diamlib.config import TrainingParams
+from diamlib.data import to_model_input
+from diamlib.evidence import ModelEvidence
+
+#: Inputs above this size (bytes) are converted batch by batch instead of cached whole.
+MAX_CACHED_INPUT_BYTES = 1 << 30
+
+
+class ModelInputs:
+    """Network-ready float tensors for a uint8 image array, at one resolution.
+
+    Small datasets are converted once and cached; large ones (paper scale at 224 px) are
+    converted batch by batch.
+    """
+
+    def __init__(self, images: np.ndarray, resolution: int, channels: int = 3):
+        self.images = images
+        self.resolution = resolution
+        self.channels = channels
+        n_bytes = images.shape[0] * channels * resolution * resolution * 4
+        self._cache = self._convert(np.arange(images.shape[0])) if n_bytes <= MAX_CACHED_INPUT_BYTES else None
+
+    def _convert(self, indices: np.ndarray) -> torch.Tensor:
+        chunks = [
+            to_model_input(torch.from_numpy(self.images[indices[s : s + 4096]]),
+                           resolution=self.resolution, channels=self.channels)
+            for s in range(0, len(indices), 4096)
+        ]
+        return torch.cat(chunks) if chunks else torch.empty(0, self.channels, self.resolution, self.resolution)
+
+    def batch(self, indices: np.ndarray) -> torch.Tensor:
+        """Inputs for ``indices`` (n,) -> (n, channels, resolution, resolution)."""
+        if self._cache is not None:
+            return self._cache[torch.from_numpy(np.asarray(indices, dtype=np.int64))]
+        return self._convert(np.asarray(indices))
+
+
+@dataclass(frozen=True)
+class RoundData:
+    """The arrays one training round needs.
+
+    Attributes
+    ----------
+    train_inputs, test_inputs : ModelInputs
+    train_targets : ndarray, (n_train,) int64 or (n_train, n_outputs) float32
+    test_targets : ndarray, (n_test,) or (n_test, n_outputs)
+    labeled : ndarray of int64, (n_labeled,)  training-set indices with labels
+    pool : ndarray of int64, (n_pool,)        unlabeled training-set indices
+    task : "classification" | "regression"
+    """
+
+    train_inputs: ModelInputs
+    train_targets: np.ndarray
+    test_inputs: ModelInputs
+    test_targets: np.ndarray
+    labeled: np.ndarray
+    pool: np.ndarray
+    task: str
+
+
+@dataclass(frozen=True)
+class ModelRoundResult:
+    """What one model produced in one round: test metrics, evidence and timings (s)."""
+
+    metrics: dict[str, float]
+    evidence: ModelEvidence
+    seconds_training: float
+    seconds_evidence: float
+
+
+def snapshot_epochs(epochs: int) -> list[int]:
+    """Epochs (1-based) whose hypotheses form the soft version space: ``floor(T/2) .. T``.
+
+    References
+    ----------
+    Sec. 5.2 and Algorithm 2, line 4: V_i = {h_i^j | j = floor(T/2), ..., T}.
+    """
+    return list(range(max(1, epochs // 2), epochs + 1))
+
+
+def _loss_function(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    return nn.functional.cross_entropy if task == "classification" else nn.functional.mse_loss
+
+
+@torch.no_grad()
+def predict(model, inputs: ModelInputs, indices: np.ndarray, *, batch_size: int, device: str,
+            with_features: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Outputs (n, n_outputs) and optionally penultimate features (n, d) for ``indices``."""
+    model.eval()
+    outputs, features = [], []
+    for start in range(0, len(indices), batch_size):
+        x = inputs.batch(indices[start : start + batch_size]).to(device)
+        if with_features:
+            out, feat = model.forward_with_features(x)
+            features.append(feat.float().cpu())
+        else:
+            out = model(x)
+        outputs.append(out.float().cpu())
+    n_out = getattr(model, "n_outputs", None)
+    out_array = torch.cat(outputs).numpy() if outputs else np.zeros((0, n_out or 0), np.float32)
+    feat_array = (torch.cat(features).numpy() if features else np.zeros((0, model.feature_dim), np.float32)) if with_features else None
+    return out_array, feat_array
+
+
+def test_metrics(task: str, outputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """``accuracy`` (classification) or ``mse`` and ``mae`` (regression) on the test set."""
+    if task == "classification":
+        return {"accuracy": float(np.mean(outputs.argmax(axis=1) == targets))}
+    error = outputs - targets
+    return {"mse": float(np.mean(error**2)), "mae": float(np.mean(np.abs(error)))}
+
+
+def _train_batches(n_labeled: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """A shuffled epoch in batches; a trailing batch of one is dropped (BatchNorm needs two)."""
+    order = rng.permutation(n_labeled)
+    batches = [order[s : s + batch_size] for s in range(0, n_labeled, batch_size)]
+    return [b for b in batches if len(b) > 1] or [order]
+
+
+def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: np.random.Generator,
+                      device: str = "cpu", eval_batch_size: int = 512,
+                      progress: bool = False, description: str = "") -> ModelRoundResult:
+    """Train ``model`` on the labeled set, record its soft version space, return its evidence.
+
+    Parameters
+    ----------
+    model : TargetModel
+        A freshly initialised target model (``forward`` and ``forward_with_features``).
+    data : RoundData
+    training : TrainingParams
+    rng : numpy.random.Generator
+        Draws the order of the training examples in each epoch.
+
+    Returns
+    -------
+    ModelRoundResult
+        ``evidence.snapshot_predictions`` has shape (len(snapshot_epochs(T)), n_pool)
+        for classification, None for regression.
+
+    References
+    ----------
+    Algorithm 2, lines 3-4; Sec. 6.1 (training settings), Sec. 6.6 (regression loss).
+    """
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=training.lr, momentum=training.momentum,
+                                weight_decay=training.weight_decay)
+    loss_fn = _loss_function(data.task)
+    targets = torch.from_numpy(data.train_targets)
+    keep = set(snapshot_epochs(training.epochs)) if data.task == "classification" else set()
+    snapshots: list[np.ndarray] = []
+    seconds_training = seconds_evidence = 0.0
+    epochs = tqdm(range(1, training.epochs + 1), desc=description or "epochs", leave=False,
+                  disable=not progress, unit="epoch")
+    for epoch in epochs:
+        start = time.perf_counter()
+        model.train()
+        for batch in _train_batches(len(data.labeled), training.batch_size, rng):
+            indices = data.labeled[batch]
+            x = data.train_inputs.batch(indices).to(device)
+            y = targets[torch.from_numpy(indices)].to(device)
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+        seconds_training += time.perf_counter() - start
+        if epoch in keep and epoch < training.epochs:
+            start = time.perf_counter()
+            out, _ = predict(model, data.train_inputs, data.pool, batch_size=eval_batch_size, device=device)
+            snapshots.append(out.argmax(axis=1).astype(np.int32))
+            seconds_evidence += time.perf_counter() - start
+
+    start = time.perf_counter()
+    pool_out, pool_feat = predict(model, data.train_inputs, data.pool, batch_size=eval_batch_size,
+                                  device=device, with_features=True)
+    _, labeled_feat = predict(model, data.train_inputs, data.labeled, batch_size=eval_batch_size,
+                              device=device, with_features=True)
+    seconds_evidence += time.perf_counter() - start
+    test_out, _ = predict(model, data.test_inputs, np.arange(len(data.test_targets)),
+                          batch_size=eval_batch_size, device=device)
+    metrics = test_metrics(data.task, test_out, data.test_targets)
+
+    if data.task == "classification":
+        snapshots.append(pool_out.argmax(axis=1).astype(np.int32))
+        pool_probs = torch.softmax(torch.from_numpy(pool_out), dim=1).numpy()
+        evidence = ModelEvidence(
+            name=model.name, pool_features=pool_feat, labeled_features=labeled_feat,
+            pool_probs=pool_probs, snapshot_predictions=np.stack(snapshots),
+            n_parameters=int(model.n_parameters),
+        )
+    else:
+        evidence = ModelEvidence(
+            name=model.name, pool_features=pool_feat, labeled_features=labeled_feat,
+            pool_outputs=pool_out, n_parameters=int(model.n_parameters),
+        )
+    return ModelRoundResult(metrics=metrics, evidence=evidence, seconds_training=seconds_training,
+                            seconds_evidence=seconds_evidence)
