@@ -1,0 +1,260 @@
+"""Read active-learning results into one tidy table.
+
+Two sources share one layout of columns (:data:`TIDY_COLUMNS`), one row per
+(run, round, target model, metric):
+
+- our runs, ``<profile dir>/<task>/<dataset>/<method>/seed<s>/`` with ``curve.csv``
+  (``round,n_labeled,model,metric,value``) and ``run.json`` (:func:`load_results`);
+- the raw per-model results published by the paper's authors,
+  ``<n_models>/<dataset>/<method>/<iteration>/performances.txt`` (:func:`load_authors_results`).
+
+Every analysis in :mod:`diamlib.stats` works on this table.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TASKS = ("classification", "regression")
+
+#: Columns of the tidy results table, in order.
+TIDY_COLUMNS = [
+    "source", "task", "dataset", "method", "strategy", "seed", "n_models",
+    "round", "n_labeled", "model", "model_index", "metric", "value", "beta",
+]
+
+CURVE_COLUMNS = ["round", "n_labeled", "model", "metric", "value"]
+
+#: Method folder names of the authors' results -> our strategy names.
+AUTHORS_METHODS = {
+    "DIAM": "diam",
+    "CAL": "cal",
+    "entropy": "entropy",
+    "margin": "margin",
+    "least_conf": "least-confidence",
+    "coreset": "coreset",
+    "random": "random",
+}
+
+#: The 12 OFA specialized networks in the order of the authors' published results
+#: (the ``N``-model runs use the first ``N``).
+AUTHORS_MODELS = (
+    "note10_lat@22ms_top1@76.6_finetune@25",
+    "note10_lat@16ms_top1@75.5_finetune@25",
+    "note10_lat@11ms_top1@73.6_finetune@25",
+    "note10_lat@8ms_top1@71.4_finetune@25",
+    "note8_lat@65ms_top1@76.1_finetune@25",
+    "note8_lat@49ms_top1@74.9_finetune@25",
+    "note8_lat@31ms_top1@72.8_finetune@25",
+    "note8_lat@22ms_top1@70.4_finetune@25",
+    "s7edge_lat@88ms_top1@76.3_finetune@25",
+    "s7edge_lat@58ms_top1@74.7_finetune@25",
+    "s7edge_lat@41ms_top1@73.1_finetune@25",
+    "s7edge_lat@29ms_top1@70.5_finetune@25",
+)
+
+#: Labels of the authors' runs: 3,000 initial random labels, then 1,500 per iteration (Sec. 6.1).
+AUTHORS_INITIAL_LABELS = 3000
+AUTHORS_QUERY_SIZE = 1500
+
+
+class NoResultsError(FileNotFoundError):
+    """A results folder is missing or holds no run."""
+
+
+# --------------------------------------------------------------------------- our runs
+def load_results(root: Path, *, task: str | None = None, complete_only: bool = False) -> pd.DataFrame:
+    """Read every run under a profile's results folder into one tidy table.
+
+    Parameters
+    ----------
+    root : Path
+        A profile's results folder, ``<results root>/<profile>/``, holding
+        ``<task>/<dataset>/<method>/seed<s>/{curve.csv,run.json}``.
+    task : {"classification", "regression"}, optional
+        Read only this task (default: both).
+    complete_only : bool
+        Skip runs whose ``run.json`` says ``"complete": false`` (default: keep their finished
+        rounds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TIDY_COLUMNS`, ``source == "ours"``; ``n_models`` and ``model_index``
+        follow the run's ``models`` list (zoo order); ``beta`` is the ``beta`` strategy option
+        where the run has one, else NaN. Rows after the run's ``completed_rounds`` (a write
+        that was interrupted) are dropped.
+
+    Raises
+    ------
+    NoResultsError
+        ``root`` does not exist or holds no run (of ``task``).
+    ValueError
+        ``task`` is unknown, or a run's files break the format (the message names the file).
+
+    References
+    ----------
+    Sec. 6.1 of the paper (one learning curve per target model and query strategy).
+    """
+    root = Path(root)
+    if task is not None and task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; use one of {TASKS} or None for both")
+    if not root.is_dir():
+        raise NoResultsError(
+            f"results folder {root} does not exist; run the active-learning notebooks "
+            f"(02_classification, 03_regression) for this profile first"
+        )
+    tasks = [task] if task else list(TASKS)
+    run_files = sorted(p for t in tasks for p in (root / t).glob("*/*/seed*/run.json"))
+    frames = [_read_run(p.parent, complete_only=complete_only) for p in run_files]
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        what = f"{task} runs" if task else "runs"
+        raise NoResultsError(
+            f"no {what} found under {root} (expected <task>/<dataset>/<method>/seed<s>/run.json"
+            f"{' of complete runs' if complete_only else ''}); run the active-learning notebooks first"
+        )
+    table = pd.concat(frames, ignore_index=True)
+    return _finish(table)
+
+
+def _read_run(folder: Path, *, complete_only: bool) -> pd.DataFrame | None:
+    """One run folder -> tidy rows (None when skipped as incomplete)."""
+    meta_path = folder / "run.json"
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{meta_path}: not valid JSON ({exc}); delete the run folder and re-run it") from None
+    required = ("task", "dataset", "method", "strategy", "seed", "models")
+    missing = [k for k in required if k not in meta]
+    if missing:
+        raise ValueError(f"{meta_path}: missing keys {missing}; the run was written by an incompatible version")
+    if complete_only and not meta.get("complete", False):
+        return None
+    curve_path = folder / "curve.csv"
+    if not curve_path.is_file():
+        return None
+    curve = pd.read_csv(curve_path)
+    if list(curve.columns) != CURVE_COLUMNS:
+        raise ValueError(f"{curve_path}: header must be {','.join(CURVE_COLUMNS)}; got {','.join(curve.columns)}")
+    if "completed_rounds" in meta:
+        curve = curve[curve["round"] <= int(meta["completed_rounds"])]
+    models = list(meta["models"])
+    unknown = sorted(set(curve["model"]) - set(models))
+    if unknown:
+        raise ValueError(f"{curve_path}: models {unknown} are not in run.json's 'models' list {models}")
+    options = meta.get("strategy_options") or {}
+    beta = options.get("beta")
+    curve = curve.assign(
+        source="ours", task=meta["task"], dataset=meta["dataset"], method=meta["method"],
+        strategy=meta["strategy"], seed=int(meta["seed"]), n_models=len(models),
+        model_index=curve["model"].map({name: i for i, name in enumerate(models)}),
+        beta=float(beta) if beta is not None else math.nan,
+    )
+    return curve
+
+
+def _finish(table: pd.DataFrame) -> pd.DataFrame:
+    """Column order and dtypes of the tidy table."""
+    table = table[TIDY_COLUMNS].copy()
+    for column in ("seed", "n_models", "round", "n_labeled", "model_index"):
+        table[column] = table[column].astype(np.int64)
+    for column in ("value", "beta"):
+        table[column] = table[column].astype(np.float64)
+    for column in ("source", "task", "dataset", "method", "strategy", "model", "metric"):
+        table[column] = table[column].astype(object)
+    return table.sort_values(
+        ["source", "task", "dataset", "n_models", "method", "seed", "metric", "round", "model_index"],
+        kind="stable", ignore_index=True,
+    )
+
+
+# --------------------------------------------------------------------------- authors' runs
+def load_authors_results(reference_dir: Path) -> pd.DataFrame:
+    """Read the raw per-model results published by the paper's authors.
+
+    Parameters
+    ----------
+    reference_dir : Path
+        Folder ``<n_models>/<dataset>/<method>/<iteration>/performances.txt``; each file has one
+        row per target model (in :data:`AUTHORS_MODELS` order) with top-1 and top-5 test
+        accuracy in percent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TIDY_COLUMNS`: ``source == "authors"``, task ``classification``, seed 0,
+        ``n_models`` from the folder name, ``round`` = iteration, ``n_labeled`` =
+        3000 + 1500 * iteration, metrics ``accuracy`` and ``top5_accuracy`` in [0, 1],
+        method names mapped by :data:`AUTHORS_METHODS`, ``beta`` NaN (not published).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``reference_dir`` is missing or holds no ``performances.txt``.
+    ValueError
+        A file is malformed (the message names the file and line), a method folder is
+        unknown, or the number of rows differs from the folder's number of models.
+
+    References
+    ----------
+    Sec. 6.1-6.5 of the paper (MNIST and Kuzushiji-MNIST with 2-12 target models).
+    """
+    reference_dir = Path(reference_dir)
+    if not reference_dir.is_dir():
+        raise FileNotFoundError(
+            f"authors' results folder {reference_dir} does not exist; pass the folder that holds "
+            f"<n_models>/<dataset>/<method>/<iteration>/performances.txt"
+        )
+    files = sorted(reference_dir.glob("*/*/*/*/performances.txt"))
+    if not files:
+        raise FileNotFoundError(
+            f"no <n_models>/<dataset>/<method>/<iteration>/performances.txt under {reference_dir}"
+        )
+    rows = []
+    for path in files:
+        n_text, dataset, method_dir, iteration_text = path.relative_to(reference_dir).parts[:4]
+        if not (n_text.isdigit() and iteration_text.isdigit()):
+            raise ValueError(f"{path}: folder names must be <n_models>/<dataset>/<method>/<iteration> integers")
+        if method_dir not in AUTHORS_METHODS:
+            raise ValueError(f"{path}: unknown method folder {method_dir!r}; known: {sorted(AUTHORS_METHODS)}")
+        n_models, iteration = int(n_text), int(iteration_text)
+        if not 1 <= n_models <= len(AUTHORS_MODELS):
+            raise ValueError(f"{path}: {n_models} models; the published list has {len(AUTHORS_MODELS)}")
+        accuracies = _read_performances(path)
+        if len(accuracies) != n_models:
+            raise ValueError(f"{path}: {len(accuracies)} rows, expected one per target model ({n_models})")
+        method = AUTHORS_METHODS[method_dir]
+        n_labeled = AUTHORS_INITIAL_LABELS + AUTHORS_QUERY_SIZE * iteration
+        for index, (top1, top5) in enumerate(accuracies):
+            for metric, value in (("accuracy", top1), ("top5_accuracy", top5)):
+                rows.append((dataset, method, n_models, iteration, n_labeled,
+                             AUTHORS_MODELS[index], index, metric, value / 100.0))
+    table = pd.DataFrame(rows, columns=["dataset", "method", "n_models", "round", "n_labeled",
+                                        "model", "model_index", "metric", "value"])
+    table = table.assign(source="authors", task="classification", strategy=table["method"],
+                         seed=0, beta=math.nan)
+    return _finish(table)
+
+
+def _read_performances(path: Path) -> list[tuple[float, float]]:
+    """``top1 top5`` per line (percent) -> list of pairs; clear error naming file and line."""
+    pairs = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        try:
+            values = [float(v) for v in fields]
+        except ValueError:
+            values = []
+        if len(values) != 2 or not all(0.0 <= v <= 100.0 for v in values):
+            raise ValueError(
+                f"{path}, line {number}: expected two accuracies in percent (top-1 top-5); got {line!r}"
+            )
+        pairs.append((values[0], values[1]))
+    return pairs
