@@ -1,0 +1,25 @@
+"""Datasets of the paper's experiments as in-memory uint8 arrays.
+
+Classification (Sec. 6.1): ``fashion-mnist`` and ``digits`` (offline), ``mnist``, ``kmnist``,
+``emnist-letters``, ``emnist-digits``, ``cifar10``, ``cifar100`` (files under ``data_root`` or
+``download=True``). Regression (Sec. 6.6): ``landmarks-fashion-mnist`` and ``landmarks-digits``
+(offline embedded landmark tasks), ``celeba`` and ``lfw-net`` (files under ``data_root``).
+
+Modules: ``dataset`` (the ArrayDataset type), ``registry`` (names -> loaders), ``idx``,
+``mnist_family``, ``cifar``, ``digits``, ``landmarks``, ``celeba``, ``lfw_net``, ``imagefiles``,
+``inputs`` (network inputs), ``subsets``, ``plotting``, ``locations``.
+"""
+from diamlib.data.dataset import ArrayDataset
+from diamlib.data.idx import IdxFormatError, read_idx
+from diamlib.data.inputs import to_model_input
+from diamlib.data.landmarks import KEYPOINT_FRACTIONS, KEYPOINT_NAMES, embed_landmark_task
+from diamlib.data.locations import default_data_root
+from diamlib.data.plotting import plot_landmark_examples
+from diamlib.data.registry import DATASETS, DatasetSpec, dataset_names, get_dataset_spec, load_dataset
+from diamlib.data.subsets import dataset_summary, subsample
+
+__all__ = [
+    "ArrayDataset", "DATASETS", "DatasetSpec", "IdxFormatError", "KEYPOINT_FRACTIONS", "KEYPOINT_NAMES",
+    "dataset_names", "dataset_summary", "default_data_root", "embed_landmark_task", "get_dataset_spec",
+    "load_dataset", "plot_landmark_examples", "read_idx", "subsample", "to_model_input",
+]

@@ -1,0 +1,67 @@
+"""Turn uint8 image batches into the float tensors the target networks take.
+
+References
+----------
+Paper Sec. 6.1 (the target models are ImageNet-style MobileNetV3 subnets of OFA, so inputs are
+normalised with the ImageNet channel statistics).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+#: Statistics used for single-channel inputs: the averages of the ImageNet values.
+GRAY_MEAN = sum(IMAGENET_MEAN) / 3
+GRAY_STD = sum(IMAGENET_STD) / 3
+#: ITU-R BT.601 luma weights, used when a colour image must become one channel.
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
+
+def to_model_input(images_uint8_batch: torch.Tensor | np.ndarray, *, resolution: int, channels: int = 3) -> torch.Tensor:
+    """Scale, resize, replicate and normalise a batch of uint8 images.
+
+    Parameters
+    ----------
+    images_uint8_batch : uint8 tensor (or array), shape (b, H, W) or (b, H, W, 3)
+    resolution : output side length; bilinear resize with antialiasing when it differs
+    channels : 3 (grayscale is replicated) or 1 (colour is converted with luma weights)
+
+    Returns
+    -------
+    float32 tensor, shape (b, channels, resolution, resolution): ``(x / 255 - mean) / std`` with
+    ImageNet mean and std per channel (their averages for one channel).
+
+    References
+    ----------
+    Paper Sec. 6.1.
+    """
+    batch = torch.as_tensor(images_uint8_batch)
+    if batch.dtype != torch.uint8:
+        raise TypeError(f"to_model_input expects uint8 images, got {batch.dtype}; pass the raw "
+                        f"ArrayDataset.images")
+    if batch.ndim == 4 and batch.shape[-1] == 3:
+        x = batch.permute(0, 3, 1, 2).float()
+    elif batch.ndim == 3:
+        x = batch[:, None].float()
+    else:
+        raise ValueError(f"images must have shape (b, H, W) or (b, H, W, 3), got {tuple(batch.shape)}")
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels}")
+    if resolution < 1:
+        raise ValueError(f"resolution must be a positive number of pixels, got {resolution}")
+    if x.shape[0] == 0:
+        return torch.empty(0, channels, resolution, resolution)
+    x = x / 255.0
+    if x.shape[-2:] != (resolution, resolution):
+        x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False, antialias=True)
+    if channels == 3:
+        x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        return ((x - mean) / std).contiguous()
+    if x.shape[1] == 3:
+        x = (x * torch.tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+    return ((x - GRAY_MEAN) / GRAY_STD).contiguous()
