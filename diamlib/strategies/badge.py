@@ -80,7 +80,7 @@ def select_badge(evidence: Evidence, *, budget: int, rng: np.random.Generator,
     ----------
     BADGE [3] via BM-DAL, Sec. 6.6 of the paper.
     """
-    check_call(evidence, budget, rng)
+    check_call(evidence, budget, rng, task="regression")
     model = feature_model(evidence)
     pool, labeled = model_features(model, evidence.n_pool)
     pool_post, _ = posterior_features(pool, labeled, sigma=sigma, with_bias=with_bias)

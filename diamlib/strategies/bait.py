@@ -160,7 +160,7 @@ def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, si
     ----------
     BAIT [2] via BM-DAL, Sec. 6.6 of the paper.
     """
-    check_call(evidence, budget, rng)
+    check_call(evidence, budget, rng, task="regression")
     if not overselection_factor >= 1.0:
         raise ValueError(f"overselection_factor must be >= 1 (BM-DAL uses 2.0), got {overselection_factor}")
     model = feature_model(evidence)

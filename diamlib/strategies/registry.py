@@ -82,8 +82,8 @@ STRATEGIES: dict[str, StrategySpec] = {
         _spec("diam-svd", select_diam_svd, _REGRESSION, "DIAM-svd, Algorithm 3: per-model Eq. 12 spread, voted"),
         _spec("diam-leverage", select_diam_leverage, _REGRESSION,
               "DIAM-leverage, Algorithm 4: per-model leverage scores, voted"),
-        _spec("badge", select_badge, _BOTH, "BADGE: k-means++ on posterior last-layer features (BM-DAL)"),
-        _spec("bait", select_bait, _BOTH, "BAIT: forward-backward Fisher-information greedy (BM-DAL)"),
+        _spec("badge", select_badge, _REGRESSION, "BADGE: k-means++ on posterior last-layer features (BM-DAL)"),
+        _spec("bait", select_bait, _REGRESSION, "BAIT: forward-backward Fisher-information greedy (BM-DAL)"),
     )
 }
 

@@ -1,0 +1,131 @@
+"""CAL, DIAM (Algorithm 2) and DIAM without diversity on hand-made soft version spaces."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from diamlib.evidence import Evidence, ModelEvidence
+from diamlib.strategies.disagreement import (
+    disagreement_mask,
+    disagreement_votes,
+    select_cal,
+    select_diam,
+    select_diam_nodiv,
+    vote_entropy,
+)
+
+
+def _evidence(snapshots_per_model: list, *, features_seed: int = 0) -> Evidence:
+    rng = np.random.default_rng(features_seed)
+    n_pool = np.asarray(snapshots_per_model[0]).shape[1]
+    models = []
+    for i, snapshots in enumerate(snapshots_per_model):
+        models.append(ModelEvidence(
+            name=f"m{i}", pool_features=rng.normal(size=(n_pool, 3 + i)), labeled_features=rng.normal(size=(4, 3 + i)),
+            pool_probs=np.full((n_pool, 3), 1 / 3), snapshot_predictions=np.asarray(snapshots, dtype=np.int32)))
+    return Evidence("classification", 100 + 7 * np.arange(n_pool, dtype=np.int64), tuple(models))
+
+
+def test_disagreement_mask_and_votes():
+    a = [[0, 1, 2, 0], [0, 1, 2, 1], [0, 2, 2, 0]]  # disagrees on positions 1 and 3
+    b = [[0, 1, 2, 0], [1, 1, 2, 0], [0, 1, 2, 0]]  # disagrees on position 0
+    np.testing.assert_array_equal(disagreement_mask(np.array(a)), [False, True, False, True])
+    np.testing.assert_array_equal(disagreement_votes(_evidence([a, b])), [1, 1, 0, 1])
+    np.testing.assert_array_equal(disagreement_votes(_evidence([a, a])), [0, 2, 0, 2])
+
+
+def test_vote_entropy_counts_all_snapshots_of_all_models():
+    a = [[0, 0, 0], [0, 1, 0]]
+    b = [[0, 1, 2], [0, 1, 3]]
+    # position 0: four votes for class 0; position 1: 0,1,1,1; position 2: 0,0,2,3
+    expected = [0.0, -(0.25 * np.log(0.25) + 0.75 * np.log(0.75)), -(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25))]
+    np.testing.assert_allclose(vote_entropy(_evidence([a, b])), expected)
+
+
+def test_cal_queries_exactly_the_union_of_disagreement_regions():
+    a = [[0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0]]  # position 1
+    b = [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 2, 0]]  # position 4
+    evidence = _evidence([a, b])
+    selection = select_cal(evidence, budget=2, rng=np.random.default_rng(0))
+    assert set(selection.indices) == {107, 128}
+    assert selection.info == {"n_candidates": 2, "filled_at_random": 0}
+    np.testing.assert_array_equal(selection.scores, [0, 1, 0, 0, 1, 0])
+    larger = select_cal(evidence, budget=4, rng=np.random.default_rng(0))
+    assert set(larger.indices[:2]) == {107, 128}
+    assert larger.info["filled_at_random"] == 2
+
+
+def test_cal_orders_candidates_at_random():
+    snapshots = [[0] * 12, [1] * 6 + [0] * 6]  # positions 0..5 disagree
+    evidence = _evidence([snapshots])
+    firsts = {select_cal(evidence, budget=1, rng=np.random.default_rng(s)).indices[0] for s in range(20)}
+    assert firsts <= set(evidence.unlabeled_indices[:6]) and len(firsts) > 1
+
+
+def test_diam_nodiv_ranks_by_votes_then_vote_entropy_then_position():
+    # positions: 0 -> v=2, low entropy; 1 -> v=2, high entropy; 2 -> v=1; 3 -> v=0;
+    #            4 and 5 -> v=2 with the same entropy as position 0 (tie: lower position first)
+    a = [[0, 0, 0, 0, 0, 0], [0, 1, 1, 0, 0, 0], [1, 2, 0, 0, 1, 1]]
+    b = [[0, 0, 1, 1, 0, 0], [0, 1, 1, 1, 0, 0], [1, 2, 1, 1, 1, 1]]
+    evidence = _evidence([a, b])
+    np.testing.assert_array_equal(disagreement_votes(evidence), [2, 2, 1, 0, 2, 2])
+    selection = select_diam_nodiv(evidence, budget=6, rng=np.random.default_rng(0))
+    positions = (selection.indices - 100) // 7
+    np.testing.assert_array_equal(positions, [1, 0, 4, 5, 2, 3])
+    assert np.all(np.diff(selection.scores[positions]) <= 0)
+
+
+def _one_hot_disagreement(n_pool: int, n_models: int, votes: np.ndarray) -> list:
+    """Snapshots such that exactly ``votes[m]`` models disagree on pool position m."""
+    models = []
+    for i in range(n_models):
+        snapshots = np.zeros((3, n_pool), dtype=np.int32)
+        snapshots[1, votes > i] = 1
+        models.append(snapshots)
+    return models
+
+
+@pytest.mark.parametrize("solver", ["fista", "cvxpy"])
+def test_diam_with_strongly_negative_beta_picks_the_point_every_model_disagrees_on(solver):
+    n_pool, n_models = 60, 3
+    votes = np.zeros(n_pool, dtype=int)
+    votes[17] = 3
+    evidence = _evidence(_one_hot_disagreement(n_pool, n_models, votes), features_seed=1)
+    selection = select_diam(evidence, budget=1, rng=np.random.default_rng(0), beta=-100.0, solver=solver)
+    assert selection.indices.tolist() == [100 + 7 * 17]
+    assert int(np.argmax(selection.scores)) == 17
+
+
+def test_diam_with_strongly_negative_beta_follows_the_votes():
+    n_pool = 80
+    votes = np.zeros(n_pool, dtype=int)
+    votes[[5, 40, 63]] = [3, 2, 1]
+    evidence = _evidence(_one_hot_disagreement(n_pool, 3, votes), features_seed=2)
+    selection = select_diam(evidence, budget=3, rng=np.random.default_rng(0), beta=-100.0, knn_fraction=0.05)
+    assert set(((selection.indices - 100) // 7).tolist()) == {5, 40, 63}
+    assert selection.info["n_in_any_disagreement"] == 3
+    assert selection.info["k_neighbours"] == 4
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.1, 1.0])
+def test_diam_rejects_non_negative_beta(beta):
+    evidence = _evidence(_one_hot_disagreement(20, 2, np.ones(20, dtype=int)))
+    with pytest.raises(ValueError, match="beta must be negative.*Eq. 9"):
+        select_diam(evidence, budget=2, rng=np.random.default_rng(0), beta=beta)
+
+
+def test_diam_rejects_bad_knn_fraction():
+    evidence = _evidence(_one_hot_disagreement(20, 2, np.ones(20, dtype=int)))
+    with pytest.raises(ValueError, match="knn_fraction"):
+        select_diam(evidence, budget=2, rng=np.random.default_rng(0), knn_fraction=0.0)
+
+
+def test_missing_snapshots_raise_for_disagreement_strategies():
+    evidence = _evidence([[[0, 1]]])
+    m = evidence.models[0]
+    broken = Evidence("classification", evidence.unlabeled_indices,
+                      (ModelEvidence(name="m0", pool_features=m.pool_features, labeled_features=m.labeled_features,
+                                     pool_probs=m.pool_probs),))
+    for strategy in (select_cal, select_diam_nodiv, select_diam):
+        with pytest.raises(ValueError, match="snapshot_predictions is missing"):
+            strategy(broken, budget=1, rng=np.random.default_rng(0))
