@@ -1,0 +1,304 @@
+"""Figures of the analysis: learning curves (Fig. 1-4) and AULC bars.
+
+Every strategy keeps one colour in all figures (:data:`PALETTE`); DIAM is drawn on top with a
+thicker line. Curves show the mean over target models, the band one standard deviation over
+target models (the paper's error bars). Functions return the :class:`matplotlib.figure.Figure`;
+:func:`save_figure` writes it as PNG and SVG.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from diamlib.stats import CONTEXT, DIAM_STRATEGIES, order_methods
+
+#: Colour of every known strategy, shared by all figures.
+PALETTE = {
+    "diam": "#d62728",
+    "diam-svd": "#a50f15",
+    "diam-leverage": "#e377c2",
+    "diam-nodiv": "#ff9896",
+    "entropy": "#1f77b4",
+    "margin": "#2ca02c",
+    "least-confidence": "#17becf",
+    "cal": "#9467bd",
+    "random": "#7f7f7f",
+    "coreset": "#8c564b",
+    "badge": "#bcbd22",
+    "bait": "#ff7f0e",
+}
+
+#: Colours for methods outside the palette (e.g. beta variants), handed out in sorted order.
+EXTRA_COLOURS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1")
+
+#: Names in legends and tables.
+DISPLAY_NAMES = {
+    "diam": "DIAM", "diam-svd": "DIAM-svd", "diam-leverage": "DIAM-leverage",
+    "diam-nodiv": "DIAM (no diversity)", "entropy": "Entropy", "margin": "Margin",
+    "least-confidence": "Least conf.", "cal": "CAL", "random": "Random", "coreset": "Coreset",
+    "badge": "BADGE", "bait": "BAIT",
+}
+
+#: Names of datasets in titles.
+DATASET_NAMES = {
+    "mnist": "MNIST", "kmnist": "Kuzushiji-MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits (8x8)",
+    "emnist-letters": "EMNIST-letters", "emnist-digits": "EMNIST-digits", "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100", "celeba": "CelebA", "lfw-net": "LFW-NET",
+    "landmarks-digits": "landmarks on digits", "landmarks-fashion-mnist": "landmarks on Fashion-MNIST",
+}
+
+#: Axis label and scale of each metric.
+METRIC_AXES = {
+    "accuracy": ("accuracy (%)", 100.0),
+    "top5_accuracy": ("top-5 accuracy (%)", 100.0),
+    "mse": ("MSE", 1.0),
+    "mae": ("MAE", 1.0),
+}
+
+X_LABEL = "number of labeled examples"
+
+
+def display_name(method: str) -> str:
+    """Legend name of a method (the folder name when unknown)."""
+    return DISPLAY_NAMES.get(method, method)
+
+
+def dataset_title(dataset: str) -> str:
+    """Title of a dataset (its registry name when unknown)."""
+    return DATASET_NAMES.get(dataset, dataset)
+
+
+def method_colours(methods: Sequence[str]) -> dict[str, str]:
+    """Colour of each method: :data:`PALETTE`, then :data:`EXTRA_COLOURS` for the others."""
+    unknown = sorted(m for m in set(methods) if m not in PALETTE)
+    extra = {m: EXTRA_COLOURS[i % len(EXTRA_COLOURS)] for i, m in enumerate(unknown)}
+    return {m: PALETTE.get(m, extra.get(m)) for m in methods}
+
+
+def is_diam(method: str, strategy: str | None = None) -> bool:
+    """Whether a method is DIAM (highlighted in figures)."""
+    return method in DIAM_STRATEGIES or (strategy in DIAM_STRATEGIES)
+
+
+def metric_axis(metric: str) -> tuple[str, float]:
+    """(label, scale) of a metric's axis; a clear error for unknown metrics."""
+    try:
+        return METRIC_AXES[metric]
+    except KeyError:
+        raise ValueError(f"no axis defined for metric {metric!r}; known: {sorted(METRIC_AXES)}") from None
+
+
+def _draw_curves(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float) -> None:
+    """Mean curve and std band of every method in ``curves`` (one context) on ``ax``."""
+    strategy_of = curves.groupby("method")["strategy"].first()
+    methods = order_methods(curves["method"])
+    # DIAM last so that it lies on top
+    methods = [m for m in methods if not is_diam(m, strategy_of[m])] + \
+              [m for m in methods if is_diam(m, strategy_of[m])]
+    for method in methods:
+        curve = curves[curves["method"] == method].sort_values("n_labeled")
+        diam = is_diam(method, strategy_of[method])
+        x = curve["n_labeled"].to_numpy()
+        mean = curve["mean"].to_numpy() * scale
+        std = curve["std"].to_numpy() * scale
+        ax.fill_between(x, mean - std, mean + std, color=colours[method], alpha=0.10, linewidth=0,
+                        zorder=1)
+        ax.plot(x, mean, color=colours[method], linewidth=2.8 if diam else 1.4,
+                marker="o", markersize=4 if diam else 3, zorder=10 if diam else 3,
+                label=display_name(method))
+    ax.grid(True, alpha=0.3)
+
+
+def _legend(fig: Figure, methods: Sequence[str], colours: dict[str, str], strategies: dict[str, str]) -> None:
+    handles = [Line2D([], [], color=colours[m], marker="o", markersize=4,
+                      linewidth=2.8 if is_diam(m, strategies.get(m)) else 1.4) for m in methods]
+    fig.legend(handles, [display_name(m) for m in methods], loc="center left",
+               bbox_to_anchor=(1.0, 0.5), frameon=False, title="query strategy")
+
+
+def _panel_order(frame: pd.DataFrame, datasets: Sequence[str] | None) -> list[str]:
+    present = list(dict.fromkeys(frame["dataset"]))
+    if datasets is None:
+        return present
+    missing = [d for d in datasets if d not in present]
+    if missing:
+        raise ValueError(f"datasets {missing} have no rows; present: {present}")
+    return list(datasets)
+
+
+def _check_one_panel_context(curves: pd.DataFrame, keys: Sequence[str], what: str) -> None:
+    """Each panel (``keys``) must hold one context."""
+    others = [c for c in CONTEXT if c not in keys]
+    counts = curves.groupby(list(keys))[others].nunique().max()
+    if (counts > 1).any():
+        raise ValueError(
+            f"{what}: a panel would mix several {list(counts[counts > 1].index)}; "
+            f"filter the curves first (e.g. one source and one number of models)"
+        )
+
+
+def plot_learning_curves(curves: pd.DataFrame, *, metric: str, title: str | None = None,
+                         datasets: Sequence[str] | None = None, panel_width: float = 4.2, height: float = 3.4) -> Figure:
+    """Learning curves of all methods, one panel per dataset.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        Output of :func:`diamlib.stats.learning_curves`, one source and number of models per
+        dataset.
+    metric : str
+        Metric to draw (``accuracy`` is shown in percent).
+    title : str, optional
+        Figure title.
+    datasets : sequence of str, optional
+        Panel order (default: as in ``curves``); other datasets are left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Fig. 1 and Fig. 3 of the paper.
+    """
+    label, scale = metric_axis(metric)
+    curves = curves[curves["metric"] == metric]
+    if curves.empty:
+        raise ValueError(f"no curves of metric {metric!r}")
+    _check_one_panel_context(curves, ["dataset"], "plot_learning_curves")
+    datasets = _panel_order(curves, datasets)
+    curves = curves[curves["dataset"].isin(datasets)]
+    colours = method_colours(list(curves["method"].unique()))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(panel_width * len(datasets), height),
+                             squeeze=False, constrained_layout=True)
+    for ax, dataset in zip(axes[0], datasets):
+        panel = curves[curves["dataset"] == dataset]
+        _draw_curves(ax, panel, colours, scale)
+        ax.set_title(f"{dataset_title(dataset)} ({int(panel['n_models'].iloc[0])} target models)")
+        ax.set_xlabel(X_LABEL)
+        ax.set_ylabel(label)
+    strategies = curves.groupby("method")["strategy"].first().to_dict()
+    _legend(fig, order_methods(curves["method"]), colours, strategies)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_model_count_curves(curves: pd.DataFrame, *, metric: str, title: str | None = None,
+                            datasets: Sequence[str] | None = None, panel_width: float = 3.6, height: float = 3.0) -> Figure:
+    """Learning curves for several numbers of target models: rows datasets, columns counts.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        :func:`diamlib.stats.learning_curves` of :func:`diamlib.stats.model_count_table`.
+    metric : str
+        Metric to draw.
+    datasets : sequence of str, optional
+        Panel order (default: as in the table); other datasets are left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Fig. 2 and Fig. 4 of the paper.
+    """
+    label, scale = metric_axis(metric)
+    curves = curves[curves["metric"] == metric]
+    if curves.empty:
+        raise ValueError(f"no curves of metric {metric!r}")
+    _check_one_panel_context(curves, ["dataset", "n_models"], "plot_model_count_curves")
+    datasets = _panel_order(curves, datasets)
+    curves = curves[curves["dataset"].isin(datasets)]
+    counts = sorted(curves["n_models"].unique())
+    colours = method_colours(list(curves["method"].unique()))
+    fig, axes = plt.subplots(len(datasets), len(counts), squeeze=False, constrained_layout=True,
+                             figsize=(panel_width * len(counts), height * len(datasets)))
+    for i, dataset in enumerate(datasets):
+        for j, count in enumerate(counts):
+            ax = axes[i][j]
+            panel = curves[(curves["dataset"] == dataset) & (curves["n_models"] == count)]
+            if panel.empty:
+                ax.set_axis_off()
+                continue
+            _draw_curves(ax, panel, colours, scale)
+            ax.set_title(f"{dataset_title(dataset)}, {count} models")
+            ax.set_xlabel(X_LABEL)
+            ax.set_ylabel(label)
+    strategies = curves.groupby("method")["strategy"].first().to_dict()
+    _legend(fig, order_methods(curves["method"]), colours, strategies)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_aulc(aulc: pd.DataFrame, *, metric: str, title: str | None = None,
+              datasets: Sequence[str] | None = None, panel_width: float = 3.8, height: float = 3.2) -> Figure:
+    """Horizontal bars of the normalised area under each mean learning curve, one panel per dataset.
+
+    Parameters
+    ----------
+    aulc : DataFrame
+        Output of :func:`diamlib.stats.area_under_curve`.
+    metric : str
+        Metric to draw.
+    datasets : sequence of str, optional
+        Panel order (default: as in the table); other datasets are left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Not in the paper; summarises Fig. 1-4 over the label budget.
+    """
+    label, scale = metric_axis(metric)
+    aulc = aulc[aulc["metric"] == metric]
+    if aulc.empty:
+        raise ValueError(f"no AULC rows of metric {metric!r}")
+    _check_one_panel_context(aulc, ["dataset"], "plot_aulc")
+    datasets = _panel_order(aulc, datasets)
+    aulc = aulc[aulc["dataset"].isin(datasets)]
+    colours = method_colours(list(aulc["method"].unique()))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(panel_width * len(datasets), height),
+                             squeeze=False, constrained_layout=True)
+    for ax, dataset in zip(axes[0], datasets):
+        panel = aulc[aulc["dataset"] == dataset].set_index("method")
+        methods = order_methods(panel.index)[::-1]
+        values = panel.loc[methods, "aulc"] * scale
+        ax.barh([display_name(m) for m in methods], values, color=[colours[m] for m in methods])
+        low, high = values.min(), values.max()
+        pad = max((high - low) * 0.15, abs(high) * 1e-3)
+        ax.set_xlim(low - pad, high + pad)
+        ax.set_title(dataset_title(dataset))
+        ax.set_xlabel(f"area under the learning curve, {label}")
+        ax.grid(True, axis="x", alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def save_figure(fig: Figure, directory: Path, name: str) -> list[Path]:
+    """Write ``fig`` as ``<directory>/<name>.png`` and ``.svg`` (SVG without a date, stable ids).
+
+    Returns
+    -------
+    list of Path
+        The two files written.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / f"{name}.png", directory / f"{name}.svg"]
+    with matplotlib.rc_context({"svg.hashsalt": name}):
+        fig.savefig(paths[0], dpi=150, bbox_inches="tight")
+        fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
+    return paths
