@@ -174,6 +174,28 @@ def _finish(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- authors' runs
+def resolve_reference_dir(path: str | Path) -> Path:
+    """The folder of the authors' results: ``path`` as given, else relative to the project root.
+
+    Raises
+    ------
+    FileNotFoundError
+        Neither location exists.
+    """
+    from diamlib.paths import project_root
+
+    given = Path(path)
+    candidates = [given] if given.is_absolute() else [given, project_root() / given]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"reference_dir {str(path)!r} does not exist (looked in the working directory and in the "
+        f"project root); pass the folder of the authors' results (<n_models>/<dataset>/<method>/"
+        f"<iteration>/performances.txt), or reference_dir = None to analyse only our results"
+    )
+
+
 def load_authors_results(reference_dir: Path) -> pd.DataFrame:
     """Read the raw per-model results published by the paper's authors.
 

@@ -357,6 +357,42 @@ def compare_methods(table: pd.DataFrame, *, reference: str, baselines: Sequence[
     return pd.DataFrame(rows)
 
 
+def compare_all(table: pd.DataFrame, *, references: dict[str, Sequence[str]] | None = None,
+                test: str = "t-test", alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`compare_methods` for every context of ``table`` and every DIAM reference in it.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Tidy results, any number of contexts.
+    references : dict, optional
+        Task -> reference methods. Default: ``diam`` for classification, ``diam-svd`` and
+        ``diam-leverage`` for regression. References absent from a context are skipped, as are
+        contexts with a single method.
+    test, alpha
+        See :func:`paired_outcome`.
+
+    Returns
+    -------
+    DataFrame
+        The concatenated :func:`compare_methods` rows (empty when nothing could be compared).
+
+    References
+    ----------
+    Table 2 of the paper.
+    """
+    references = references or {"classification": ["diam"], "regression": ["diam-svd", "diam-leverage"]}
+    parts = []
+    for context, group in table.groupby(CONTEXT, sort=False):
+        task = context[CONTEXT.index("task")]
+        methods = set(group["method"])
+        for reference in references.get(task, []):
+            if reference in methods and len(methods) > 1:
+                parts.append(compare_methods(group, reference=reference, test=test, alpha=alpha))
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def wtl_totals(comparison: pd.DataFrame, by: str = "baseline") -> pd.DataFrame:
     """Counts of wins, ties and losses per baseline (``by="baseline"``) or per round.
 
@@ -499,6 +535,18 @@ def beta_sensitivity(table: pd.DataFrame, *, strategy: str = "diam") -> pd.DataF
 
 
 # --------------------------------------------------------------------------- number of models
+def largest_model_count(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the runs with the most target models of each (source, task, dataset).
+
+    References
+    ----------
+    Fig. 1, 3 and Table 2 of the paper use all 12 target models.
+    """
+    _require_columns(table, ["source", "task", "dataset", "n_models"], "largest_model_count")
+    largest = table.groupby(["source", "task", "dataset"])["n_models"].transform("max")
+    return table[table["n_models"] == largest]
+
+
 def first_models(table: pd.DataFrame, n: int) -> pd.DataFrame:
     """Rows of the first ``n`` target models of each run (by ``model_index``), as ``n``-model runs.
 

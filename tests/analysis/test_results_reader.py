@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -126,3 +127,16 @@ def test_authors_reader_errors(tmp_path, authors_dir):
     target.write_text("97.1 99.9\n")
     with pytest.raises(ValueError, match=r"1 rows, expected one per target model \(2\)"):
         load_authors_results(copy)
+
+
+def test_resolve_reference_dir(tmp_path, monkeypatch):
+    from diamlib.paths import project_root
+    from diamlib.results import resolve_reference_dir
+
+    assert resolve_reference_dir(tmp_path) == tmp_path
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "here").mkdir()
+    assert resolve_reference_dir("here") == Path("here")  # relative to the working directory first
+    assert resolve_reference_dir("diamlib") == project_root() / "diamlib"  # then to the project root
+    with pytest.raises(FileNotFoundError, match="reference_dir 'nowhere' does not exist"):
+        resolve_reference_dir("nowhere")

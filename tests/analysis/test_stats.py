@@ -232,3 +232,19 @@ def test_select_and_metric_direction(make_tidy):
     assert stats.higher_is_better("accuracy") and not stats.higher_is_better("mae")
     with pytest.raises(ValueError, match="unknown metric"):
         stats.higher_is_better("f1")
+
+
+def test_compare_all_and_largest_model_count(make_tidy):
+    rounds = np.stack([BASE, BASE + 0.05 + NOISE])[None]
+    flat = np.stack([BASE, BASE])[None]
+    classification = make_tidy({"diam": rounds, "random": flat})
+    regression = make_tidy({"diam-svd": flat, "diam-leverage": flat, "coreset": rounds}, metric="mse",
+                           task="regression")
+    alone = make_tidy({"random": flat}, dataset="other")
+    comparison = stats.compare_all(pd.concat([classification, regression, alone]))
+    pairs = list(zip(comparison["reference"], comparison["baseline"], comparison["outcome"]))
+    assert pairs == [("diam", "random", "Win"), ("diam-svd", "diam-leverage", "Tie"), ("diam-svd", "coreset", "Win"),
+                     ("diam-leverage", "diam-svd", "Tie"), ("diam-leverage", "coreset", "Win")]
+    small = stats.first_models(classification, 2)
+    both = pd.concat([classification, small])
+    assert set(stats.largest_model_count(both)["n_models"]) == {6}
