@@ -60,7 +60,8 @@ def select_badge(evidence: Evidence, *, budget: int, rng: np.random.Generator,
     Parameters
     ----------
     evidence : Evidence
-        Uses ``pool_features`` and ``labeled_features`` of ``evidence.models[evidence.feature_model]``.
+        Regression evidence; uses ``pool_features`` and ``labeled_features`` of
+        ``evidence.models[evidence.feature_model]``.
     budget : int
     rng : numpy.random.Generator
         Draws the seeding and any random fill.

@@ -139,7 +139,8 @@ def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, si
     Parameters
     ----------
     evidence : Evidence
-        Uses ``pool_features`` and ``labeled_features`` of ``evidence.models[evidence.feature_model]``.
+        Regression evidence; uses ``pool_features`` and ``labeled_features`` of
+        ``evidence.models[evidence.feature_model]``.
     budget : int
     rng : numpy.random.Generator
         Only draws the random fill when the greedy passes stop early.

@@ -227,11 +227,16 @@ def select_diam(
         raise ValueError(f"knn_fraction must be in (0, 1] (the paper uses 0.01), got {knn_fraction}")
     n_pool = evidence.n_pool
     votes = disagreement_votes(evidence)
+    if n_pool == 1:  # nothing to trade off: the only point is the whole batch
+        return finish_selection(evidence, [0], budget=budget, rng=rng, scores=np.ones(1),
+                                info={"n_in_any_disagreement": int(votes[0] > 0)})
     k = neighbour_count(n_pool, knn_fraction)
     similarities = []
     for model in evidence.models:
         pool, _ = model_features(model, n_pool)
-        similarities.append(symmetrize(knn_adjacency(pool, k)))
+        # float32 network features are searched in float32 (exact ranks, half the cost)
+        searched = model.pool_features if np.asarray(model.pool_features).dtype == np.float32 else pool
+        similarities.append(symmetrize(knn_adjacency(np.asarray(searched), k)))
     solution = solve_diam_relaxation(similarities, votes.astype(np.float64), tau=budget, beta=beta,
                                      solver=solver, max_iter=max_iter, tol=tol)
     b = np.asarray(solution.b, dtype=np.float64)

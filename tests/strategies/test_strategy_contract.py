@@ -73,6 +73,13 @@ def test_budget_equal_to_pool_returns_whole_pool(task, name, make_evidence):
 
 
 @pytest.mark.parametrize("task,name", CASES)
+def test_single_point_pool(task, name, make_evidence):
+    evidence = make_evidence(task, n_pool=1)
+    selection = make_selector(name, task)(evidence, budget=1, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(selection.indices, evidence.unlabeled_indices)
+
+
+@pytest.mark.parametrize("task,name", CASES)
 @pytest.mark.parametrize("budget", [0, -1, 41])
 def test_budget_out_of_range_raises(task, name, budget, make_evidence):
     evidence = make_evidence(task, n_pool=40)
