@@ -1,0 +1,145 @@
+"""Named model zoos: the paper's 12 target models and CPU-sized versions of them.
+
+``paper12``
+    The 12 OFA MobileNetV3 subnets of Sec. 6.1 at their own width (1.0) and resolution
+    (160-192), reconstructed to match the published parameters and MACs.
+``cpu6``, ``cpu4``
+    Six / four of those architectures (same kernel sizes, expand ratios and depths) on the
+    width-0.35 supernet at 28 / 32 px: the paper's models scaled down for a 2-core CPU,
+    spanning a 2x range of sizes.
+``smoke3``, ``smoke2``
+    Three / two of them at width 0.25 and 16 px, for tests that train in seconds.
+
+References
+----------
+Sec. 6.1 of the paper (target models); Cai et al., ICLR 2020 (OFA).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from diamlib.zoo.ofa_zoo import OFAMember, build_ofa_zoo
+from diamlib.zoo.paper12 import paper12_members, paper12_published_info
+from diamlib.zoo.spec import ModelSpec
+
+__all__ = ["ZooBuilder", "ZOOS", "zoo_names", "build_zoo", "scaled_paper_zoo"]
+
+ZooBuilder = Callable[..., list[ModelSpec]]
+"""``(*, n_outputs, width_mult, resolution, pretrained) -> list[ModelSpec]``."""
+
+
+def _paper12(*, n_outputs: int, width_mult: float | None = None, resolution: int | None = None,
+             pretrained: bool = False) -> list[ModelSpec]:
+    """The 12 target models of Sec. 6.1, with the published figures in ``info``."""
+    return build_ofa_zoo(paper12_members(), n_outputs=n_outputs, width_mult=width_mult, resolution=resolution,
+                         pretrained=pretrained, extra_info=paper12_published_info())
+
+
+@dataclass(frozen=True)
+class ScaledPaperZoo:
+    """Some of the paper's 12 architectures at a smaller width and resolution (a CPU zoo).
+
+    Attributes
+    ----------
+    names : tuple of str
+        Published ids of the chosen models (kept as model names), in zoo order.
+    width_mult : float
+        Default supernet width multiplier.
+    resolution : int
+        Default input resolution.
+    """
+
+    names: tuple[str, ...]
+    width_mult: float
+    resolution: int
+
+    def members(self) -> list[OFAMember]:
+        by_name = {m.name: m for m in paper12_members()}
+        unknown = [n for n in self.names if n not in by_name]
+        if unknown:
+            raise ValueError(f"{unknown} are not among the paper's 12 target models")
+        return [replace(by_name[n], width_mult=self.width_mult, resolution=self.resolution) for n in self.names]
+
+    def __call__(self, *, n_outputs: int, width_mult: float | None = None, resolution: int | None = None,
+                 pretrained: bool = False) -> list[ModelSpec]:
+        return build_ofa_zoo(self.members(), n_outputs=n_outputs, width_mult=width_mult, resolution=resolution,
+                             pretrained=pretrained, channels_last=True, extra_info=paper12_published_info())
+
+
+def scaled_paper_zoo(names: tuple[str, ...], width_mult: float, resolution: int) -> ScaledPaperZoo:
+    """A zoo builder for some of the paper's architectures at another width and resolution."""
+    return ScaledPaperZoo(tuple(names), float(width_mult), int(resolution))
+
+
+_CPU6 = (
+    "s7edge_lat@29ms_top1@70.5_finetune@25",
+    "note10_lat@11ms_top1@73.6_finetune@25",
+    "s7edge_lat@41ms_top1@73.1_finetune@25",
+    "note10_lat@16ms_top1@75.5_finetune@25",
+    "note8_lat@65ms_top1@76.1_finetune@25",
+    "s7edge_lat@88ms_top1@76.3_finetune@25",
+)
+_CPU4 = (
+    "s7edge_lat@29ms_top1@70.5_finetune@25",
+    "note8_lat@31ms_top1@72.8_finetune@25",
+    "note8_lat@65ms_top1@76.1_finetune@25",
+    "s7edge_lat@88ms_top1@76.3_finetune@25",
+)
+_SMOKE3 = (
+    "s7edge_lat@29ms_top1@70.5_finetune@25",
+    "note8_lat@31ms_top1@72.8_finetune@25",
+    "s7edge_lat@88ms_top1@76.3_finetune@25",
+)
+
+ZOOS: dict[str, ZooBuilder] = {
+    "paper12": _paper12,
+    "cpu6": scaled_paper_zoo(_CPU6, width_mult=0.35, resolution=28),
+    "cpu4": scaled_paper_zoo(_CPU4, width_mult=0.35, resolution=32),
+    "smoke3": scaled_paper_zoo(_SMOKE3, width_mult=0.25, resolution=16),
+    "smoke2": scaled_paper_zoo(_SMOKE3[::2], width_mult=0.25, resolution=16),
+}
+
+
+def zoo_names() -> list[str]:
+    """Names of the registered zoos."""
+    return list(ZOOS)
+
+
+def build_zoo(name: str, *, n_outputs: int, width_mult: float | None = None, resolution: int | None = None,
+              pretrained: bool = False) -> list[ModelSpec]:
+    """The target models of a named zoo.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`zoo_names`.
+    n_outputs : int
+        Classes or regression outputs (used for the sizes recorded in ``info``; each
+        factory takes its own ``n_outputs``).
+    width_mult : float, optional
+        Build every subnet on the supernet of this width instead of the zoo's.
+    resolution : int, optional
+        Input resolution of every model instead of the zoo's.
+    pretrained : bool
+        Initialise backbones from ImageNet-pretrained supernet weights (widths 1.0 and 1.2).
+
+    Returns
+    -------
+    list of ModelSpec
+
+    Raises
+    ------
+    ValueError
+        Unknown zoo name (the message lists the valid ones), bad sizes, or pretrained
+        weights requested for a width that has none.
+    FileNotFoundError
+        Pretrained weights neither cached nor downloadable.
+
+    References
+    ----------
+    Sec. 6.1 of the paper.
+    """
+    if name not in ZOOS:
+        raise ValueError(f"unknown model zoo {name!r}; valid names: {', '.join(zoo_names())}")
+    return ZOOS[name](n_outputs=n_outputs, width_mult=width_mult, resolution=resolution, pretrained=pretrained)
