@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from diamlib.plots import display_name
-from diamlib.stats import CONTEXT, higher_is_better, order_methods, wtl_totals
+from diamlib.stats import (CONTEXT, PRIMARY_METRIC, default_reference, higher_is_better, order_methods,
+                           wtl_table, wtl_totals)
 
 SOURCE_NAMES = {"ours": "our results", "authors": "authors' published results"}
 
@@ -161,6 +162,60 @@ def save_wtl_table(table: pd.DataFrame, directory: Path, *, task: str, dataset: 
     return [csv_path, tex_path]
 
 
+def wtl_file_stem(context: dict, reference: str, test: str) -> str:
+    """``wtl_<task>_<dataset>`` plus ``_<part>`` for each way it differs from the main table.
+
+    The main table (our results, the task's DIAM reference and primary metric, the paper's
+    t-test) has no suffix; otherwise the source, reference, metric and test are appended.
+    """
+    stem = f"wtl_{context['task']}_{context['dataset']}"
+    if context["source"] != "ours":
+        stem += f"_{context['source']}"
+    if reference != default_reference(context["task"]):
+        stem += f"_{reference}"
+    if context["metric"] != PRIMARY_METRIC.get(context["task"]):
+        stem += f"_{context['metric']}"
+    if test != "t-test":
+        stem += f"_{test}"
+    return stem
+
+
+def save_wtl_tables(comparison: pd.DataFrame, directory: Path) -> dict[str, pd.DataFrame]:
+    """Build, save (CSV and LaTeX) and return the W/T/L table of every context and reference.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        :func:`diamlib.stats.compare_all` or :func:`diamlib.stats.compare_methods` rows.
+    directory : Path
+        Tables folder; files are named by :func:`wtl_file_stem`.
+
+    Returns
+    -------
+    dict
+        Caption -> :func:`diamlib.stats.wtl_table`, in the order of ``comparison``.
+
+    References
+    ----------
+    Table 2 of the paper.
+    """
+    tables = {}
+    for keys, part in comparison.groupby(CONTEXT + ["reference", "test", "alpha"], sort=False):
+        context = dict(zip(CONTEXT, keys[:len(CONTEXT)]))
+        reference, test, alpha = keys[len(CONTEXT):]
+        table = wtl_table(part)
+        caption = (f"Win/Tie/Loss of {display_name(reference)} against the other methods after each query "
+                   f"batch ({test} at the {alpha:g} level over {context['n_models']} target models): "
+                   f"{context['dataset']}, {context['metric']}, {SOURCE_NAMES.get(context['source'], context['source'])}")
+        stem = wtl_file_stem(context, reference, test)
+        csv_path = Path(directory) / f"{stem}.csv"
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(csv_path)
+        (Path(directory) / f"{stem}.tex").write_text(wtl_to_latex(table, caption=caption, label=f"tab:{stem}"))
+        tables[caption] = table
+    return tables
+
+
 # --------------------------------------------------------------------------- generated summary
 def _final_values(group: pd.DataFrame) -> tuple[float, pd.Series]:
     """The largest label count every method reached, and each method's mean there."""
@@ -186,7 +241,9 @@ def _ranking_sentence(values: pd.Series, metric: str, what: str) -> str:
 
 def _wtl_sentences(comparison: pd.DataFrame, test: str, alpha: float) -> list[str]:
     sentences = []
-    for reference, part in comparison.groupby("reference", sort=False):
+    if "test" not in comparison.columns:
+        comparison = comparison.assign(test=test, alpha=alpha)
+    for (reference, test, alpha), part in comparison.groupby(["reference", "test", "alpha"], sort=False):
         baselines = list(dict.fromkeys(part["baseline"]))
         totals = wtl_totals(part).sum()
         rounds = sorted(part["round"].unique())
@@ -218,7 +275,7 @@ def summary_text(curves: pd.DataFrame, aulc: pd.DataFrame, comparison: pd.DataFr
     comparison : DataFrame, optional
         :func:`diamlib.stats.compare_methods` rows (several contexts may be concatenated).
     test, alpha
-        How the comparison was made (named in the text).
+        How the comparison was made, where ``comparison`` does not say (named in the text).
 
     Returns
     -------

@@ -38,6 +38,9 @@ METHOD_ORDER = (
     "cal", "random", "coreset", "badge", "bait",
 )
 
+#: The metric of each task that tables and figures report first.
+PRIMARY_METRIC = {"classification": "accuracy", "regression": "mse"}
+
 TESTS = ("t-test", "wilcoxon")
 OUTCOMES = ("Win", "Tie", "Loss")
 
@@ -298,8 +301,8 @@ def compare_methods(table: pd.DataFrame, *, reference: str, baselines: Sequence[
     DataFrame
         One row per (baseline, round): :data:`CONTEXT`, ``reference``, ``baseline``,
         ``round``, ``n_labeled``, ``n_models_paired``, ``mean_difference`` (reference minus
-        baseline, averaged over models), ``statistic``, ``p_value``, ``outcome``. Rounds are
-        those both methods reached.
+        baseline, averaged over models), ``statistic``, ``p_value``, ``outcome``, ``test``,
+        ``alpha``. Rounds are those both methods reached.
 
     Raises
     ------
@@ -349,7 +352,7 @@ def compare_methods(table: pd.DataFrame, *, reference: str, baselines: Sequence[
                 **context, "reference": reference, "baseline": baseline, "round": int(round_index),
                 "n_labeled": int(n_labeled[(reference, round_index)]), "n_models_paired": len(values),
                 "mean_difference": float((values[reference] - values[baseline]).mean()),
-                "statistic": statistic, "p_value": p_value, "outcome": outcome,
+                "statistic": statistic, "p_value": p_value, "outcome": outcome, "test": test, "alpha": alpha,
             })
             compared += 1
         if compared == 0:

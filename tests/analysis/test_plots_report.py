@@ -139,3 +139,24 @@ def test_label_savings_table(toy):
     assert table.loc[("mnist", "DIAM"), "labels saved"] == "40.0%"
     assert report.format_value(float("nan"), "accuracy") == "n/a"
     assert report.format_value(0.123456, "mse") == "0.1235"
+
+
+def test_save_wtl_tables_names_every_variant(toy, tmp_path):
+    comparison = pd.concat([
+        stats.compare_all(toy),
+        stats.compare_all(toy.assign(source="authors")),
+        stats.compare_all(toy, test="wilcoxon"),
+    ])
+    tables = report.save_wtl_tables(comparison, tmp_path)
+    assert len(tables) == 6
+    names = sorted(p.name for p in tmp_path.glob("*.csv"))
+    assert names == sorted([
+        "wtl_classification_kmnist.csv", "wtl_classification_mnist.csv",
+        "wtl_classification_kmnist_authors.csv", "wtl_classification_mnist_authors.csv",
+        "wtl_classification_kmnist_wilcoxon.csv", "wtl_classification_mnist_wilcoxon.csv",
+    ])
+    assert len(list(tmp_path.glob("*.tex"))) == 6
+    caption = next(iter(tables))
+    assert caption.startswith("Win/Tie/Loss of DIAM against the other methods") and "t-test at the 0.05 level" in caption
+    context = {"source": "ours", "task": "regression", "dataset": "celeba", "metric": "mae"}
+    assert report.wtl_file_stem(context, "diam-leverage", "t-test") == "wtl_regression_celeba_diam-leverage_mae"
