@@ -18,6 +18,31 @@ from diamlib.stats import (CONTEXT, PRIMARY_METRIC, default_reference, higher_is
 
 SOURCE_NAMES = {"ours": "our results", "authors": "authors' published results"}
 
+#: Table 2 of the paper as printed (W/T/L of DIAM over query batches 1-9, 12 target models), for
+#: the two datasets whose raw results the authors published.
+PRINTED_TABLE2 = {
+    "mnist": {"entropy": (7, 2, 0), "margin": (5, 4, 0), "least-confidence": (6, 3, 0),
+              "cal": (7, 2, 0), "random": (7, 2, 0), "coreset": (8, 1, 0)},
+    "kmnist": {"entropy": (6, 3, 0), "margin": (7, 2, 0), "least-confidence": (8, 1, 0),
+               "cal": (7, 2, 0), "random": (8, 1, 0), "coreset": (9, 0, 0)},
+}
+PRINTED_TABLE2_ROUNDS = 9
+
+#: Table 3a of the paper as printed, Kuzushiji-MNIST column (percent):
+#: method -> (best mean, best std, worst mean, worst std).
+PRINTED_TABLE3A = {
+    "kmnist": {"diam": (90.49, 5.92, 76.96, 11.73), "entropy": (89.17, 5.26, 75.36, 11.41),
+               "margin": (89.09, 5.22, 75.79, 10.99), "least-confidence": (88.86, 5.16, 75.05, 11.37),
+               "cal": (89.17, 5.30, 74.94, 11.09), "random": (89.18, 5.35, 75.60, 10.75),
+               "coreset": (89.58, 5.58, 73.94, 11.83)},
+}
+
+#: Table 3b of the paper as printed (percent): dataset -> |beta| -> (mean, std) of DIAM's curve.
+PRINTED_TABLE3B = {
+    "mnist": {0.1: (97.29, 1.95), 1.0: (97.26, 1.97), 10.0: (97.24, 1.97)},
+    "kmnist": {0.1: (84.74, 8.62), 1.0: (84.69, 8.77), 10.0: (84.47, 8.75)},
+}
+
 
 # --------------------------------------------------------------------------- numbers as text
 def format_value(value: float, metric: str) -> str:
@@ -214,6 +239,71 @@ def save_wtl_tables(comparison: pd.DataFrame, directory: Path) -> dict[str, pd.D
         (Path(directory) / f"{stem}.tex").write_text(wtl_to_latex(table, caption=caption, label=f"tab:{stem}"))
         tables[caption] = table
     return tables
+
+
+# --------------------------------------------------------------------------- printed vs recomputed
+def versus_printed_table2(comparison: pd.DataFrame) -> pd.DataFrame:
+    """W/T/L recomputed from raw results over the printed batches, beside the paper's Table 2.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        :func:`diamlib.stats.compare_methods` rows of the authors' results (reference ``diam``).
+
+    Returns
+    -------
+    DataFrame
+        Index (dataset, method); columns ``recomputed`` and ``printed`` (``"w/t/l"``), with a
+        ``total`` row per dataset. Datasets the paper's table does not cover are left out.
+
+    References
+    ----------
+    Table 2 of the paper.
+    """
+    rows = []
+    part = comparison[(comparison["round"] <= PRINTED_TABLE2_ROUNDS) & (comparison["reference"] == "diam")]
+    for dataset, group in part.groupby("dataset", sort=False):
+        printed = PRINTED_TABLE2.get(dataset)
+        if printed is None:
+            continue
+        totals = wtl_totals(group)
+        for baseline, row in totals.iterrows():
+            rows.append({"dataset": dataset, "method": display_name(baseline),
+                         "recomputed": "/".join(str(int(v)) for v in row),
+                         "printed": "/".join(map(str, printed[baseline])) if baseline in printed else "n/a"})
+        all_printed = np.array(list(printed.values())).sum(axis=0)
+        rows.append({"dataset": dataset, "method": "total",
+                     "recomputed": "/".join(str(int(v)) for v in totals.sum()),
+                     "printed": "/".join(map(str, all_printed))})
+    return pd.DataFrame(rows).set_index(["dataset", "method"]) if rows else pd.DataFrame()
+
+
+def versus_printed_table3a(best_worst: pd.DataFrame) -> pd.DataFrame:
+    """Best and worst model summaries recomputed from raw results, beside the paper's Table 3a.
+
+    Returns
+    -------
+    DataFrame
+        Index (dataset, method); recomputed and printed ``mean ± std`` (percent) of the best and
+        the worst model; only datasets and accuracy rows the printed table covers.
+
+    References
+    ----------
+    Table 3a of the paper.
+    """
+    rows = []
+    for _, row in best_worst[best_worst["metric"] == "accuracy"].iterrows():
+        printed = PRINTED_TABLE3A.get(row["dataset"], {}).get(row["method"])
+        if printed is None:
+            continue
+        rows.append({
+            "dataset": row["dataset"], "method": display_name(row["method"]),
+            "best (recomputed)": f"{100 * row['best_mean']:.2f} ± {100 * row['best_std']:.2f}",
+            "best (printed)": f"{printed[0]:.2f} ± {printed[1]:.2f}",
+            "worst (recomputed)": f"{100 * row['worst_mean']:.2f} ± {100 * row['worst_std']:.2f}",
+            "worst (printed)": f"{printed[2]:.2f} ± {printed[3]:.2f}",
+        })
+    return pd.DataFrame(rows).set_index(["dataset", "method"]) if rows else pd.DataFrame()
 
 
 # --------------------------------------------------------------------------- generated summary

@@ -43,3 +43,18 @@ def test_win_tie_loss_mnist_12_models(authors):
     assert table2.loc["coreset", "W/T/L"] == "9/1/0"
     # every baseline ties with DIAM after the 8th batch (a round where ties dominate)
     assert table2["8"].iloc[:-1].eq("Tie").all()
+
+
+def test_versus_printed_tables(authors):
+    from diamlib import report
+
+    twelve = stats.select(authors, n_models=12, metric="accuracy")
+    comparison = stats.compare_all(twelve)
+    table2 = report.versus_printed_table2(comparison)
+    assert table2.loc[("mnist", "total"), "printed"] == "40/14/0"
+    assert table2.loc[("mnist", "total"), "recomputed"] == "42/12/0"
+    assert table2.loc[("kmnist", "Coreset"), "printed"] == "9/0/0"
+    table3a = report.versus_printed_table3a(stats.best_worst(twelve))
+    assert list(table3a.index.get_level_values(0).unique()) == ["kmnist"]
+    row = table3a.loc[("kmnist", "Random")]
+    assert row["best (recomputed)"] == row["best (printed)"] == "89.18 ± 5.35"
