@@ -13,9 +13,11 @@ import numpy as np
 TASKS = ("classification", "regression")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ArrayDataset:
     """Images and targets of one split of one dataset, held as numpy arrays.
+
+    Instances compare and hash by identity (their fields are arrays).
 
     Attributes
     ----------
