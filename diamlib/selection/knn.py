@@ -1,0 +1,401 @@
+"""k-nearest-neighbour similarity graphs of Eq. 10, computed exactly in blocks.
+
+Each target model ``i`` gets a 0/1 adjacency ``S^i`` over the unlabeled pool in its own
+penultimate-layer feature space: ``S^i_{uv} = 1`` when ``v`` is one of the ``k`` pool
+points nearest to ``u`` (Euclidean distance), with ``k`` = 1 % of the pool (Sec. 5.2).
+The pool can hold tens of thousands of points, so the squared distances
+
+.. math:: \\|a - b\\|^2 = \\|a\\|^2 + \\|b\\|^2 - 2\\, a^\\top b
+
+are formed one ``chunk_size x chunk_size`` block at a time with a matrix product, and
+every row keeps a running list of its ``k`` best candidates. Because the distance is
+symmetric, each block ``(I, J)`` with ``J >= I`` is computed once and merged into the
+candidates of the rows of ``I`` and (transposed) of ``J``: half the multiply-adds of
+the plain row-by-row search. Memory is ``O(n k + chunk_size^2 + n d)``; no ``n x n``
+array is ever built.
+
+Ordering is the lexicographic order of ``(distance, index)``: among equally distant
+candidates the lower pool index wins, so the graph is deterministic.
+
+References
+----------
+Eq. 10, Algorithm 2 (lines 5-6) and Sec. 5.2 ("smallest 1% of distances") of the paper.
+"""
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+__all__ = [
+    "knn_adjacency",
+    "knn_indices",
+    "knn_recall",
+    "neighbour_count",
+    "pca_project",
+    "symmetrize",
+]
+
+
+# --------------------------------------------------------------------------- validation
+def _check_features(features: np.ndarray, name: str = "features") -> np.ndarray:
+    """A finite, C-contiguous float32 or float64 copy-free view of a 2-D feature array."""
+    if not isinstance(features, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array of shape (n_points, n_features), got {type(features).__name__}")
+    if features.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_points, n_features), got shape {features.shape}")
+    if features.shape[0] == 0 or features.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one point and one feature, got shape {features.shape}")
+    if not (np.issubdtype(features.dtype, np.floating) or np.issubdtype(features.dtype, np.integer)):
+        raise TypeError(f"{name} must hold real numbers, got dtype {features.dtype}")
+    dtype = np.float32 if features.dtype == np.float32 else np.float64
+    array = np.ascontiguousarray(features, dtype=dtype)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinite values; clean or impute the features first")
+    return array
+
+
+def _check_count(value: int, name: str, low: int, high: int, hint: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}; {hint}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- k
+def neighbour_count(n_pool: int, knn_fraction: float) -> int:
+    """Number of neighbours ``k`` per point: the smallest ``knn_fraction`` of the distances.
+
+    Parameters
+    ----------
+    n_pool : int
+        Size of the unlabeled pool, at least 2.
+    knn_fraction : float
+        Fraction of the pool counted as neighbours, in (0, 1]; the paper uses 0.01.
+
+    Returns
+    -------
+    int
+        ``k = max(1, ceil(knn_fraction * n_pool))`` capped at ``n_pool - 1`` (a point is
+        not its own neighbour). The product is rounded to 6 decimals before the ceiling
+        so that, e.g., ``0.01 * 4000`` gives 40 and not 41 through floating-point error.
+
+    Raises
+    ------
+    ValueError
+        ``n_pool < 2`` or ``knn_fraction`` outside (0, 1].
+
+    References
+    ----------
+    Sec. 5.2 of the paper ("within the smallest 1% of distances across all unlabeled data").
+    """
+    n_pool = _check_count(n_pool, "n_pool", 2, np.iinfo(np.int64).max, "a neighbour graph needs at least two points")
+    fraction = float(knn_fraction)
+    if not (math.isfinite(fraction) and 0.0 < fraction <= 1.0):
+        raise ValueError(f"knn_fraction must be in (0, 1] (the paper uses 0.01), got {knn_fraction}")
+    k = max(1, math.ceil(round(fraction * n_pool, 6)))
+    return min(k, n_pool - 1)
+
+
+# --------------------------------------------------------------------------- exact search
+_PLACEHOLDER = np.iinfo(np.int64).max - 1  # index of an empty candidate slot
+
+
+def _merge_candidates(best_dist: np.ndarray, best_index: np.ndarray, block: np.ndarray,
+                      first_column: int, k: int, *, transposed: bool = False) -> None:
+    """Merge a block of distances into each row's ``k`` best ``(distance, index)`` pairs, in place.
+
+    Only block entries not larger than a row's current ``k``-th best distance can enter,
+    so they are compacted first (after the first blocks only a few per row survive) and
+    the selection runs on ``k + (survivors)`` numbers per row instead of ``k + width``.
+
+    Parameters
+    ----------
+    best_dist : ndarray, shape (r, k)
+        Current candidate distances of ``r`` rows (``inf`` where still empty); updated.
+    best_index : ndarray of int64, shape (r, k)
+        Their pool indices (a placeholder larger than any index where empty); updated.
+    block : ndarray, shape (r, w), or (w, r) if ``transposed``
+        New squared distances from the ``r`` rows to the points
+        ``first_column .. first_column + w - 1``.
+    first_column : int
+    k : int
+    transposed : bool
+        The block is stored with the ``r`` rows as its columns.
+    """
+    threshold = best_dist.max(axis=1)
+    if transposed:
+        survives = np.ascontiguousarray((block <= threshold[None, :]).T)
+        rows, columns = np.nonzero(survives)
+        values = block[columns, rows]
+    else:
+        rows, columns = np.nonzero(block <= threshold[:, None])
+        values = block[rows, columns]
+    if rows.size == 0:
+        return
+    counts = np.bincount(rows, minlength=best_dist.shape[0])
+    active = np.flatnonzero(counts)
+    counts = counts[active]
+    slot_of_row = np.zeros(best_dist.shape[0], dtype=np.int64)
+    slot_of_row[active] = np.arange(active.size)
+    slots = slot_of_row[rows]
+    offsets = np.cumsum(counts) - counts
+    places = k + np.arange(rows.size) - offsets[slots]
+    width = int(counts.max())
+    dist = np.full((active.size, k + width), np.inf, dtype=best_dist.dtype)
+    index = np.full((active.size, k + width), _PLACEHOLDER, dtype=np.int64)
+    dist[:, :k] = best_dist[active]
+    index[:, :k] = best_index[active]
+    dist[slots, places] = values
+    index[slots, places] = columns + first_column
+    kth = np.partition(dist, k - 1, axis=1)[:, k - 1:k]
+    less = dist < kth
+    equal = dist == kth
+    keep = less | equal
+    need = k - np.count_nonzero(less, axis=1)
+    ambiguous = np.flatnonzero(np.count_nonzero(equal, axis=1) > need)
+    if ambiguous.size:
+        # more ties at the threshold than places left: lowest pool index first
+        # (empty slots, whose index is the placeholder, after every real point)
+        keys = np.where(equal[ambiguous], index[ambiguous], np.iinfo(np.int64).max)
+        order = np.argsort(keys, axis=1, kind="stable")
+        take = np.arange(keys.shape[1])[None, :] < need[ambiguous, None]
+        chosen_ties = np.zeros_like(take)
+        np.put_along_axis(chosen_ties, order, take, axis=1)
+        keep[ambiguous] = less[ambiguous] | chosen_ties
+    chosen = np.nonzero(keep)[1].reshape(active.size, k)
+    best_dist[active] = np.take_along_axis(dist, chosen, axis=1)
+    best_index[active] = np.take_along_axis(index, chosen, axis=1)
+
+
+def knn_indices(features: np.ndarray, k: int, *, chunk_size: int = 2048, exclude_self: bool = True) -> np.ndarray:
+    """Exact ``k`` nearest neighbours of every point, computed block by block.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, d)
+        Point representations. float32 input is searched in float32 (twice as fast),
+        anything else in float64.
+    k : int
+        Neighbours per point; ``1 <= k <= n - 1`` (``<= n`` with ``exclude_self=False``).
+    chunk_size : int
+        Side of the square distance blocks; memory grows with ``chunk_size**2``.
+    exclude_self : bool
+        If True a point is never its own neighbour (its duplicates still can be).
+
+    Returns
+    -------
+    ndarray of int64, shape (n, k)
+        Row ``u`` lists the ``k`` neighbours of ``u`` sorted by ``(distance, index)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Non-array, non-2-D or non-finite features; ``k`` or ``chunk_size`` out of range.
+
+    References
+    ----------
+    Eq. 10 of the paper.
+    """
+    array = _check_features(features)
+    n = array.shape[0]
+    k = _check_count(k, "k", 1, n - 1 if exclude_self else n,
+                     "use neighbour_count(n_pool, knn_fraction) to derive k from the pool size")
+    chunk_size = _check_count(chunk_size, "chunk_size", 1, np.iinfo(np.int32).max, "use e.g. 1024 or 2048")
+    points = torch.from_numpy(array)
+    squared_norms = (points * points).sum(dim=1)
+    best_dist = np.full((n, k), np.inf, dtype=array.dtype)
+    best_index = np.full((n, k), _PLACEHOLDER, dtype=np.int64)
+    starts = list(range(0, n, chunk_size))
+    with torch.no_grad():
+        for position, row_start in enumerate(starts):
+            row_stop = min(row_start + chunk_size, n)
+            rows = points[row_start:row_stop]
+            for col_start in starts[position:]:
+                col_stop = min(col_start + chunk_size, n)
+                block = torch.addmm(squared_norms[row_start:row_stop, None] + squared_norms[None, col_start:col_stop],
+                                    rows, points[col_start:col_stop].T, beta=1.0, alpha=-2.0).numpy()
+                if col_start == row_start and exclude_self:
+                    np.fill_diagonal(block, np.inf)
+                _merge_candidates(best_dist[row_start:row_stop], best_index[row_start:row_stop], block, col_start, k)
+                if col_start != row_start:
+                    _merge_candidates(best_dist[col_start:col_stop], best_index[col_start:col_stop], block,
+                                      row_start, k, transposed=True)
+    # final order by (distance, index): sort by index, then stably by distance
+    by_index = np.argsort(best_index, axis=1)
+    best_index = np.take_along_axis(best_index, by_index, axis=1)
+    best_dist = np.take_along_axis(best_dist, by_index, axis=1)
+    by_dist = np.argsort(best_dist, axis=1, kind="stable")
+    return np.take_along_axis(best_index, by_dist, axis=1)
+
+
+# --------------------------------------------------------------------------- approximation
+def pca_project(features: np.ndarray, n_components: int) -> np.ndarray:
+    """Project features onto their leading principal components (deterministic).
+
+    Used by the approximate kNN option: distances in the top ``n_components`` principal
+    directions approximate the full distances when the features have low intrinsic
+    dimension, at ``n_components / d`` of the search cost.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, d)
+    n_components : int
+        ``1 <= n_components <= d``.
+
+    Returns
+    -------
+    ndarray, shape (n, n_components)
+        Centred features times the eigenvectors of the ``d x d`` scatter matrix with the
+        largest eigenvalues (each eigenvector's sign fixed so its largest-magnitude entry
+        is positive). Same dtype as the (validated) input.
+
+    References
+    ----------
+    Approximation of the Eq. 10 neighbour search (not in the paper).
+    """
+    array = _check_features(features)
+    n_components = _check_count(n_components, "n_components", 1, array.shape[1],
+                                "choose at most the feature dimension")
+    centred = array - array.mean(axis=0, dtype=np.float64).astype(array.dtype)
+    scatter = (torch.from_numpy(centred).T @ torch.from_numpy(centred)).double().numpy()
+    _, vectors = np.linalg.eigh(scatter)
+    basis = vectors[:, ::-1][:, :n_components]
+    signs = np.sign(basis[np.abs(basis).argmax(axis=0), np.arange(n_components)])
+    basis = (basis * signs).astype(array.dtype)
+    return centred @ basis
+
+
+# --------------------------------------------------------------------------- graphs
+def knn_adjacency(features: np.ndarray, k: int, *, chunk_size: int = 2048, exclude_self: bool = True,
+                  approx_dim: int | None = None) -> sp.csr_matrix:
+    """0/1 k-nearest-neighbour adjacency of Eq. 10, built without any ``n x n`` array.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, d)
+        Penultimate-layer features of the pool under one target model. float32 input is
+        searched in float32 (twice as fast as float64).
+    k : int
+        Neighbours per point (see :func:`neighbour_count`).
+    chunk_size : int
+        Side of the square distance blocks (memory ``~ 3 * chunk_size**2`` numbers).
+    exclude_self : bool
+        If True a point is never its own neighbour.
+    approx_dim : int, optional
+        If given (and smaller than ``d``), search in the top ``approx_dim`` principal
+        components (:func:`pca_project`): an approximate graph at ``approx_dim / d`` of
+        the cost; measure its quality with :func:`knn_recall`. Default: exact search.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of float32, shape (n, n)
+        Row ``u`` has exactly ``k`` ones, at ``u``'s nearest neighbours (ties by lower
+        index); column indices sorted. float32 stores 0/1 exactly at 8 bytes per entry.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Invalid features, ``k``, ``chunk_size`` or ``approx_dim``.
+
+    References
+    ----------
+    Eq. 10 and Algorithm 2 (line 5) of the paper.
+    """
+    array = _check_features(features)
+    if approx_dim is not None and approx_dim < array.shape[1]:
+        array = pca_project(array, approx_dim)
+    neighbours = knn_indices(array, k, chunk_size=chunk_size, exclude_self=exclude_self)
+    n = array.shape[0]
+    columns = np.sort(neighbours, axis=1).ravel().astype(np.int32 if n < 2**31 else np.int64)
+    indptr = np.arange(0, n * k + 1, k, dtype=columns.dtype)
+    data = np.ones(n * k, dtype=np.float32)
+    return sp.csr_matrix((data, columns, indptr), shape=(n, n))
+
+
+def symmetrize(adjacency) -> sp.csr_matrix:
+    """``(S + S^T) / 2`` as a CSR matrix.
+
+    Parameters
+    ----------
+    adjacency : scipy sparse matrix or ndarray, shape (n, n)
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (n, n)
+        Symmetric; float32 if the input is float32 (0, 1/2 and 1 are exact), float64
+        otherwise. Sorted indices, no explicit zeros.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Not a matrix, not square, or non-finite entries.
+
+    References
+    ----------
+    Algorithm 2, line 6 of the paper.
+    """
+    if isinstance(adjacency, np.ndarray):
+        adjacency = sp.csr_matrix(adjacency)
+    if not sp.issparse(adjacency):
+        raise TypeError(f"adjacency must be a scipy sparse matrix or numpy array, got {type(adjacency).__name__}")
+    if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
+        raise ValueError(f"adjacency must be square (n, n), got shape {adjacency.shape}")
+    dtype = np.float32 if adjacency.dtype == np.float32 else np.float64
+    matrix = sp.csr_matrix(adjacency, dtype=dtype)
+    if not np.isfinite(matrix.data).all():
+        raise ValueError("adjacency contains NaN or infinite entries")
+    result = ((matrix + matrix.T.tocsr()) * dtype(0.5)).tocsr()
+    result.eliminate_zeros()
+    result.sort_indices()
+    return result
+
+
+def knn_recall(features: np.ndarray, adjacency: sp.spmatrix, rows: np.ndarray, *, exclude_self: bool = True) -> float:
+    """Fraction of the exact ``k`` nearest neighbours that an (approximate) graph recovers.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, d)
+        The full features the exact neighbours are computed from.
+    adjacency : scipy sparse matrix, shape (n, n)
+        Graph to assess, e.g. ``knn_adjacency(features, k, approx_dim=128)``; each
+        assessed row must have the same number ``k`` of entries.
+    rows : ndarray of int, shape (m,)
+        Rows to assess (draw them with a ``numpy.random.Generator``).
+    exclude_self : bool
+
+    Returns
+    -------
+    float
+        Mean over ``rows`` of ``|approx(u) & exact(u)| / k``.
+
+    References
+    ----------
+    Quality check of the approximate Eq. 10 graph (not in the paper).
+    """
+    array = _check_features(features)
+    matrix = sp.csr_matrix(adjacency)
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.ndim != 1 or rows.size == 0 or rows.min() < 0 or rows.max() >= array.shape[0]:
+        raise ValueError("rows must be a non-empty 1-D array of positions into features")
+    counts = np.diff(matrix.indptr)[rows]
+    if not (counts == counts[0]).all() or counts[0] == 0:
+        raise ValueError("every assessed row of adjacency must have the same, positive number of neighbours")
+    k = int(counts[0])
+    squared_norms = np.einsum("ij,ij->i", array, array)
+    hits = 0
+    for start in range(0, rows.size, 256):
+        chunk = rows[start:start + 256]
+        dist = squared_norms[None, :] - 2.0 * (array[chunk] @ array.T)
+        if exclude_self:
+            dist[np.arange(chunk.size), chunk] = np.inf
+        exact = np.argpartition(dist, k - 1, axis=1)[:, :k]
+        for position, row in enumerate(chunk):
+            found = matrix.indices[matrix.indptr[row]:matrix.indptr[row + 1]]
+            hits += np.intersect1d(found, exact[position], assume_unique=True).size
+    return hits / (rows.size * k)
