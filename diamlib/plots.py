@@ -180,7 +180,7 @@ def plot_learning_curves(curves: pd.DataFrame, *, metric: str, title: str | None
     for ax, dataset in zip(axes[0], datasets):
         panel = curves[curves["dataset"] == dataset]
         _draw_curves(ax, panel, colours, scale)
-        ax.set_title(f"{dataset_title(dataset)} ({int(panel['n_models'].iloc[0])} target models)")
+        ax.set_title(f"{dataset_title(dataset)}, {int(panel['n_models'].iloc[0])} target models")
         ax.set_xlabel(X_LABEL)
         ax.set_ylabel(label)
     strategies = curves.groupby("method")["strategy"].first().to_dict()

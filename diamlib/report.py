@@ -292,7 +292,10 @@ def versus_printed_table3a(best_worst: pd.DataFrame) -> pd.DataFrame:
     Table 3a of the paper.
     """
     rows = []
-    for _, row in best_worst[best_worst["metric"] == "accuracy"].iterrows():
+    accuracy = best_worst[best_worst["metric"] == "accuracy"]
+    rank = {m: i for i, m in enumerate(order_methods(accuracy["method"]))}
+    accuracy = accuracy.assign(rank=accuracy["method"].map(rank)).sort_values(["dataset", "rank"], kind="stable")
+    for _, row in accuracy.iterrows():
         printed = PRINTED_TABLE3A.get(row["dataset"], {}).get(row["method"])
         if printed is None:
             continue

@@ -49,7 +49,7 @@ def test_learning_curve_figure(toy, tmp_path):
     curves = stats.learning_curves(toy)
     fig = plots.plot_learning_curves(curves, metric="accuracy", datasets=["mnist", "kmnist"])
     axes = fig.axes
-    assert [ax.get_title() for ax in axes] == ["MNIST (4 target models)", "Kuzushiji-MNIST (4 target models)"]
+    assert [ax.get_title() for ax in axes] == ["MNIST, 4 target models", "Kuzushiji-MNIST, 4 target models"]
     assert axes[0].get_xlabel() == "number of labeled examples" and axes[0].get_ylabel() == "accuracy (%)"
     lines = {line.get_label(): line for line in axes[0].get_lines()}
     assert set(lines) == {"DIAM", "Random", "Entropy"}
