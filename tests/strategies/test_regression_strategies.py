@@ -25,21 +25,25 @@ def _evidence(pairs: list[tuple[np.ndarray, np.ndarray]]) -> Evidence:
 
 
 # --------------------------------------------------------------------------- leverage
-def test_leverage_equals_hat_matrix_diagonal_for_full_column_rank():
+# rcond=None uses the Gram-matrix path, rcond=1e-12 the thin SVD of X
+@pytest.mark.parametrize("rcond", [None, 1e-12])
+def test_leverage_equals_hat_matrix_diagonal_for_full_column_rank(rcond):
     rng = np.random.default_rng(1)
     pool, labeled = rng.normal(size=(30, 6)), rng.normal(size=(10, 6))
     x = np.vstack([pool, labeled])
     hat = x @ np.linalg.solve(x.T @ x, x.T)
-    np.testing.assert_allclose(leverage_scores(pool, labeled), np.diag(hat)[:30], atol=1e-12)
+    np.testing.assert_allclose(leverage_scores(pool, labeled, rcond=rcond), np.diag(hat)[:30], atol=1e-12)
 
 
-def test_leverage_uses_the_numerical_rank_when_columns_repeat():
+@pytest.mark.parametrize("rcond", [None, 1e-10])
+def test_leverage_uses_the_numerical_rank_when_columns_repeat(rcond):
     rng = np.random.default_rng(2)
     base = rng.normal(size=(25, 4))
     x = np.hstack([base, base[:, :2], np.zeros((25, 1))])   # rank 4 in 7 columns
     hat = x @ np.linalg.pinv(x)
-    np.testing.assert_allclose(leverage_scores(x[:20], x[20:]), np.diag(hat)[:20], atol=1e-10)
-    assert np.isclose(leverage_scores(x[:20], x[20:]).sum() + np.diag(hat)[20:].sum(), 4.0)
+    leverage = leverage_scores(x[:20], x[20:], rcond=rcond)
+    np.testing.assert_allclose(leverage, np.diag(hat)[:20], atol=1e-10)
+    assert np.isclose(leverage.sum() + np.diag(hat)[20:].sum(), 4.0)
 
 
 # --------------------------------------------------------------------------- svd, Eq. 12
