@@ -30,13 +30,30 @@ class _Frozen(BaseModel):
 
 # --------------------------------------------------------------------------- sections
 class TheoryParams(_Frozen):
-    """Notebook 01: toy hypothesis classes (paper Sec. 3-5)."""
+    """Notebook 01: toy hypothesis classes (paper Sec. 3-5).
+
+    ``pool_size`` is the support size of the toy ``D_X``; ``stream_log2`` sets the length
+    ``2^stream_log2`` of the example stream of the online algorithms; ``delta`` is the
+    confidence of the soft version spaces' ``sigma`` (Algorithm 1, RobustCAL).
+    """
 
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     epsilons: list[float] = Field(default_factory=lambda: [0.2, 0.1, 0.05, 0.02], min_length=1)
-    pool_size: int = Field(2000, ge=10)
+    pool_size: int = Field(2000, ge=100, le=20000)
     label_noise: float = Field(0.05, ge=0.0, lt=0.5)
     n_random_instances: int = Field(10, ge=1)
+    stream_log2: int = Field(16, ge=6, le=20)
+    delta: float = Field(0.05, gt=0.0, lt=1.0)
+
+    @field_validator("pool_size")
+    @classmethod
+    def _pool_size_multiple_of_50(cls, value: int) -> int:
+        if value % 50:
+            raise ValueError(
+                f"pool_size must be a multiple of 50 (the toy grids have step 0.02, and each "
+                f"grid cell must hold whole points); got {value}, use e.g. {50 * round(value / 50) or 50}"
+            )
+        return value
 
     @field_validator("epsilons")
     @classmethod
@@ -51,6 +68,8 @@ class TheoryParams(_Frozen):
     def _seeds_non_negative(cls, values: list[int]) -> list[int]:
         if any(v < 0 for v in values):
             raise ValueError(f"seeds must be non-negative integers; got {values}")
+        if len(set(values)) != len(values):
+            raise ValueError(f"seeds must be distinct; got {values}")
         return values
 
 
