@@ -50,12 +50,16 @@ def weights_candidates(net_id: str, weights_dir: str | Path | None = None) -> li
 
 
 def _download(url: str, destination: Path, timeout: float) -> None:
+    """Fetch ``url`` to ``destination``; nothing is left behind if it fails."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        with tempfile.NamedTemporaryFile(delete=False) as tmp:
+            try:
+                shutil.copyfileobj(response, tmp)
+            except BaseException:
+                Path(tmp.name).unlink(missing_ok=True)
+                raise
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with urllib.request.urlopen(url, timeout=timeout) as response, tempfile.NamedTemporaryFile(
-        dir=destination.parent, delete=False
-    ) as tmp:
-        shutil.copyfileobj(response, tmp)
-    Path(tmp.name).replace(destination)
+    shutil.move(tmp.name, destination)
 
 
 def fetch_supernet_weights(width_mult: float, *, weights_dir: str | Path | None = None,
