@@ -141,7 +141,9 @@ def run_cal(
     Parameters
     ----------
     predictions : ndarray of bool, shape (n_h, n_points)
-        The class; must contain a hypothesis consistent with every label (realizable).
+        The class. CAL is meant for the realizable case; it never empties its version
+        space (it only queries where ``V`` disagrees), but under label noise it can discard
+        the best hypothesis for good.
     scores : ndarray of float, shape (n_h,)
         Score of each hypothesis (e.g. its excess error).
     stream : LabelStream
@@ -152,12 +154,6 @@ def run_cal(
     Trajectory
         A checkpoint at the start and after every query; once ``DIS(V)`` has no mass, CAL
         never queries again and the last checkpoint is final.
-
-    Raises
-    ------
-    RuntimeError
-        The version space became empty: the labels are not realizable by the class (use
-        :func:`run_soft_version_space`).
 
     References
     ----------
@@ -178,11 +174,6 @@ def run_cal(
         x, y = stream.indices[position], stream.labels[position]
         position += 1
         version_space = version_space[p[version_space, x] == y]
-        if version_space.size == 0:
-            raise RuntimeError(
-                f"{name}: the version space is empty after {len(labels)} labels: the labels are "
-                f"not realizable by this class; use run_soft_version_space for agnostic classes"
-            )
         positions.append(position)
         labels.append(labels[-1] + 1)
         worst.append(s[version_space].max())
