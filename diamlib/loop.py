@@ -52,14 +52,25 @@ def configure_torch(profile: Profile) -> None:
         )
 
 
+def resolve_data_root(data_root: str | None) -> Path | None:
+    """A relative ``data_root`` of a profile is relative to the project, not to the notebook."""
+    if data_root is None:
+        return None
+    from diamlib.paths import project_root
+
+    path = Path(data_root).expanduser()
+    return path if path.is_absolute() else project_root() / path
+
+
 def load_task_data(section: ExperimentParams, task: str, dataset: str) -> tuple[ArrayDataset, ArrayDataset]:
     """Training and test sets of ``dataset``, subsampled to the profile's sizes."""
     options = {}
+    data_root = resolve_data_root(section.data_root)
     if dataset.startswith("landmarks-"):
         options = section.landmarks.model_dump()
-    train = load_dataset(dataset, split="train", data_root=section.data_root, download=section.download,
+    train = load_dataset(dataset, split="train", data_root=data_root, download=section.download,
                          rng_seed=DATA_SEED, **options)
-    test = load_dataset(dataset, split="test", data_root=section.data_root, download=section.download,
+    test = load_dataset(dataset, split="test", data_root=data_root, download=section.download,
                         rng_seed=DATA_SEED + 1, **options)
     if train.task != task:
         raise ValueError(f"dataset {dataset!r} is a {train.task} dataset, listed under {task}")
@@ -225,9 +236,18 @@ def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence
     evidence, rows, seconds = train_round(ctx, labeled, seed, 0)
     folder.mkdir(parents=True, exist_ok=True)
     _save_evidence(folder / "evidence.npz", evidence)
-    atomic_write_text(meta_path, json.dumps({"fingerprint": fingerprint, "labeled": labeled.tolist(),
-                                             "rows": rows, "seconds": seconds}))
+    atomic_write_text(meta_path, json.dumps({"fingerprint": fingerprint, "models": [s.name for s in ctx.specs],
+                                             "labeled": labeled.tolist(), "rows": rows, "seconds": seconds}))
     return labeled, evidence, rows, seconds
+
+
+def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) -> Evidence:
+    """The round-0 evidence that all strategies of ``seed`` started from (for inspection)."""
+    folder = Path(profile_dir) / task / dataset / SHARED_DIR / f"seed{seed}"
+    if not (folder / "round0.json").is_file():
+        raise FileNotFoundError(f"no shared round 0 under {folder}; run the loop for this task first")
+    names = json.loads((folder / "round0.json").read_text())["models"]
+    return _load_evidence(folder / "evidence.npz", task, names)
 
 
 # --------------------------------------------------------------------------- one run
