@@ -142,6 +142,25 @@ def model_features(model: ModelEvidence, n_pool: int) -> tuple[np.ndarray, np.nd
     return pool, labeled
 
 
+def search_dtype(original: np.ndarray, validated: np.ndarray) -> np.ndarray:
+    """The original array if it is float32 (distance searches run twice as fast), else the float64 one.
+
+    Parameters
+    ----------
+    original : array_like
+        A feature array as stored in the evidence.
+    validated : ndarray
+        Its validated float64 view from :func:`model_features`.
+
+    Returns
+    -------
+    ndarray
+        Not to be written to.
+    """
+    original = np.asarray(original)
+    return original if original.dtype == np.float32 else validated
+
+
 def model_probs(model: ModelEvidence, n_pool: int, *, min_classes: int = 1) -> np.ndarray:
     """Validated float64 view of one model's softmax probabilities on the pool.
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.kcenter import kcenter_greedy
-from diamlib.strategies._common import check_call, feature_model, finish_selection, model_features
+from diamlib.strategies._common import check_call, feature_model, finish_selection, model_features, search_dtype
 
 
 def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator) -> Selection:
@@ -41,7 +41,8 @@ def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator)
     check_call(evidence, budget, rng)
     model = feature_model(evidence)
     pool, labeled = model_features(model, evidence.n_pool)
-    positions, radius = kcenter_greedy(pool, labeled, budget)
+    positions, radius = kcenter_greedy(search_dtype(model.pool_features, pool),
+                                       search_dtype(model.labeled_features, labeled), budget)
     positions = np.asarray(positions, dtype=np.int64)
     scores = np.zeros(evidence.n_pool)
     scores[positions] = budget - np.arange(positions.size)

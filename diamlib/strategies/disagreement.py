@@ -21,6 +21,7 @@ from diamlib.strategies._common import (
     model_features,
     model_snapshots,
     order_descending,
+    search_dtype,
 )
 
 
@@ -234,9 +235,7 @@ def select_diam(
     similarities = []
     for model in evidence.models:
         pool, _ = model_features(model, n_pool)
-        # float32 network features are searched in float32 (exact ranks, half the cost)
-        searched = model.pool_features if np.asarray(model.pool_features).dtype == np.float32 else pool
-        similarities.append(symmetrize(knn_adjacency(np.asarray(searched), k)))
+        similarities.append(symmetrize(knn_adjacency(search_dtype(model.pool_features, pool), k)))
     solution = solve_diam_relaxation(similarities, votes.astype(np.float64), tau=budget, beta=beta,
                                      solver=solver, max_iter=max_iter, tol=tol)
     b = np.asarray(solution.b, dtype=np.float64)

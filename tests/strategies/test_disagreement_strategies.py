@@ -129,3 +129,23 @@ def test_missing_snapshots_raise_for_disagreement_strategies():
     for strategy in (select_cal, select_diam_nodiv, select_diam):
         with pytest.raises(ValueError, match="snapshot_predictions is missing"):
             strategy(broken, budget=1, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("solver", ["fista", "cvxpy"])
+def test_diam_diversity_prefers_an_informative_point_away_from_the_others(solver):
+    # 30 informative points in one tight cluster, one informative point alone in another cluster
+    rng = np.random.default_rng(0)
+    features = np.vstack([rng.normal(size=(30, 2)) * 0.1, rng.normal(size=(30, 2)) * 0.1 + 5]).astype(np.float32)
+    votes = np.zeros(60, dtype=int)
+    votes[:30] = 1
+    votes[45] = 1
+    snapshots = np.zeros((3, 60), dtype=np.int32)
+    snapshots[1, votes > 0] = 1
+    model = ModelEvidence(name="m0", pool_features=features, labeled_features=features[:2],
+                          snapshot_predictions=snapshots)
+    evidence = Evidence("classification", np.arange(60, dtype=np.int64), (model,))
+    selection = select_diam(evidence, budget=2, rng=np.random.default_rng(0), beta=-1.0, knn_fraction=0.1,
+                            solver=solver)
+    assert selection.indices[0] == 45
+    assert selection.indices[1] < 30
+    assert selection.info["converged"]
