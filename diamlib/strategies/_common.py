@@ -132,8 +132,10 @@ def model_features(model: ModelEvidence, n_pool: int) -> tuple[np.ndarray, np.nd
                 f"probably diverged; retrain it (e.g. with a lower learning rate) before querying"
             )
     if pool.shape[0] + labeled.shape[0] >= 2:
-        stacked = np.vstack([pool, labeled])
-        if np.all(stacked.max(axis=0) == stacked.min(axis=0)):
+        parts = [a for a in (pool, labeled) if a.shape[0]]
+        highest = np.max([a.max(axis=0) for a in parts], axis=0)
+        lowest = np.min([a.min(axis=0) for a in parts], axis=0)
+        if np.all(highest == lowest):
             raise ValueError(
                 f"model {model.name!r}: every feature is constant over the pool and labeled set "
                 f"(all rows identical), so its features cannot rank pool points; check the "

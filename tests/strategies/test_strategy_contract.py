@@ -1,7 +1,6 @@
 """One contract test over every registered strategy, per task."""
 from __future__ import annotations
 
-import copy
 import inspect
 import json
 
