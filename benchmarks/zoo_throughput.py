@@ -23,16 +23,18 @@ from diamlib.zoo import build_zoo
 N_CLASSES = 10
 
 
-def _seconds_per_call(fn, repeats: int) -> float:
+def _seconds_per_call(fn, repeats: int) -> tuple[float, float]:
+    """Wall-clock and process CPU seconds per call (CPU time is robust to other load on a
+    shared machine; with one thread it estimates the wall time of an idle machine)."""
     fn()  # warm-up
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         fn()
-    return (time.perf_counter() - start) / repeats
+    return (time.perf_counter() - wall) / repeats, (time.process_time() - cpu) / repeats
 
 
 def measure(model, resolution: int, batch_size: int, repeats: int) -> dict[str, float]:
-    """Images per second of training steps and of inference for one model."""
+    """Images per wall-clock second and per CPU second, of training steps and of inference."""
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(batch_size, 3, resolution, resolution, generator=generator)
     y = torch.randint(0, N_CLASSES, (batch_size,), generator=generator)
@@ -49,8 +51,12 @@ def measure(model, resolution: int, batch_size: int, repeats: int) -> dict[str, 
         model.eval()
         model.forward_with_features(x)
 
-    return {"train_images_per_s": batch_size / _seconds_per_call(train_step, repeats),
-            "inference_images_per_s": batch_size / _seconds_per_call(inference, repeats)}
+    rates = {}
+    for label, fn in (("train", train_step), ("inference", inference)):
+        wall, cpu = _seconds_per_call(fn, repeats)
+        rates[f"{label}_images_per_s"] = batch_size / wall
+        rates[f"{label}_images_per_cpu_s"] = batch_size / cpu
+    return rates
 
 
 def main() -> None:
@@ -60,9 +66,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--resolution", type=int, default=None, help="override each zoo's resolution")
+    parser.add_argument("--width-mult", type=float, default=None, help="override each zoo's width multiplier")
     args = parser.parse_args()
     for zoo in args.zoos:
-        for spec in build_zoo(zoo, n_outputs=N_CLASSES, resolution=args.resolution):
+        for spec in build_zoo(zoo, n_outputs=N_CLASSES, resolution=args.resolution, width_mult=args.width_mult):
             torch.manual_seed(0)
             model = spec.factory(N_CLASSES)
             for threads in args.threads:
