@@ -29,7 +29,7 @@ def user_zoo():
     }, resolution=8)
 
 
-def make_profile(task: str = "classification", strategies=("random", "diam"), rounds: int = 2):
+def _make_profile(task: str = "classification", strategies=("random", "diam"), rounds: int = 2):
     dataset = "digits" if task == "classification" else "landmarks-digits"
     return profile_from_dict({
         "name": "looptest", "seeds": [0], "threads": 1, "progress": False,
@@ -39,3 +39,9 @@ def make_profile(task: str = "classification", strategies=("random", "diam"), ro
             "training": {"epochs": 2, "batch_size": 16, "lr": 0.05},
         },
     })
+
+
+@pytest.fixture
+def make_profile():
+    """Factory of small profiles on real digits data (classification or landmark regression)."""
+    return _make_profile

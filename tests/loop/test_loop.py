@@ -11,15 +11,13 @@ import diamlib.loop as loop
 from diamlib.loop import run_task
 from diamlib.runstore import RunConflictError
 
-from .conftest import make_profile
-
 
 def read_run(folder):
     return (pd.read_csv(folder / "curve.csv"), pd.read_csv(folder / "queries.csv"),
             json.loads((folder / "run.json").read_text()))
 
 
-def test_loop_with_user_defined_zoo_writes_the_contract_layout(tmp_path, user_zoo):
+def test_loop_with_user_defined_zoo_writes_the_contract_layout(tmp_path, user_zoo, make_profile):
     folders = run_task(make_profile(), "classification", tmp_path, zoo=user_zoo)
     assert [f.relative_to(tmp_path).as_posix() for f in folders] == [
         "classification/digits/random/seed0", "classification/digits/diam/seed0"]
@@ -36,7 +34,7 @@ def test_loop_with_user_defined_zoo_writes_the_contract_layout(tmp_path, user_zo
     assert "torch" in meta["versions"]
 
 
-def test_round_zero_is_shared_by_all_strategies(tmp_path, user_zoo):
+def test_round_zero_is_shared_by_all_strategies(tmp_path, user_zoo, make_profile):
     folders = run_task(make_profile(), "classification", tmp_path, zoo=user_zoo)
     curves = [read_run(f)[0] for f in folders]
     queries = [read_run(f)[1] for f in folders]
@@ -44,23 +42,25 @@ def test_round_zero_is_shared_by_all_strategies(tmp_path, user_zoo):
     assert set(queries[0].query("round == 0")["index"]) == set(queries[1].query("round == 0")["index"])
 
 
-def test_same_seed_gives_identical_runs(tmp_path, user_zoo):
+def test_same_seed_gives_identical_runs(tmp_path, user_zoo, make_profile):
     first = run_task(make_profile(strategies=("diam",)), "classification", tmp_path / "a", zoo=user_zoo)[0]
     second = run_task(make_profile(strategies=("diam",)), "classification", tmp_path / "b", zoo=user_zoo)[0]
     pd.testing.assert_frame_equal(read_run(first)[1], read_run(second)[1])
     pd.testing.assert_frame_equal(read_run(first)[0], read_run(second)[0])
 
 
-def test_interrupted_run_resumes_after_last_completed_round(tmp_path, user_zoo, monkeypatch):
+def test_interrupted_run_resumes_after_last_completed_round(tmp_path, user_zoo, monkeypatch, make_profile):
     profile = make_profile(strategies=("entropy",))
     reference = run_task(profile, "classification", tmp_path / "reference", zoo=user_zoo)[0]
 
     real_train_round = loop.train_round
     trained_rounds = []
+    crash = {"armed": True}
 
     def crash_in_round_two(ctx, labeled, seed, round_index):
         trained_rounds.append(round_index)
-        if round_index == 2:
+        if round_index == 2 and crash["armed"]:
+            crash["armed"] = False
             raise KeyboardInterrupt("simulated interruption")
         return real_train_round(ctx, labeled, seed, round_index)
 
@@ -82,13 +82,13 @@ def test_interrupted_run_resumes_after_last_completed_round(tmp_path, user_zoo, 
     assert trained_rounds == [], "a finished run is skipped"
 
 
-def test_changed_parameters_do_not_mix_with_old_results(tmp_path, user_zoo):
+def test_changed_parameters_do_not_mix_with_old_results(tmp_path, user_zoo, make_profile):
     run_task(make_profile(strategies=("random",)), "classification", tmp_path, zoo=user_zoo)
     with pytest.raises(RunConflictError, match="other parameters"):
         run_task(make_profile(strategies=("random",), rounds=1), "classification", tmp_path, zoo=user_zoo)
 
 
-def test_regression_loop_records_mse_and_mae(tmp_path, user_zoo):
+def test_regression_loop_records_mse_and_mae(tmp_path, user_zoo, make_profile):
     profile = make_profile("regression", strategies=("diam-svd",), rounds=1)
     folder = run_task(profile, "regression", tmp_path, zoo=user_zoo)[0]
     curve, queries, meta = read_run(folder)
