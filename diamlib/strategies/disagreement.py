@@ -181,8 +181,11 @@ def select_diam(
 
     where ``v_m`` counts the models whose soft version space disagrees on ``x_m`` and
     ``S^i`` is the symmetrised k-nearest-neighbour adjacency (Eq. 10) in model ``i``'s
-    penultimate-layer feature space with ``k = knn_fraction * n_pool``, and queries the
-    ``tau`` largest coordinates of ``b``.
+    penultimate-layer feature space with ``k = ceil(knn_fraction * n_pool)`` neighbours
+    (:func:`diamlib.selection.knn.neighbour_count`), and queries the ``tau`` largest
+    coordinates of ``b`` (equal ``b``: larger ``v`` first, then lower pool position). The
+    solver adds a constant diagonal shift that makes the problem convex without changing
+    the objective's ranking of binary selections (:mod:`diamlib.selection.qp`).
 
     Parameters
     ----------
