@@ -52,7 +52,8 @@ def check_closed_forms(
     Returns
     -------
     pandas.DataFrame
-        Columns ``class, h, r0, numeric, closed_form, abs_error``.
+        Columns ``class, h, a, b, r0, numeric, closed_form, abs_error`` (``a`` the threshold
+        or left endpoint, ``b`` the right endpoint or ``nan``).
 
     References
     ----------
@@ -76,7 +77,7 @@ def check_closed_forms(
                 threshold_class.predictions, distribution.weights, index, r0
             ).theta
             closed = threshold_disagreement_coefficient(t, r0)
-            rows.append(("thresholds", f"1[x >= {t:g}]", r0, numeric, closed))
+            rows.append(("thresholds", f"1[x >= {t:g}]", t, np.nan, r0, numeric, closed))
     for a, b in interval_endpoints:
         index = interval_class.find(a=a, b=b)
         for r0 in radii:
@@ -84,8 +85,8 @@ def check_closed_forms(
                 interval_class.predictions, distribution.weights, index, r0
             ).theta
             closed = interval_disagreement_coefficient(a, b, r0, step=step)
-            rows.append(("intervals", f"1[{a:g} <= x < {b:g}]", r0, numeric, closed))
-    frame = pd.DataFrame(rows, columns=["class", "h", "r0", "numeric", "closed_form"])
+            rows.append(("intervals", f"1[{a:g} <= x < {b:g}]", a, b, r0, numeric, closed))
+    frame = pd.DataFrame(rows, columns=["class", "h", "a", "b", "r0", "numeric", "closed_form"])
     frame["abs_error"] = (frame["numeric"] - frame["closed_form"]).abs()
     return frame
 

@@ -28,8 +28,8 @@ from diamlib.theory.learners import (
 from diamlib.theory.projection import union_scores
 from diamlib.theory.settings import (
     ToySetting,
-    curved_target,
     interleaved_thresholds,
+    quadrant_target,
     stumps_and_linear,
     thresholds_and_intervals,
 )
@@ -50,8 +50,8 @@ def _stumps_linear(pool_size: int, noise: float, rng: np.random.Generator) -> To
     return stumps_and_linear(pool_size, rng, noise)
 
 
-def _parabola(pool_size: int, noise: float, rng: np.random.Generator) -> ToySetting:
-    return curved_target(pool_size, rng, noise)
+def _quadrant(pool_size: int, noise: float, rng: np.random.Generator) -> ToySetting:
+    return quadrant_target(pool_size, rng, noise)
 
 
 def _interleaved(pool_size: int, noise: float, rng: np.random.Generator) -> ToySetting:
@@ -61,7 +61,7 @@ def _interleaved(pool_size: int, noise: float, rng: np.random.Generator) -> ToyS
 SETTINGS: dict[str, Callable[[int, float, np.random.Generator], ToySetting]] = {
     "thresholds+intervals": _thresholds_intervals,
     "stumps+linear": _stumps_linear,
-    "parabola": _parabola,
+    "quadrant": _quadrant,
     "interleaved": _interleaved,
 }
 
@@ -72,7 +72,7 @@ def make_setting(name: str, pool_size: int, noise: float, seed: int) -> ToySetti
     Parameters
     ----------
     name : str
-        One of ``SETTINGS``: ``"thresholds+intervals"``, ``"stumps+linear"``, ``"parabola"``,
+        One of ``SETTINGS``: ``"thresholds+intervals"``, ``"stumps+linear"``, ``"quadrant"``,
         ``"interleaved"``.
     pool_size : int
     noise : float

@@ -187,23 +187,50 @@ def check_problem2(
         raise ValueError("X = [U; L] needs more rows than features for full column rank")
     rows = []
     for instance in range(n_instances):
-        rng = child_rng(seed, "problem2", instance)
-        features = rng.standard_normal((n_unlabeled + n_labeled, n_features))
-        features[: n_unlabeled // 4] *= 3.0  # a few high-leverage rows
-        leverage = leverage_scores_svd(features)
-        hat = hat_matrix_diagonal(features)
-        _, singular_values, vt = np.linalg.svd(features, full_matrices=False)
-        statistic = (((features @ vt.T) / singular_values) ** 2).sum(axis=1)
+        scores = problem2_scores(seed, instance, n_unlabeled, n_labeled, n_features)
         rows.append(
             {
                 "instance": instance,
-                "n_rows": features.shape[0],
-                "max_abs_error_hat": float(np.abs(leverage - hat).max()),
-                "max_abs_error_statistic": float(np.abs(leverage - statistic).max()),
-                "sum_leverage": float(leverage.sum()),
+                "n_rows": len(scores),
+                "max_abs_error_hat": float((scores["leverage"] - scores["hat_diagonal"]).abs().max()),
+                "max_abs_error_statistic": float((scores["leverage"] - scores["statistic"]).abs().max()),
+                "sum_leverage": float(scores["leverage"].sum()),
             }
         )
     return pd.DataFrame(rows)
+
+
+def problem2_scores(
+    seed: int, instance: int, n_unlabeled: int = 40, n_labeled: int = 20, n_features: int = 6
+) -> pd.DataFrame:
+    """The three per-row quantities of one random instance of Problem 2.
+
+    ``X = [U; L]`` is Gaussian (``child_rng(seed, "problem2", instance)``) with the first
+    quarter of the unlabeled rows scaled up, so a few rows have high leverage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row of ``X``: ``unlabeled`` (bool), ``leverage`` (``||e_j' A||^2``),
+        ``hat_diagonal`` (``[X (X'X)^-1 X']_jj``) and ``statistic``
+        (``||Sigma^-1 B' x_j||^2``, Problem 2's disagreement statistic).
+
+    References
+    ----------
+    Problem 2 of the paper.
+    """
+    rng = child_rng(seed, "problem2", instance)
+    features = rng.standard_normal((n_unlabeled + n_labeled, n_features))
+    features[: n_unlabeled // 4] *= 3.0
+    _, singular_values, vt = np.linalg.svd(features, full_matrices=False)
+    return pd.DataFrame(
+        {
+            "unlabeled": np.arange(features.shape[0]) < n_unlabeled,
+            "leverage": leverage_scores_svd(features),
+            "hat_diagonal": hat_matrix_diagonal(features),
+            "statistic": (((features @ vt.T) / singular_values) ** 2).sum(axis=1),
+        }
+    )
 
 
 def assert_problem1(frame: pd.DataFrame, tolerance: float = SOLVER_TOLERANCE) -> None:

@@ -183,19 +183,20 @@ def stumps_and_linear(
     )
 
 
-def curved_target(
+def quadrant_target(
     pool_size: int,
     rng: np.random.Generator,
     noise: float = 0.0,
     step: float = 0.05,
     n_angles: int = 24,
-    curvature: float = 0.8,
+    corner: tuple[float, float] = (0.35, 0.35),
 ) -> ToySetting:
-    """2-D agnostic setting: the classes of :func:`stumps_and_linear`, ``h*`` a parabola.
+    """2-D agnostic setting: the classes of :func:`stumps_and_linear`, ``h*`` a quadrant.
 
-    ``h*(x) = 1[x2 >= 0.5 + curvature (x1 - 0.5)^2 - curvature / 12]`` (the shift keeps half
-    of the square positive on average). No class contains ``h*``, so every ``nu_i > 0`` even
-    without label noise.
+    ``h*(x) = 1[x1 >= c1 and x2 >= c2]`` is in none of the classes. The best hypothesis of the
+    union is a tilted line, and the stump closest to that line is not the best stump for
+    ``h*``: the situation in which Theorem 1's projection does not help (``h*`` not in
+    ``C~``).
 
     Parameters
     ----------
@@ -204,7 +205,7 @@ def curved_target(
     noise : float, default 0
     step : float, default 0.05
     n_angles : int, default 24
-    curvature : float, default 0.8
+    corner : (float, float), default (0.35, 0.35)
 
     Returns
     -------
@@ -217,13 +218,13 @@ def curved_target(
     distribution = uniform_square(pool_size, rng)
     classes, _ = _planar_classes(distribution, step, n_angles)
     x1, x2 = distribution.points[:, 0], distribution.points[:, 1]
-    target = x2 >= 0.5 + curvature * (x1 - 0.5) ** 2 - curvature / 12.0
+    target = (x1 >= corner[0]) & (x2 >= corner[1])
     return ToySetting(
-        "parabola (agnostic)",
+        "quadrant (agnostic)",
         LearningProblem(distribution, target, noise),
         classes,
-        f"stumps on x1, stumps on x2 and linear separators; h* = 1[x2 >= 0.5 + "
-        f"{curvature}(x1 - 0.5)^2 - {curvature / 12:.3g}], in none of the classes",
+        f"stumps on x1, stumps on x2 and linear separators; h* = 1[x1 >= {corner[0]} and "
+        f"x2 >= {corner[1]}], in none of the classes",
     )
 
 

@@ -57,7 +57,7 @@ def test_theorem3_setting_diam_online_not_worse_than_cal_prime():
 
 def test_agnostic_cal_prime_stalls_but_diam_online_gets_there():
     result = compare_agnostic(
-        "parabola", seeds=[0], epsilons=[0.2, 0.02], pool_size=400, noise=0.05, stream_log2=13,
+        "quadrant", seeds=[0], epsilons=[0.2, 0.02], pool_size=400, noise=0.05, stream_log2=13,
         delta=0.05,
     )
     summary = summarise_labels(result.labels)

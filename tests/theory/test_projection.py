@@ -33,7 +33,7 @@ def test_projection_bound_check_fails_loudly():
 
 def test_projection_needs_target_in_union():
     with pytest.raises(ValueError, match="union"):
-        check_projection_bound(make_setting("parabola", 200, 0.0, seed=0))
+        check_projection_bound(make_setting("quadrant", 200, 0.0, seed=0))
 
 
 def test_union_scores_of_the_target_are_zero():
