@@ -46,6 +46,10 @@ class OFASubnetFactory:
     channels_last : bool
         Store the convolution weights channels-last (several times faster training on CPU
         for these depthwise-separable nets).
+    bn_momentum : float, optional
+        Momentum of the batch-norm running statistics; default OFA's 0.1. Short training
+        from scratch (a few dozen steps) needs a larger one, or the statistics used at
+        evaluation lag far behind the weights.
 
     References
     ----------
@@ -53,12 +57,15 @@ class OFASubnetFactory:
     """
 
     def __init__(self, name: str, arch: SubnetArch, width_mult: float, *, pretrained: bool = False,
-                 channels_last: bool = False):
+                 channels_last: bool = False, bn_momentum: float | None = None):
         self.name = name
         self.arch = arch
         self.width_mult = check_width_mult(width_mult)
         self.pretrained = bool(pretrained)
         self.channels_last = bool(channels_last)
+        if bn_momentum is not None and not 0.0 < bn_momentum <= 1.0:
+            raise ValueError(f"bn_momentum must lie in (0, 1], got {bn_momentum}")
+        self.bn_momentum = bn_momentum
         self.net_config = subnet_net_config(arch, self.width_mult)
         self.feature_dim = config_feature_dim(self.net_config)
         if self.pretrained:
@@ -67,8 +74,12 @@ class OFASubnetFactory:
     def backbone(self) -> torch.nn.Module:
         """A fresh feature extractor (random weights from torch's RNG, or pretrained ones)."""
         if self.pretrained:
-            return extract_pretrained_backbone(pretrained_supernet(self.width_mult), self.arch)
-        return build_backbone(self.net_config)
+            net = extract_pretrained_backbone(pretrained_supernet(self.width_mult), self.arch)
+        else:
+            net = build_backbone(self.net_config)
+        if self.bn_momentum is not None:
+            net.set_bn_param(momentum=self.bn_momentum, eps=self.net_config["bn"]["eps"])
+        return net
 
     def __call__(self, n_outputs: int) -> TargetModel:
         model = wrap_module(self.name, self.backbone(), self.feature_dim, n_outputs)
@@ -83,7 +94,7 @@ class OFASubnetFactory:
 
 def build_ofa_zoo(members: Sequence[OFAMember], *, n_outputs: int, width_mult: float | None = None,
                   resolution: int | None = None, pretrained: bool = False, channels_last: bool = False,
-                  extra_info: dict[str, dict] | None = None) -> list[ModelSpec]:
+                  bn_momentum: float | None = None, extra_info: dict[str, dict] | None = None) -> list[ModelSpec]:
     """ModelSpecs of OFA subnets; ``width_mult`` / ``resolution`` override every member's.
 
     Parameters
@@ -97,6 +108,8 @@ def build_ofa_zoo(members: Sequence[OFAMember], *, n_outputs: int, width_mult: f
         ImageNet-pretrained backbones; the weights are fetched now, so a missing file fails
         here with a clear error rather than during training.
     channels_last : bool
+    bn_momentum : float, optional
+        See :class:`OFASubnetFactory`.
     extra_info : dict, optional
         Member name -> additional ``info`` entries.
 
@@ -118,7 +131,8 @@ def build_ofa_zoo(members: Sequence[OFAMember], *, n_outputs: int, width_mult: f
     for member in members:
         width = member.width_mult if width_mult is None else width_mult
         res = member.resolution if resolution is None else resolution
-        factory = OFASubnetFactory(member.name, member.arch, width, pretrained=pretrained, channels_last=channels_last)
+        factory = OFASubnetFactory(member.name, member.arch, width, pretrained=pretrained,
+                                   channels_last=channels_last, bn_momentum=bn_momentum)
         if pretrained:
             fetch_supernet_weights(factory.width_mult)
         size = net_config_complexity(factory.net_config, res, n_outputs)
@@ -127,6 +141,7 @@ def build_ofa_zoo(members: Sequence[OFAMember], *, n_outputs: int, width_mult: f
             "width_mult": factory.width_mult, "pretrained": bool(pretrained), "params": size.params,
             "macs": size.macs, "n_outputs": n_outputs, "feature_dim": factory.feature_dim,
             "channels_last": bool(channels_last),
+            "bn_momentum": bn_momentum if bn_momentum is not None else factory.net_config["bn"]["momentum"],
         }
         info.update((extra_info or {}).get(member.name, {}))
         specs.append(ModelSpec(name=member.name, factory=factory, resolution=res, info=info))

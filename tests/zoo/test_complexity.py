@@ -37,7 +37,7 @@ def test_count_macs_rejects_a_batched_shape():
         count_macs(nn.Conv2d(3, 2, 1), (1, 3, 4, 4))
 
 
-@pytest.mark.parametrize("width_mult, resolution, n_outputs", [(1.0, 160, 1000), (0.35, 28, 10), (0.25, 17, 3)])
+@pytest.mark.parametrize("width_mult, resolution, n_outputs", [(1.0, 64, 1000), (1.2, 35, 7), (0.35, 28, 10), (0.25, 17, 3)])
 def test_analytic_counts_equal_counts_of_the_built_network(width_mult, resolution, n_outputs):
     from ofa.imagenet_classification.networks import MobileNetV3
     from ofa.utils.pytorch_utils import count_net_flops

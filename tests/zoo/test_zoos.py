@@ -124,3 +124,12 @@ def test_zoo_table_columns():
     assert list(table.columns) == ["name", "params", "macs", "resolution", "n_outputs", "feature_dim",
                                    "width_mult", "arch"]
     assert table["arch"].str.startswith("d").all() and (table["feature_dim"] == 448).all()
+
+
+def test_cpu_zoos_use_a_faster_batch_norm_momentum_and_paper12_keeps_ofas():
+    torch.manual_seed(0)
+    cpu_model = build_zoo("smoke2", n_outputs=3)[0].factory(3)
+    paper_spec = build_zoo("paper12", n_outputs=3)[0]
+    momenta = {m.momentum for m in cpu_model.modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    assert momenta == {0.3} and paper_spec.info["bn_momentum"] == 0.1
+    assert cpu_model.backbone.first_conv.conv.weight.is_contiguous(memory_format=torch.channels_last)
