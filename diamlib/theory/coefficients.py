@@ -21,9 +21,8 @@ from diamlib.theory.disagreement import (
     disagreement_matrix,
 )
 from diamlib.theory.distribution import uniform_grid
-from diamlib.theory.hypotheses import intervals, thresholds
+from diamlib.theory.hypotheses import intervals, thresholds, union_class
 from diamlib.theory.settings import ToySetting
-from diamlib.theory.hypotheses import union_class
 
 COEFFICIENT_TOLERANCE = 1e-9
 

@@ -34,7 +34,6 @@ def projections(setting: ToySetting) -> list[list[np.ndarray]]:
     Theorem 1 of the paper (the output rule of ``A'``).
     """
     weights = setting.problem.distribution.weights
-    k = len(setting.classes)
     result: list[list[np.ndarray]] = []
     for j, source in enumerate(setting.classes):
         row = []
@@ -45,7 +44,6 @@ def projections(setting: ToySetting) -> list[list[np.ndarray]]:
                 distances = disagreement_matrix(source.predictions, weights, destination.predictions)
                 row.append(np.argmin(distances, axis=1).astype(np.int64))
         result.append(row)
-    assert len(result) == k
     return result
 
 

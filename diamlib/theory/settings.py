@@ -270,8 +270,3 @@ def interleaved_thresholds(pool_size: int, noise: float = 0.0, n_classes: int = 
         f"{n_classes} threshold classes on interleaved grids of step {n_classes}/{pool_size}; "
         f"h* = 1[x >= {centre / pool_size:g}] in the first class",
     )
-
-
-def setting_distribution(setting: ToySetting) -> FiniteDistribution:
-    """The ``D_X`` of a setting (shorthand)."""
-    return setting.problem.distribution

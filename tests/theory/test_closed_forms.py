@@ -1,5 +1,4 @@
 """Closed forms of theta (thresholds, intervals) and their numerical check."""
-import numpy as np
 import pytest
 
 from diamlib.theory.closed_forms import (
