@@ -89,6 +89,8 @@ class DiamOptions(_Frozen):
     beta: float = -1.0
     knn_fraction: float = Field(0.01, gt=0.0, le=0.5)
     solver: Literal["fista", "cvxpy"] = "fista"
+    max_iter: int = Field(500, ge=1)
+    tol: float = Field(1e-6, gt=0.0)
 
     @field_validator("beta")
     @classmethod
