@@ -27,8 +27,10 @@ import math
 from numbers import Integral
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 import torch
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "knn_adjacency",
@@ -263,8 +265,10 @@ def pca_project(features: np.ndarray, n_components: int) -> np.ndarray:
                                 "choose at most the feature dimension")
     centred = array - array.mean(axis=0, dtype=np.float64).astype(array.dtype)
     scatter = (torch.from_numpy(centred).T @ torch.from_numpy(centred)).double().numpy()
-    _, vectors = np.linalg.eigh(scatter)
-    basis = vectors[:, ::-1][:, :n_components]
+    d = scatter.shape[0]
+    with threadpool_limits(limits=1, user_api="blas"):  # small d x d problem: threads only add overhead
+        _, vectors = scipy.linalg.eigh(scatter, subset_by_index=[d - n_components, d - 1])
+    basis = vectors[:, ::-1]
     signs = np.sign(basis[np.abs(basis).argmax(axis=0), np.arange(n_components)])
     basis = (basis * signs).astype(array.dtype)
     return centred @ basis

@@ -42,6 +42,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "RelaxedSolution",
@@ -226,8 +227,9 @@ def _lanczos_extreme(operator: _SimilaritySum, which: str) -> tuple[float, float
     n = operator.n
     linear = spla.LinearOperator((n, n), matvec=operator, dtype=np.float64)
     start = 1.0 + 0.5 * np.cos(0.618 * np.arange(n, dtype=np.float64))  # fixed start: deterministic
-    values, vectors = spla.eigsh(linear, k=1, which=which, v0=start, tol=1e-6,
-                                 ncv=min(n - 1, 40), maxiter=max(1000, 10 * n))
+    with threadpool_limits(limits=1, user_api="blas"):  # small dense steps inside ARPACK
+        values, vectors = spla.eigsh(linear, k=1, which=which, v0=start, tol=1e-6,
+                                     ncv=min(n - 1, 40), maxiter=max(1000, 10 * n))
     vector = vectors[:, 0]
     residual = float(np.linalg.norm(operator(vector) - values[0] * vector) / np.linalg.norm(vector))
     return float(values[0]), residual
@@ -243,7 +245,8 @@ def _spectral_bounds(operator: _SimilaritySum) -> tuple[float, float]:
     """
     low_bound, high_bound = operator.gershgorin()
     if operator.n <= DENSE_EIGEN_LIMIT:
-        eigenvalues = np.linalg.eigvalsh(operator.dense())
+        with threadpool_limits(limits=1, user_api="blas"):
+            eigenvalues = np.linalg.eigvalsh(operator.dense())
         scale = max(abs(eigenvalues[0]), abs(eigenvalues[-1]), 1e-300)
         return float(eigenvalues[0] - 1e-9 * scale), float(eigenvalues[-1] + 1e-9 * scale)
     scale = max(abs(low_bound), abs(high_bound), 1e-300)
