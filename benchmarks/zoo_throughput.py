@@ -6,6 +6,10 @@ without gradients. Run from the project root, e.g.
 
     python benchmarks/zoo_throughput.py --zoos cpu6 cpu4 smoke3 --threads 1 2
 
+On a machine busy with other jobs, two intra-op threads can be many times slower than one
+(each operation of these small nets waits for both threads); compare the wall-clock and
+CPU-time rates before choosing the thread count.
+
 References
 ----------
 Sec. 6.1 of the paper (target models, scaled down here for a CPU).
