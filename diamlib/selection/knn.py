@@ -104,56 +104,106 @@ def neighbour_count(n_pool: int, knn_fraction: float) -> int:
 
 
 # --------------------------------------------------------------------------- exact search
-_PLACEHOLDER = np.iinfo(np.int64).max - 1  # index of an empty candidate slot
+def _placeholder(dtype) -> int:
+    """Index of an empty candidate slot: larger than any pool index."""
+    return int(np.iinfo(dtype).max) - 1
 
 
-def _merge_candidates(best_dist: np.ndarray, best_index: np.ndarray, block: np.ndarray,
-                      first_column: int, k: int, *, transposed: bool = False) -> None:
-    """Merge a block of distances into each row's ``k`` best ``(distance, index)`` pairs, in place.
+def _survivors(block: np.ndarray, thresholds: np.ndarray, first_column: int,
+               transposed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Block entries not larger than their row's current ``k``-th best distance.
 
-    Only block entries not larger than a row's current ``k``-th best distance can enter,
-    so they are compacted first (after the first blocks only a few per row survive) and
-    the selection runs on ``k + (survivors)`` numbers per row instead of ``k + width``.
+    Parameters
+    ----------
+    block : ndarray, shape (r, w), or (w, r) if ``transposed``
+        Squared distances from ``r`` rows to the points ``first_column ..``.
+    thresholds : ndarray, shape (r,)
+        Current ``k``-th best distance of each row (``inf`` while it has fewer than ``k``).
+    first_column : int
+    transposed : bool
+        The block is stored with the ``r`` rows as its columns.
+
+    Returns
+    -------
+    rows, values, columns : ndarrays of equal length
+        Local row, distance and global pool index of every surviving entry; ``rows``
+        ascending.
+    """
+    width = block.shape[1]
+    if transposed:
+        flat = np.flatnonzero(block <= thresholds[None, :])
+        columns, rows = np.divmod(flat, width)
+        # order by row (stable); a radix sort when the rows fit in 16 bits
+        keys = rows.astype(np.int16) if width <= np.iinfo(np.int16).max else rows
+        order = np.argsort(keys, kind="stable")
+        flat, rows, columns = flat[order], rows[order], columns[order]
+    else:
+        flat = np.flatnonzero(block <= thresholds[:, None])
+        rows, columns = np.divmod(flat, width)
+    return rows, block.ravel()[flat], columns + first_column
+
+
+def _merge_candidates(best_dist: np.ndarray, best_index: np.ndarray,
+                      pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]], k: int) -> None:
+    """Merge collected survivors into each row's ``k`` best ``(distance, index)`` pairs, in place.
+
+    The survivors of several blocks are merged at once, so the ``k`` kept candidates of a
+    row are re-examined only every few blocks; the selection runs on
+    ``k + (survivors of the row)`` numbers per row.
 
     Parameters
     ----------
     best_dist : ndarray, shape (r, k)
         Current candidate distances of ``r`` rows (``inf`` where still empty); updated.
-    best_index : ndarray of int64, shape (r, k)
+    best_index : ndarray of int32 or int64, shape (r, k)
         Their pool indices (a placeholder larger than any index where empty); updated.
-    block : ndarray, shape (r, w), or (w, r) if ``transposed``
-        New squared distances from the ``r`` rows to the points
-        ``first_column .. first_column + w - 1``.
-    first_column : int
+    pending : list of (rows, values, columns)
+        Output of :func:`_survivors` for the same ``r`` rows.
     k : int
-    transposed : bool
-        The block is stored with the ``r`` rows as its columns.
     """
-    threshold = best_dist.max(axis=1)
-    if transposed:
-        survives = np.ascontiguousarray((block <= threshold[None, :]).T)
-        rows, columns = np.nonzero(survives)
-        values = block[columns, rows]
-    else:
-        rows, columns = np.nonzero(block <= threshold[:, None])
-        values = block[rows, columns]
-    if rows.size == 0:
+    n_rows = best_dist.shape[0]
+    totals = np.zeros(n_rows, dtype=np.int64)
+    places = []
+    for rows, _, _ in pending:  # rows ascending within each piece: rank = position - first position
+        counts = np.bincount(rows, minlength=n_rows)
+        first = np.cumsum(counts) - counts
+        places.append(totals[rows] + np.arange(rows.size) - first[rows])
+        totals += counts
+    active = np.flatnonzero(totals)
+    if active.size == 0:
         return
-    counts = np.bincount(rows, minlength=best_dist.shape[0])
-    active = np.flatnonzero(counts)
-    counts = counts[active]
-    slot_of_row = np.zeros(best_dist.shape[0], dtype=np.int64)
+    slot_of_row = np.zeros(n_rows, dtype=np.int64)
     slot_of_row[active] = np.arange(active.size)
-    slots = slot_of_row[rows]
-    offsets = np.cumsum(counts) - counts
-    places = k + np.arange(rows.size) - offsets[slots]
-    width = int(counts.max())
+    width = int(totals.max())
     dist = np.full((active.size, k + width), np.inf, dtype=best_dist.dtype)
-    index = np.full((active.size, k + width), _PLACEHOLDER, dtype=np.int64)
+    index = np.full((active.size, k + width), _placeholder(best_index.dtype), dtype=best_index.dtype)
     dist[:, :k] = best_dist[active]
     index[:, :k] = best_index[active]
-    dist[slots, places] = values
-    index[slots, places] = columns + first_column
+    for (rows, values, columns), place in zip(pending, places):
+        slots = slot_of_row[rows]
+        dist[slots, k + place] = values
+        index[slots, k + place] = columns
+    chosen = _lexicographic_smallest(dist, index, k)
+    best_dist[active] = np.take_along_axis(dist, chosen, axis=1)
+    best_index[active] = np.take_along_axis(index, chosen, axis=1)
+
+
+def _lexicographic_smallest(dist: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
+    """Columns of the ``k`` smallest ``(distance, index)`` pairs of every row.
+
+    Parameters
+    ----------
+    dist : ndarray, shape (m, w)
+    index : ndarray of int, shape (m, w)
+        Pool index of every entry (may be a broadcast view).
+    k : int
+        ``k <= w``.
+
+    Returns
+    -------
+    ndarray of int64, shape (m, k)
+        Column positions, ascending within each row.
+    """
     kth = np.partition(dist, k - 1, axis=1)[:, k - 1:k]
     less = dist < kth
     equal = dist == kth
@@ -163,15 +213,52 @@ def _merge_candidates(best_dist: np.ndarray, best_index: np.ndarray, block: np.n
     if ambiguous.size:
         # more ties at the threshold than places left: lowest pool index first
         # (empty slots, whose index is the placeholder, after every real point)
-        keys = np.where(equal[ambiguous], index[ambiguous], np.iinfo(np.int64).max)
+        keys = np.where(equal[ambiguous], index[ambiguous], np.iinfo(index.dtype).max)
         order = np.argsort(keys, axis=1, kind="stable")
         take = np.arange(keys.shape[1])[None, :] < need[ambiguous, None]
         chosen_ties = np.zeros_like(take)
         np.put_along_axis(chosen_ties, order, take, axis=1)
         keep[ambiguous] = less[ambiguous] | chosen_ties
-    chosen = np.nonzero(keep)[1].reshape(active.size, k)
-    best_dist[active] = np.take_along_axis(dist, chosen, axis=1)
-    best_index[active] = np.take_along_axis(index, chosen, axis=1)
+    return np.nonzero(keep)[1].reshape(dist.shape[0], k)
+
+
+class _RowBlockCandidates:
+    """Running ``k`` best candidates of one block of rows, with survivors waiting to be merged."""
+
+    def __init__(self, best_dist: np.ndarray, best_index: np.ndarray, k: int):
+        self.best_dist, self.best_index, self.k = best_dist, best_index, k
+        self.thresholds = best_dist.max(axis=1)
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.pending_size = 0
+        self.empty = True
+        # merge once about k/2 survivors per row are waiting (bounds the waiting memory)
+        self.limit = max(1, best_dist.shape[0] * k // 2)
+
+    def add(self, block: np.ndarray, first_column: int, transposed: bool = False) -> None:
+        if self.empty:
+            # first block these rows see: select directly from the dense block
+            dense = np.ascontiguousarray(block.T) if transposed else block
+            if dense.shape[1] >= self.k:
+                columns = np.arange(first_column, first_column + dense.shape[1])
+                chosen = _lexicographic_smallest(dense, np.broadcast_to(columns, dense.shape), self.k)
+                self.best_dist[:] = np.take_along_axis(dense, chosen, axis=1)
+                self.best_index[:] = chosen + first_column
+                self.thresholds = self.best_dist.max(axis=1)
+                self.empty = False
+                return
+        self.empty = False
+        piece = _survivors(block, self.thresholds, first_column, transposed)
+        if piece[0].size:
+            self.pending.append(piece)
+            self.pending_size += piece[0].size
+        if self.pending_size >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            _merge_candidates(self.best_dist, self.best_index, self.pending, self.k)
+            self.thresholds = self.best_dist.max(axis=1)
+            self.pending, self.pending_size = [], 0
 
 
 def knn_indices(features: np.ndarray, k: int, *, chunk_size: int = 2048, exclude_self: bool = True) -> np.ndarray:
@@ -204,6 +291,18 @@ def knn_indices(features: np.ndarray, k: int, *, chunk_size: int = 2048, exclude
     Eq. 10 of the paper.
     """
     array = _check_features(features)
+    best_dist, best_index = _knn_candidates(array, k, chunk_size=chunk_size, exclude_self=exclude_self)
+    # order by (distance, index): sort by index, then stably by distance
+    by_index = np.argsort(best_index, axis=1)
+    best_index = np.take_along_axis(best_index, by_index, axis=1)
+    best_dist = np.take_along_axis(best_dist, by_index, axis=1)
+    by_dist = np.argsort(best_dist, axis=1, kind="stable")
+    return np.take_along_axis(best_index, by_dist, axis=1).astype(np.int64)
+
+
+def _knn_candidates(array: np.ndarray, k: int, *, chunk_size: int, exclude_self: bool
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Unordered exact ``k`` nearest neighbours: squared distances (n, k) and indices (n, k)."""
     n = array.shape[0]
     k = _check_count(k, "k", 1, n - 1 if exclude_self else n,
                      "use neighbour_count(n_pool, knn_fraction) to derive k from the pool size")
@@ -211,28 +310,26 @@ def knn_indices(features: np.ndarray, k: int, *, chunk_size: int = 2048, exclude
     points = torch.from_numpy(array)
     squared_norms = (points * points).sum(dim=1)
     best_dist = np.full((n, k), np.inf, dtype=array.dtype)
-    best_index = np.full((n, k), _PLACEHOLDER, dtype=np.int64)
+    index_dtype = np.int32 if n < np.iinfo(np.int32).max - 1 else np.int64
+    best_index = np.full((n, k), _placeholder(index_dtype), dtype=index_dtype)
     starts = list(range(0, n, chunk_size))
+    candidates = [_RowBlockCandidates(best_dist[start:start + chunk_size], best_index[start:start + chunk_size], k)
+                  for start in starts]
     with torch.no_grad():
         for position, row_start in enumerate(starts):
             row_stop = min(row_start + chunk_size, n)
             rows = points[row_start:row_stop]
-            for col_start in starts[position:]:
+            for offset, col_start in enumerate(starts[position:]):
                 col_stop = min(col_start + chunk_size, n)
                 block = torch.addmm(squared_norms[row_start:row_stop, None] + squared_norms[None, col_start:col_stop],
                                     rows, points[col_start:col_stop].T, beta=1.0, alpha=-2.0).numpy()
-                if col_start == row_start and exclude_self:
+                if offset == 0 and exclude_self:
                     np.fill_diagonal(block, np.inf)
-                _merge_candidates(best_dist[row_start:row_stop], best_index[row_start:row_stop], block, col_start, k)
-                if col_start != row_start:
-                    _merge_candidates(best_dist[col_start:col_stop], best_index[col_start:col_stop], block,
-                                      row_start, k, transposed=True)
-    # final order by (distance, index): sort by index, then stably by distance
-    by_index = np.argsort(best_index, axis=1)
-    best_index = np.take_along_axis(best_index, by_index, axis=1)
-    best_dist = np.take_along_axis(best_dist, by_index, axis=1)
-    by_dist = np.argsort(best_dist, axis=1, kind="stable")
-    return np.take_along_axis(best_index, by_dist, axis=1)
+                candidates[position].add(block, col_start)
+                if offset > 0:
+                    candidates[position + offset].add(block, row_start, transposed=True)
+            candidates[position].flush()  # every column of these rows has been seen
+    return best_dist, best_index
 
 
 # --------------------------------------------------------------------------- approximation
@@ -313,7 +410,7 @@ def knn_adjacency(features: np.ndarray, k: int, *, chunk_size: int = 2048, exclu
     array = _check_features(features)
     if approx_dim is not None and approx_dim < array.shape[1]:
         array = pca_project(array, approx_dim)
-    neighbours = knn_indices(array, k, chunk_size=chunk_size, exclude_self=exclude_self)
+    _, neighbours = _knn_candidates(array, k, chunk_size=chunk_size, exclude_self=exclude_self)
     n = array.shape[0]
     columns = np.sort(neighbours, axis=1).ravel().astype(np.int32 if n < 2**31 else np.int64)
     indptr = np.arange(0, n * k + 1, k, dtype=columns.dtype)
