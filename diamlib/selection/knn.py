@@ -450,7 +450,8 @@ def symmetrize(adjacency) -> sp.csr_matrix:
     matrix = sp.csr_matrix(adjacency, dtype=dtype)
     if not np.isfinite(matrix.data).all():
         raise ValueError("adjacency contains NaN or infinite entries")
-    result = ((matrix + matrix.T.tocsr()) * dtype(0.5)).tocsr()
+    result = (matrix + matrix.T.tocsr()).tocsr()
+    result.data *= dtype(0.5)
     result.eliminate_zeros()
     result.sort_indices()
     return result

@@ -228,8 +228,9 @@ def _lanczos_extreme(operator: _SimilaritySum, which: str) -> tuple[float, float
     linear = spla.LinearOperator((n, n), matvec=operator, dtype=np.float64)
     start = 1.0 + 0.5 * np.cos(0.618 * np.arange(n, dtype=np.float64))  # fixed start: deterministic
     with threadpool_limits(limits=1, user_api="blas"):  # small dense steps inside ARPACK
-        values, vectors = spla.eigsh(linear, k=1, which=which, v0=start, tol=1e-6,
-                                     ncv=min(n - 1, 40), maxiter=max(1000, 10 * n))
+        # a loose tolerance suffices: the residual norm below widens the bound anyway
+        values, vectors = spla.eigsh(linear, k=1, which=which, v0=start, tol=1e-2,
+                                     ncv=min(n - 1, 40 if which == "SA" else 20), maxiter=max(1000, 10 * n))
     vector = vectors[:, 0]
     residual = float(np.linalg.norm(operator(vector) - values[0] * vector) / np.linalg.norm(vector))
     return float(values[0]), residual

@@ -113,7 +113,7 @@ def test_lanczos_shift_is_safe_and_tight():
     smallest = np.linalg.eigvalsh(total)[0]
     shift = diagonal_shift(similarities)
     assert shift >= -smallest
-    assert shift <= -smallest + 1e-3 * abs(smallest)
+    assert shift <= -smallest + 2e-2 * abs(smallest)
     assert np.linalg.eigvalsh(total + shift * np.eye(n))[0] >= -1e-9
 
 
