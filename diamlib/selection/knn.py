@@ -7,12 +7,19 @@ The pool can hold tens of thousands of points, so the squared distances
 
 .. math:: \\|a - b\\|^2 = \\|a\\|^2 + \\|b\\|^2 - 2\\, a^\\top b
 
-are formed one ``chunk_size x chunk_size`` block at a time with a matrix product, and
-every row keeps a running list of its ``k`` best candidates. Because the distance is
-symmetric, each block ``(I, J)`` with ``J >= I`` is computed once and merged into the
-candidates of the rows of ``I`` and (transposed) of ``J``: half the multiply-adds of
-the plain row-by-row search. Memory is ``O(n k + chunk_size^2 + n d)``; no ``n x n``
-array is ever built.
+are formed one ``chunk_size x chunk_size`` block at a time with a matrix product (torch,
+float32 for float32 input), and every row keeps a running list of its ``k`` best
+candidates. Because the distance is symmetric, each block ``(I, J)`` with ``J >= I`` is
+computed once and used for the rows of ``I`` and (transposed) of ``J``: half the
+multiply-adds of the plain row-by-row search. From a block, only the entries not larger
+than a row's current ``k``-th best distance survive; survivors of several blocks are
+merged into the running lists at once, so the expensive selection touches about
+``k log(n / chunk_size)`` numbers per row instead of ``n``. Memory is
+``O(n k + chunk_size^2 + n d)``; no ``n x n`` array is ever built.
+
+For very large pools an approximate graph is available: the same exact search in the
+leading principal components (``approx_dim``), with :func:`knn_recall` to measure how
+many exact neighbours it keeps.
 
 Ordering is the lexicographic order of ``(distance, index)``: among equally distant
 candidates the lower pool index wins, so the graph is deterministic.
