@@ -342,7 +342,8 @@ def compare_methods(table: pd.DataFrame, *, reference: str, baselines: Sequence[
             if len(missing):
                 raise ValueError(
                     f"round {round_index}: models {sorted(missing.index)} have results for only one of "
-                    f"{reference!r} and {baseline!r}; both methods must train the same target models"
+                    f"{reference!r} and {baseline!r}; both methods must train the same target models "
+                    f"(compare the 'models' lists in their run.json and re-run the runs made with another zoo)"
                 )
             outcome, statistic, p_value = paired_outcome(
                 values[reference].to_numpy(), values[baseline].to_numpy(),

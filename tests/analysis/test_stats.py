@@ -248,3 +248,12 @@ def test_compare_all_and_largest_model_count(make_tidy):
     small = stats.first_models(classification, 2)
     both = pd.concat([classification, small])
     assert set(stats.largest_model_count(both)["n_models"]) == {6}
+
+
+def test_compare_methods_refuses_different_target_models(make_tidy):
+    rounds = np.stack([BASE, BASE + 0.05])[None]
+    table = make_tidy({"diam": rounds, "random": rounds})
+    other = table["method"] == "random"
+    table.loc[other, "model"] = table.loc[other, "model"].str.replace("m0", "x0")
+    with pytest.raises(ValueError, match=r"models \['m0', 'x0'\] have results for only one of 'diam' and 'random'"):
+        stats.compare_methods(table, reference="diam")
