@@ -129,11 +129,49 @@ def test_metrics(task: str, outputs: np.ndarray, targets: np.ndarray) -> dict[st
     return {"mse": float(np.mean(error**2)), "mae": float(np.mean(np.abs(error)))}
 
 
-def _train_batches(n_labeled: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """A shuffled epoch in batches; a trailing batch of one is dropped (BatchNorm needs two)."""
-    order = rng.permutation(n_labeled)
-    batches = [order[s : s + batch_size] for s in range(0, n_labeled, batch_size)]
-    return [b for b in batches if len(b) > 1] or [order]
+@torch.no_grad()
+def recalibrate_batchnorm(model, inputs: ModelInputs, labeled: np.ndarray, *, batch_size: int, device: str) -> None:
+    """Recompute every BatchNorm's running statistics as exact averages over the labeled set.
+
+    With few labels an epoch has few steps, and exponential running averages lag behind the
+    weights, so eval-mode predictions drift from what training fitted. As OFA does for its
+    subnets, one pass in train mode with a cumulative average (``momentum=None``) sets the
+    statistics that the hypothesis actually uses. The weights are not changed.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    for batch in even_batches(labeled, batch_size):
+        if len(batch) > 1:
+            model(inputs.batch(batch).to(device))
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    model.eval()
+
+
+def start_at_labeled_mean(model, labeled_targets: np.ndarray) -> None:
+    """Regression: set the linear head's bias to the labeled mean, so training starts from the
+    constant predictor instead of random offsets (the head is ``model.head``, an ``nn.Linear``)."""
+    head = getattr(model, "head", None)
+    if isinstance(head, nn.Linear) and head.bias is not None and head.out_features == labeled_targets.shape[1]:
+        with torch.no_grad():
+            head.bias.copy_(torch.from_numpy(labeled_targets.mean(axis=0).astype(np.float32)))
+
+
+def even_batches(indices: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Split ``indices`` into ``ceil(n / batch_size)`` batches of near-equal size.
+
+    A plain split leaves a runt batch (450 labels in batches of 32 end with a batch of 2),
+    whose BatchNorm statistics and gradient are noise; with few labels one such step can
+    ruin the model. Near-equal batches avoid it; no batch holds a single example.
+    """
+    n_batches = max(1, min(int(np.ceil(len(indices) / batch_size)), len(indices) // 2))
+    return [b for b in np.array_split(np.asarray(indices), n_batches) if len(b) > 0]
 
 
 def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: np.random.Generator,
@@ -160,6 +198,8 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     ----------
     Algorithm 2, lines 3-4; Sec. 6.1 (training settings), Sec. 6.6 (regression loss).
     """
+    if data.task == "regression":
+        start_at_labeled_mean(model, data.train_targets[data.labeled])
     model = model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=training.lr, momentum=training.momentum,
                                 weight_decay=training.weight_decay)
@@ -173,8 +213,7 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     for epoch in epochs:
         start = time.perf_counter()
         model.train()
-        for batch in _train_batches(len(data.labeled), training.batch_size, rng):
-            indices = data.labeled[batch]
+        for indices in even_batches(data.labeled[rng.permutation(len(data.labeled))], training.batch_size):
             x = data.train_inputs.batch(indices).to(device)
             y = targets[torch.from_numpy(indices)].to(device)
             optimizer.zero_grad(set_to_none=True)
@@ -184,9 +223,15 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
         seconds_training += time.perf_counter() - start
         if epoch in keep and epoch < training.epochs:
             start = time.perf_counter()
+            recalibrate_batchnorm(model, data.train_inputs, data.labeled, batch_size=training.batch_size,
+                                  device=device)
             out, _ = predict(model, data.train_inputs, data.pool, batch_size=eval_batch_size, device=device)
             snapshots.append(out.argmax(axis=1).astype(np.int32))
             seconds_evidence += time.perf_counter() - start
+
+    start = time.perf_counter()
+    recalibrate_batchnorm(model, data.train_inputs, data.labeled, batch_size=training.batch_size, device=device)
+    seconds_training += time.perf_counter() - start
 
     start = time.perf_counter()
     pool_out, pool_feat = predict(model, data.train_inputs, data.pool, batch_size=eval_batch_size,
