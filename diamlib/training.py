@@ -121,7 +121,7 @@ def predict(model, inputs: ModelInputs, indices: np.ndarray, *, batch_size: int,
     return out_array, feat_array
 
 
-def test_metrics(task: str, outputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+def evaluation_metrics(task: str, outputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     """``accuracy`` (classification) or ``mse`` and ``mae`` (regression) on the test set."""
     if task == "classification":
         return {"accuracy": float(np.mean(outputs.argmax(axis=1) == targets))}
@@ -241,7 +241,7 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     seconds_evidence += time.perf_counter() - start
     test_out, _ = predict(model, data.test_inputs, np.arange(len(data.test_targets)),
                           batch_size=eval_batch_size, device=device)
-    metrics = test_metrics(data.task, test_out, data.test_targets)
+    metrics = evaluation_metrics(data.task, test_out, data.test_targets)
 
     if data.task == "classification":
         snapshots.append(pool_out.argmax(axis=1).astype(np.int32))
