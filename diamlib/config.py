@@ -28,6 +28,15 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
+def _check_seeds(cls, values: list[int]) -> list[int]:
+    """Seeds are distinct non-negative integers (each names one repetition of a run)."""
+    if any(v < 0 for v in values):
+        raise ValueError(f"seeds must be non-negative integers; got {values}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"seeds must be distinct; got {values}")
+    return values
+
+
 # --------------------------------------------------------------------------- sections
 class TheoryParams(_Frozen):
     """Notebook 01: toy hypothesis classes (paper Sec. 3-5).
@@ -63,14 +72,7 @@ class TheoryParams(_Frozen):
             raise ValueError(f"every epsilon must lie in (0, 1); got {bad}")
         return values
 
-    @field_validator("seeds")
-    @classmethod
-    def _seeds_non_negative(cls, values: list[int]) -> list[int]:
-        if any(v < 0 for v in values):
-            raise ValueError(f"seeds must be non-negative integers; got {values}")
-        if len(set(values)) != len(values):
-            raise ValueError(f"seeds must be distinct; got {values}")
-        return values
+    _seeds_distinct_non_negative = field_validator("seeds")(_check_seeds)
 
 
 class TrainingParams(_Frozen):
@@ -207,14 +209,7 @@ class Profile(_Frozen):
     regression: ExperimentParams | None = None
     analysis: AnalysisParams = Field(default_factory=AnalysisParams)
 
-    @field_validator("seeds")
-    @classmethod
-    def _seeds_non_negative(cls, values: list[int]) -> list[int]:
-        if any(v < 0 for v in values):
-            raise ValueError(f"seeds must be non-negative integers; got {values}")
-        if len(set(values)) != len(values):
-            raise ValueError(f"seeds must be distinct; got {values}")
-        return values
+    _seeds_distinct_non_negative = field_validator("seeds")(_check_seeds)
 
     def experiment(self, task: str) -> ExperimentParams:
         """The section for ``task``; a clear error if the profile has none."""
@@ -348,7 +343,9 @@ def _first_message(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(p) for p in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
-    return f"{where}: {message} (got {error.get('input')!r})" if where else message
+    if "got " not in message:
+        message = f"{message} (got {error.get('input')!r})"
+    return f"{where}: {message}" if where else message
 
 
 def profile_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Profile:
