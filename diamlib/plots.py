@@ -94,8 +94,9 @@ def metric_axis(metric: str) -> tuple[str, float]:
         raise ValueError(f"no axis defined for metric {metric!r}; known: {sorted(METRIC_AXES)}") from None
 
 
-def _draw_curves(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float) -> None:
-    """Mean curve and std band of every method in ``curves`` (one context) on ``ax``."""
+def _draw_curves(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float, *, title: str,
+                 y_label: str) -> None:
+    """Mean curve and std band of every method in ``curves`` (one context) on ``ax``, with axis labels."""
     strategy_of = curves.groupby("method")["strategy"].first()
     methods = order_methods(curves["method"])
     # DIAM last so that it lies on top
@@ -113,6 +114,9 @@ def _draw_curves(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float
                 marker="o", markersize=4 if diam else 3, zorder=10 if diam else 3,
                 label=display_name(method))
     ax.grid(True, alpha=0.3)
+    ax.set_title(title)
+    ax.set_xlabel(X_LABEL)
+    ax.set_ylabel(y_label)
 
 
 def _legend(fig: Figure, methods: Sequence[str], colours: dict[str, str], strategies: dict[str, str]) -> None:
@@ -143,6 +147,53 @@ def _check_one_panel_context(curves: pd.DataFrame, keys: Sequence[str], what: st
         )
 
 
+def _panels_of_metric(frame: pd.DataFrame, *, metric: str, keys: Sequence[str], what: str, rows: str,
+                      datasets: Sequence[str] | None) -> tuple[pd.DataFrame, list[str]]:
+    """Rows of ``frame`` for ``metric`` and the datasets to draw, checked to give one context a panel.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Curves or AULC rows with the :data:`diamlib.stats.CONTEXT` columns and ``metric``.
+    metric : str
+        Metric to keep.
+    keys : sequence of str
+        Columns that make one panel (``dataset``, maybe ``n_models``).
+    what : str
+        Name of the calling figure, for error messages.
+    rows : str
+        What the rows are called in the error for an absent metric (``curves``, ``AULC rows``).
+    datasets : sequence of str, optional
+        Panel order (default: as in ``frame``); other datasets are left out.
+
+    Returns
+    -------
+    frame : DataFrame
+        The rows of ``metric`` and of the chosen datasets.
+    datasets : list of str
+        The datasets in panel order.
+
+    References
+    ----------
+    Fig. 1-4 of the paper (one panel per dataset and number of target models).
+    """
+    frame = frame[frame["metric"] == metric]
+    if frame.empty:
+        raise ValueError(f"no {rows} of metric {metric!r}")
+    _check_one_panel_context(frame, keys, what)
+    datasets = _panel_order(frame, datasets)
+    return frame[frame["dataset"].isin(datasets)], datasets
+
+
+def _finish_curve_figure(fig: Figure, curves: pd.DataFrame, colours: dict[str, str], title: str | None) -> Figure:
+    """Add the shared legend of all methods in ``curves`` and the optional title to ``fig``."""
+    strategies = curves.groupby("method")["strategy"].first().to_dict()
+    _legend(fig, order_methods(curves["method"]), colours, strategies)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def plot_learning_curves(curves: pd.DataFrame, *, metric: str, title: str | None = None,
                          datasets: Sequence[str] | None = None, panel_width: float = 4.2, height: float = 3.4) -> Figure:
     """Learning curves of all methods, one panel per dataset.
@@ -168,26 +219,16 @@ def plot_learning_curves(curves: pd.DataFrame, *, metric: str, title: str | None
     Fig. 1 and Fig. 3 of the paper.
     """
     label, scale = metric_axis(metric)
-    curves = curves[curves["metric"] == metric]
-    if curves.empty:
-        raise ValueError(f"no curves of metric {metric!r}")
-    _check_one_panel_context(curves, ["dataset"], "plot_learning_curves")
-    datasets = _panel_order(curves, datasets)
-    curves = curves[curves["dataset"].isin(datasets)]
+    curves, datasets = _panels_of_metric(curves, metric=metric, keys=["dataset"], what="plot_learning_curves",
+                                         rows="curves", datasets=datasets)
     colours = method_colours(list(curves["method"].unique()))
     fig, axes = plt.subplots(1, len(datasets), figsize=(panel_width * len(datasets), height),
                              squeeze=False, constrained_layout=True)
     for ax, dataset in zip(axes[0], datasets):
         panel = curves[curves["dataset"] == dataset]
-        _draw_curves(ax, panel, colours, scale)
-        ax.set_title(f"{dataset_title(dataset)}, {int(panel['n_models'].iloc[0])} target models")
-        ax.set_xlabel(X_LABEL)
-        ax.set_ylabel(label)
-    strategies = curves.groupby("method")["strategy"].first().to_dict()
-    _legend(fig, order_methods(curves["method"]), colours, strategies)
-    if title:
-        fig.suptitle(title)
-    return fig
+        _draw_curves(ax, panel, colours, scale, y_label=label,
+                     title=f"{dataset_title(dataset)}, {int(panel['n_models'].iloc[0])} target models")
+    return _finish_curve_figure(fig, curves, colours, title)
 
 
 def plot_model_count_curves(curves: pd.DataFrame, *, metric: str, title: str | None = None,
@@ -212,12 +253,8 @@ def plot_model_count_curves(curves: pd.DataFrame, *, metric: str, title: str | N
     Fig. 2 and Fig. 4 of the paper.
     """
     label, scale = metric_axis(metric)
-    curves = curves[curves["metric"] == metric]
-    if curves.empty:
-        raise ValueError(f"no curves of metric {metric!r}")
-    _check_one_panel_context(curves, ["dataset", "n_models"], "plot_model_count_curves")
-    datasets = _panel_order(curves, datasets)
-    curves = curves[curves["dataset"].isin(datasets)]
+    curves, datasets = _panels_of_metric(curves, metric=metric, keys=["dataset", "n_models"],
+                                         what="plot_model_count_curves", rows="curves", datasets=datasets)
     counts = sorted(curves["n_models"].unique())
     colours = method_colours(list(curves["method"].unique()))
     fig, axes = plt.subplots(len(datasets), len(counts), squeeze=False, constrained_layout=True,
@@ -229,15 +266,8 @@ def plot_model_count_curves(curves: pd.DataFrame, *, metric: str, title: str | N
             if panel.empty:
                 ax.set_axis_off()
                 continue
-            _draw_curves(ax, panel, colours, scale)
-            ax.set_title(f"{dataset_title(dataset)}, {count} models")
-            ax.set_xlabel(X_LABEL)
-            ax.set_ylabel(label)
-    strategies = curves.groupby("method")["strategy"].first().to_dict()
-    _legend(fig, order_methods(curves["method"]), colours, strategies)
-    if title:
-        fig.suptitle(title)
-    return fig
+            _draw_curves(ax, panel, colours, scale, y_label=label, title=f"{dataset_title(dataset)}, {count} models")
+    return _finish_curve_figure(fig, curves, colours, title)
 
 
 def plot_aulc(aulc: pd.DataFrame, *, metric: str, title: str | None = None,
@@ -262,12 +292,8 @@ def plot_aulc(aulc: pd.DataFrame, *, metric: str, title: str | None = None,
     Not in the paper; summarises Fig. 1-4 over the label budget.
     """
     label, scale = metric_axis(metric)
-    aulc = aulc[aulc["metric"] == metric]
-    if aulc.empty:
-        raise ValueError(f"no AULC rows of metric {metric!r}")
-    _check_one_panel_context(aulc, ["dataset"], "plot_aulc")
-    datasets = _panel_order(aulc, datasets)
-    aulc = aulc[aulc["dataset"].isin(datasets)]
+    aulc, datasets = _panels_of_metric(aulc, metric=metric, keys=["dataset"], what="plot_aulc",
+                                       rows="AULC rows", datasets=datasets)
     colours = method_colours(list(aulc["method"].unique()))
     fig, axes = plt.subplots(1, len(datasets), figsize=(panel_width * len(datasets), height),
                              squeeze=False, constrained_layout=True)
