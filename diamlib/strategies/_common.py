@@ -283,6 +283,34 @@ def rank_normalise(order: np.ndarray) -> np.ndarray:
     return scores
 
 
+def greedy_order_scores(positions: Sequence[int] | np.ndarray, n_pool: int, budget: int) -> np.ndarray:
+    """Per-position score of a greedy batch: ``budget - order`` for the chosen points, 0 elsewhere.
+
+    Greedy batch selectors (k-center, k-means++, BAIT) have no per-point utility independent
+    of the order in which they pick; this score is consistent with that order.
+
+    Parameters
+    ----------
+    positions : sequence of int, length <= budget
+        Chosen pool positions in the order they were picked.
+    n_pool : int
+    budget : int
+
+    Returns
+    -------
+    ndarray, shape (n_pool,)
+        ``budget`` for the first pick, ``budget - 1`` for the second, ..., 0 for unchosen points.
+
+    References
+    ----------
+    Coreset [53], BADGE [3] and BAIT [2] baselines, Sec. 6.1 and 6.6 of the paper.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    scores = np.zeros(n_pool)
+    scores[positions] = budget - np.arange(positions.size)
+    return scores
+
+
 # --------------------------------------------------------------------------- result
 def finish_selection(
     evidence: Evidence,

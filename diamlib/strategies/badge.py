@@ -15,7 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from diamlib.evidence import Evidence, Selection
-from diamlib.strategies._common import check_call, feature_model, finish_selection, model_features
+from diamlib.strategies._common import (
+    check_call,
+    feature_model,
+    finish_selection,
+    greedy_order_scores,
+    model_features,
+)
 from diamlib.strategies.last_layer import posterior_features
 
 
@@ -86,7 +92,6 @@ def select_badge(evidence: Evidence, *, budget: int, rng: np.random.Generator,
     pool, labeled = model_features(model, evidence.n_pool)
     pool_post, _ = posterior_features(pool, labeled, sigma=sigma, with_bias=with_bias)
     positions = kmeanspp_seeding(pool_post, budget, rng)
-    scores = np.zeros(evidence.n_pool)
-    scores[positions] = budget - np.arange(len(positions))
+    scores = greedy_order_scores(positions, evidence.n_pool, budget)
     return finish_selection(evidence, positions, budget=budget, rng=rng, scores=scores,
                             info={"feature_model": model.name})

@@ -18,7 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from diamlib.evidence import Evidence, Selection
-from diamlib.strategies._common import check_call, feature_model, finish_selection, model_features
+from diamlib.strategies._common import (
+    check_call,
+    feature_model,
+    finish_selection,
+    greedy_order_scores,
+    model_features,
+)
 from diamlib.strategies.last_layer import posterior_features
 
 _DENOMINATOR_GUARD = 1e-8   # added to the forward score's denominator, as in BM-DAL
@@ -169,7 +175,6 @@ def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, si
     pool_post, labeled_post = posterior_features(pool, labeled, sigma=sigma, with_bias=with_bias)
     positions, status = bait_forward_backward(pool_post, labeled_post, budget, sigma=sigma,
                                               overselection_factor=overselection_factor)
-    scores = np.zeros(evidence.n_pool)
-    scores[positions] = budget - np.arange(len(positions))
+    scores = greedy_order_scores(positions, evidence.n_pool, budget)
     return finish_selection(evidence, positions, budget=budget, rng=rng, scores=scores,
                             info={"feature_model": model.name, "status": status})

@@ -11,7 +11,14 @@ import numpy as np
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.kcenter import kcenter_greedy
-from diamlib.strategies._common import check_call, feature_model, finish_selection, model_features, search_dtype
+from diamlib.strategies._common import (
+    check_call,
+    feature_model,
+    finish_selection,
+    greedy_order_scores,
+    model_features,
+    search_dtype,
+)
 
 
 def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator) -> Selection:
@@ -43,8 +50,6 @@ def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator)
     pool, labeled = model_features(model, evidence.n_pool)
     positions, radius = kcenter_greedy(search_dtype(model.pool_features, pool),
                                        search_dtype(model.labeled_features, labeled), budget)
-    positions = np.asarray(positions, dtype=np.int64)
-    scores = np.zeros(evidence.n_pool)
-    scores[positions] = budget - np.arange(positions.size)
+    scores = greedy_order_scores(positions, evidence.n_pool, budget)
     return finish_selection(evidence, positions, budget=budget, rng=rng, scores=scores,
                             info={"feature_model": model.name, "covering_radius": float(radius)})
