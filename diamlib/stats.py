@@ -101,6 +101,17 @@ def _require_columns(table: pd.DataFrame, columns: Sequence[str], what: str) -> 
         raise ValueError(f"{what} got an empty table")
 
 
+def _population_std(values: pd.Series) -> float:
+    """Population standard deviation (``ddof=0``) of a group's values, for ``groupby.agg``.
+
+    References
+    ----------
+    Error bars of Fig. 1-4 and the +/- of Tables 3a-3b of the paper (spread over target models
+    or rounds, not an estimate of a wider population).
+    """
+    return float(np.std(values.to_numpy(), ddof=0))
+
+
 def _single_context(table: pd.DataFrame, what: str) -> dict:
     """The one context of ``table``; a clear error if it mixes several."""
     contexts = table[CONTEXT].drop_duplicates()
@@ -171,7 +182,7 @@ def learning_curves(table: pd.DataFrame) -> pd.DataFrame:
     per_model = per_model_values(table)
     spread = per_model.groupby(curve_keys, sort=False, dropna=False).agg(
         strategy=("strategy", "first"), beta=("beta", "first"), n_labeled=("n_labeled", "first"),
-        std=("value", lambda v: float(np.std(v.to_numpy(), ddof=0))),
+        std=("value", _population_std),
     )
     curves = spread.join(per_seed).reset_index()
     curves = curves[CONTEXT + ["method", "strategy", "beta", "round", "n_labeled", "mean", "std", "n_seeds"]]
@@ -201,7 +212,7 @@ def curve_summary(curves: pd.DataFrame) -> pd.DataFrame:
     grouped = curves.groupby(CONTEXT + ["method"], sort=False, dropna=False)
     out = grouped.agg(
         strategy=("strategy", "first"), beta=("beta", "first"),
-        mean=("mean", "mean"), curve_std=("mean", lambda v: float(np.std(v.to_numpy(), ddof=0))),
+        mean=("mean", "mean"), curve_std=("mean", _population_std),
         mean_model_std=("std", "mean"), n_rounds=("mean", "size"),
     ).reset_index()
     return out
@@ -492,12 +503,9 @@ def best_worst(table: pd.DataFrame) -> pd.DataFrame:
     per_round["best"] = np.where(higher, per_round["max"], per_round["min"])
     per_round["worst"] = np.where(higher, per_round["min"], per_round["max"])
 
-    def pstd(v: pd.Series) -> float:
-        return float(np.std(v.to_numpy(), ddof=0))
-
     out = per_round.groupby(keys, sort=False, dropna=False).agg(
-        best_mean=("best", "mean"), best_std=("best", pstd),
-        worst_mean=("worst", "mean"), worst_std=("worst", pstd), n_rounds=("best", "size"),
+        best_mean=("best", "mean"), best_std=("best", _population_std),
+        worst_mean=("worst", "mean"), worst_std=("worst", _population_std), n_rounds=("best", "size"),
     ).reset_index()
     return out
 
