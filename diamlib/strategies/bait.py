@@ -18,13 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from diamlib.evidence import Evidence, Selection
-from diamlib.strategies._common import (
-    check_call,
-    feature_model,
-    finish_selection,
-    greedy_order_scores,
-    model_features,
-)
+from diamlib.strategies._common import check_call, feature_model, finish_selection, greedy_order_scores, model_features
 from diamlib.strategies.last_layer import posterior_features
 
 _DENOMINATOR_GUARD = 1e-8   # added to the forward score's denominator, as in BM-DAL
