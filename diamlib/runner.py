@@ -33,9 +33,9 @@ def notebooks_dir() -> Path:
     return project_root() / "notebooks"
 
 
-def list_notebooks(only: Sequence[str] | None = None) -> list[Path]:
+def list_notebooks(only: Sequence[str] | None = None, folder: Path | None = None) -> list[Path]:
     """Notebooks in run order; ``only`` keeps those whose name starts with one of the prefixes."""
-    notebooks = sorted(p for p in notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted(p for p in Path(folder or notebooks_dir()).glob("[0-9][0-9]_*.ipynb"))
     if only:
         chosen = [p for p in notebooks if any(p.name.startswith(prefix) for prefix in only)]
         unknown = [prefix for prefix in only if not any(p.name.startswith(prefix) for p in notebooks)]
@@ -58,7 +58,8 @@ class NotebookFailure(Exception):
 
 
 def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_root: str | None = None,
-                  kernel_name: str = KERNEL_NAME, extra_parameters: dict | None = None) -> list[Path]:
+                  kernel_name: str = KERNEL_NAME, extra_parameters: dict | None = None,
+                  folder: Path | None = None) -> list[Path]:
     """Execute notebooks on ``profile``; returns the executed notebooks' paths.
 
     Raises
@@ -71,7 +72,7 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
     import papermill as pm
 
     cfg = load_profile(profile)
-    notebooks = list_notebooks(only)
+    notebooks = list_notebooks(only, folder)
     out_dir = profile_results_dir(cfg.name, results_root).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {"profile": profile, "overrides": {}, "results_root": str(out_dir.parent)}
