@@ -154,37 +154,62 @@ def _check_tau(tau, n: int) -> int:
 
 # --------------------------------------------------------------------------- operator
 class _SimilaritySum:
-    """``x -> (sum_i S^i) x`` through one sparse product per model, accumulated in float64.
+    """``x -> (sum_i sym(S^i)) x`` through sparse products, accumulated in float64.
 
+    ``sym(S) = (S + S^T)/2``. Symmetric matrices are used as they are; for the others the
+    symmetric part is applied implicitly as ``(S x + S^T x)/2`` (``S^T`` of a CSR matrix is
+    a CSC view: no copy), so e.g. raw kNN adjacencies need no symmetrised copy.
     float32 matrices are multiplied by a float32 copy of ``x`` (no upcast copy of the
     matrix; relative error about 1e-7).
     """
 
-    def __init__(self, matrices: list[sp.csr_matrix]):
+    def __init__(self, matrices: list[sp.csr_matrix], symmetric: list[bool]):
         self.matrices = matrices
+        self.symmetric = symmetric
         self.n = matrices[0].shape[0]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         total = np.zeros(self.n, dtype=np.float64)
         cast = {}
-        for matrix in self.matrices:
+        for matrix, symmetric in zip(self.matrices, self.symmetric):
             if matrix.dtype not in cast:
                 cast[matrix.dtype] = x.astype(matrix.dtype, copy=False)
-            total += matrix @ cast[matrix.dtype]
+            if symmetric:
+                total += matrix @ cast[matrix.dtype]
+            else:
+                total += 0.5 * (matrix @ cast[matrix.dtype])
+                total += 0.5 * (matrix.T @ cast[matrix.dtype])
         return total
 
     def gershgorin(self) -> tuple[float, float]:
-        """Gershgorin interval ``[low, high]`` containing every eigenvalue of ``sum_i S^i``."""
+        """Gershgorin interval ``[low, high]`` containing every eigenvalue of ``sum_i sym(S^i)``.
+
+        For an asymmetric ``S`` the off-diagonal row sums of ``|sym(S)|`` are bounded by
+        the mean of the row and column sums of ``|S|``.
+        """
         diagonal = np.zeros(self.n)
         absolute_rows = np.zeros(self.n)
-        for matrix in self.matrices:
+        for matrix, symmetric in zip(self.matrices, self.symmetric):
             diagonal += matrix.diagonal()
-            absolute_rows += np.asarray(abs(matrix).sum(axis=1), dtype=np.float64).ravel()
+            magnitude = abs(matrix)
+            rows = np.asarray(magnitude.sum(axis=1), dtype=np.float64).ravel()
+            if not symmetric:
+                rows = 0.5 * (rows + np.asarray(magnitude.sum(axis=0), dtype=np.float64).ravel())
+            absolute_rows += rows
+            del magnitude
         radius = absolute_rows - np.abs(diagonal)
         return float(np.min(diagonal - radius)), float(np.max(diagonal + radius))
 
+    def summed(self) -> sp.csr_matrix:
+        """``sum_i sym(S^i)`` as one float64 sparse matrix (small pools only)."""
+        total = sp.csr_matrix((self.n, self.n))
+        for matrix, symmetric in zip(self.matrices, self.symmetric):
+            matrix = matrix.astype(np.float64)
+            total = total + (matrix if symmetric else 0.5 * (matrix + matrix.T))
+        return total.tocsr()
+
     def dense(self) -> np.ndarray:
-        return sum(matrix.astype(np.float64).toarray() for matrix in self.matrices)
+        return self.summed().toarray()
 
 
 def _product_float64(matrix: sp.csr_matrix, vectors: np.ndarray, absolute: bool = False) -> np.ndarray:
@@ -201,25 +226,24 @@ def _product_float64(matrix: sp.csr_matrix, vectors: np.ndarray, absolute: bool 
     return result
 
 
-def _symmetric_parts(matrices: list[sp.csr_matrix]) -> list[sp.csr_matrix]:
-    """Replace asymmetric matrices by ``(S + S^T)/2`` (only that part enters ``b'Sb``).
+def _similarity_operator(matrices: list[sp.csr_matrix]) -> _SimilaritySum:
+    """The summed operator, with each matrix's symmetry detected.
 
-    Symmetry is probed in float64 with two fixed, generic vectors: ``x'Sy == y'Sx`` up to
-    ``1e-12 |x|'|S||y|``.
+    Only the symmetric part of ``S`` enters ``b'Sb``. Symmetry is probed in float64 with
+    two fixed, generic vectors: ``x'Sy == y'Sx`` up to ``1e-12 |x|'|S||y|``; matrices that
+    fail are applied through their symmetric part.
     """
     n = matrices[0].shape[0]
     positions = np.arange(n, dtype=np.float64)
     probes = np.stack([np.cos(1.618 * positions + 0.3), np.sin(2.718 * positions + 0.7)], axis=1)
-    result = []
+    symmetric = []
     for matrix in matrices:
         products = _product_float64(matrix, probes)
         left = float(probes[:, 0] @ products[:, 1])
         right = float(probes[:, 1] @ products[:, 0])
         bound = float(np.abs(probes[:, 0]) @ _product_float64(matrix, np.abs(probes[:, 1]), absolute=True))
-        if abs(left - right) > 1e-12 * bound:
-            matrix = ((matrix + matrix.T.tocsr()) * matrix.dtype.type(0.5)).tocsr()
-        result.append(matrix)
-    return result
+        symmetric.append(abs(left - right) <= 1e-12 * bound)
+    return _SimilaritySum(matrices, symmetric)
 
 
 def _lanczos_extreme(operator: _SimilaritySum, which: str) -> tuple[float, float]:
@@ -289,7 +313,7 @@ def diagonal_shift(similarities) -> float:
     ----------
     Eq. 9 of the paper (the relaxation of Sec. 5.2); the shift itself is ours.
     """
-    operator = _SimilaritySum(_symmetric_parts(_check_similarities(similarities)))
+    operator = _similarity_operator(_check_similarities(similarities))
     low, _ = _spectral_bounds(operator)
     return max(0.0, -low)
 
@@ -442,10 +466,7 @@ def _solve_cvxpy(operator: _SimilaritySum, v: np.ndarray, tau: int, beta: float,
     import cvxpy as cp
 
     n = v.shape[0]
-    matrix = sp.csr_matrix((n, n))
-    for similarity in operator.matrices:
-        matrix = matrix + similarity.astype(np.float64)
-    matrix = (matrix + shift * sp.identity(n, format="csr")).tocsc()
+    matrix = (operator.summed() + shift * sp.identity(n, format="csr")).tocsc()
     b = cp.Variable(n)
     problem = cp.Problem(cp.Minimize(cp.quad_form(b, cp.psd_wrap(matrix)) + beta * (v @ b)),
                          [b >= 0, b <= 1, cp.sum(b) == tau])
@@ -491,7 +512,10 @@ def solve_diam_relaxation(similarities: Sequence[sp.spmatrix], informativeness: 
     ----------
     similarities : sequence of scipy sparse matrices, each (n, n)
         ``S^i``, e.g. ``symmetrize(knn_adjacency(features_i, k))`` (float32 is kept:
-        half the memory, products in float32).
+        half the memory, products in float32). Only the symmetric part of each matrix
+        enters ``b'S^i b``; asymmetric matrices are applied through it implicitly, so the
+        raw ``knn_adjacency(features_i, k)`` gives the same problem as its symmetrised
+        copy (Algorithm 2, line 6) at about two thirds of the memory.
     informativeness : ndarray, shape (n,)
         ``v`` (disagreement votes).
     tau : int
@@ -526,8 +550,8 @@ def solve_diam_relaxation(similarities: Sequence[sp.spmatrix], informativeness: 
     """
     if solver not in _SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(_SOLVERS)}")
-    matrices = _symmetric_parts(_check_similarities(similarities))
-    n = matrices[0].shape[0]
+    operator = _similarity_operator(_check_similarities(similarities))
+    n = operator.n
     v = _check_vector(informativeness, "informativeness", n)
     tau = _check_tau(tau, n)
     beta = _check_beta(beta)
@@ -535,7 +559,6 @@ def solve_diam_relaxation(similarities: Sequence[sp.spmatrix], informativeness: 
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
     if not (isinstance(tol, Real) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive finite number, got {tol!r}")
-    operator = _SimilaritySum(matrices)
     low, high = _spectral_bounds(operator)
     shift = max(0.0, -low)
     if solver == "fista":

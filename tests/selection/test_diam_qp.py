@@ -177,8 +177,10 @@ def test_asymmetric_input_enters_through_its_symmetric_part():
     votes = rng.integers(0, 3, size=150).astype(np.float64)
     raw = solve_diam_relaxation([asymmetric], votes, tau=20, beta=-1.0, tol=1e-10, max_iter=3000)
     symmetric = solve_diam_relaxation([symmetrize(asymmetric)], votes, tau=20, beta=-1.0, tol=1e-10, max_iter=3000)
+    assert raw.shift == pytest.approx(symmetric.shift, rel=1e-9)
     assert raw.objective == pytest.approx(symmetric.objective, rel=1e-8)
-    np.testing.assert_allclose(raw.b, symmetric.b, atol=1e-6)
+    # S + cI is singular along the bottom eigenvector, so b is unique only up to that flat direction
+    np.testing.assert_allclose(raw.b, symmetric.b, atol=1e-3)
 
 
 def test_diam_objective_matches_dense_formula():
@@ -228,3 +230,14 @@ def test_invalid_inputs_raise_clear_errors():
         solve_diam_relaxation([], votes, tau=5, beta=-1.0)
     with pytest.raises(ValueError, match="max_iter"):
         solve_diam_relaxation(similarities, votes, tau=5, beta=-1.0, max_iter=0)
+
+
+def test_gershgorin_interval_contains_the_spectrum_of_asymmetric_input():
+    rng = np.random.default_rng(12)
+    raw = [knn_adjacency(rng.normal(size=(120, 3)), 4) for _ in range(2)]
+    operator = qp._similarity_operator(qp._check_similarities(raw))
+    assert operator.symmetric == [False, False]
+    low, high = operator.gershgorin()
+    eigenvalues = np.linalg.eigvalsh(sum(symmetrize(matrix).toarray() for matrix in raw))
+    assert low <= eigenvalues[0] and eigenvalues[-1] <= high
+    np.testing.assert_allclose(operator.dense(), sum(symmetrize(matrix).toarray() for matrix in raw))
