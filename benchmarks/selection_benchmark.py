@@ -10,7 +10,8 @@ labeled ones).
 Usage::
 
     python benchmarks/selection_benchmark.py [--sizes 4000 15000 57000] [--quick]
-        [--threads 2] [--approx-dim 128] [--output results.jsonl]
+        [--threads 2] [--approx-dim 128] [--graphs symmetrized|raw]
+        [--only coreset-dense coreset diam-approx diam-exact diam-dense] [--output results.jsonl]
 
 Every measurement runs in a fresh process (``multiprocessing`` with ``spawn``) so that
 its peak resident memory (``ru_maxrss`` of that process, which includes the Python
@@ -26,6 +27,8 @@ JSON line is printed per measurement with the fields
 ``objective``     DIAM: the exact Eq. 9 value ``sum_i b'S^i b + beta b'v`` of the final
                   binary selection under the graphs the method used; coreset: the
                   covering radius after selection
+``graphs``        DIAM (ours): ``"symmetrized"`` (``symmetrize(knn_adjacency(...))`` as in
+                  Algorithm 2) or ``"raw"`` (the solver applies the symmetric part implicitly)
 ``recall``        approx kNN only: mean fraction of the exact neighbours recovered, over
                   200 sampled rows of every model
 ``objective_exact_graph``  approx kNN with ``n <= 15000`` only: Eq. 9 of its selection
@@ -85,6 +88,7 @@ class Spec:
     seed: int
     threads: int
     approx_dim: int
+    graphs: str = "symmetrized"
     n_models: int = N_MODELS
     dim: int = DIM
     n_labeled: int = N_LABELED
@@ -165,7 +169,8 @@ def run_diam_ours(spec: Spec) -> dict:
     for model_features in features:
         start = time.perf_counter()
         adjacency = knn_adjacency(model_features, k, approx_dim=approx_dim)
-        similarities.append(symmetrize(adjacency))
+        # "raw": the solver applies the symmetric part (Algorithm 2, line 6) implicitly
+        similarities.append(adjacency if spec.graphs == "raw" else symmetrize(adjacency))
         knn_seconds += time.perf_counter() - start
         if approx_dim is not None:  # quality check, not timed
             recalls.append(knn_recall(model_features, adjacency, recall_rows))
@@ -323,24 +328,32 @@ def measure(spec: Spec) -> dict:
                    "seed": spec.seed})
     if spec.knn == "approx":
         record["approx_dim"] = spec.approx_dim
+    if spec.method == "diam" and spec.impl == "ours":
+        record["graphs"] = spec.graphs
     return {key: (round(value, 6) if isinstance(value, float) else value) for key, value in record.items()}
 
 
-def plan(sizes: list[int], *, tau: int, seed: int, threads: int, approx_dim: int, dim: int,
-         n_labeled: int) -> list[Spec]:
-    """All measurements, cheapest first."""
+MEASUREMENT_NAMES = ("coreset-dense", "coreset", "diam-approx", "diam-exact", "diam-dense")
+
+
+def plan(sizes: list[int], *, tau: int, seed: int, threads: int, approx_dim: int, dim: int, n_labeled: int,
+         graphs: str = "symmetrized", measurements: tuple[str, ...] = MEASUREMENT_NAMES) -> list[Spec]:
+    """The chosen measurements for every size, cheapest first (dense ones only up to DENSE_LIMIT)."""
     base = Spec(method="diam", impl="ours", n=0, knn="exact", tau=tau, seed=seed, threads=threads,
-                approx_dim=approx_dim, dim=dim, n_labeled=n_labeled)
+                approx_dim=approx_dim, graphs=graphs, dim=dim, n_labeled=n_labeled)
+    variants = {
+        "coreset-dense": dict(method="coreset", impl="dense-reference", knn=None),
+        "coreset": dict(method="coreset", impl="ours", knn=None),
+        "diam-approx": dict(knn="approx"),
+        "diam-exact": dict(knn="exact"),
+        "diam-dense": dict(impl="dense-reference", knn="dense"),
+    }
     specs = []
     for n in sorted(sizes):
-        batch = min(tau, n // 2)
-        if n <= DENSE_LIMIT:
-            specs.append(replace(base, method="coreset", impl="dense-reference", n=n, knn=None, tau=batch))
-        specs.append(replace(base, method="coreset", impl="ours", n=n, knn=None, tau=batch))
-        specs.append(replace(base, n=n, knn="approx", tau=batch))
-        specs.append(replace(base, n=n, knn="exact", tau=batch))
-        if n <= DENSE_LIMIT:
-            specs.append(replace(base, impl="dense-reference", n=n, knn="dense", tau=batch))
+        for name in MEASUREMENT_NAMES:
+            if name not in measurements or (name.endswith("-dense") and n > DENSE_LIMIT):
+                continue
+            specs.append(replace(base, n=n, tau=min(tau, n // 2), **variants[name]))
     return specs
 
 
@@ -353,6 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--approx-dim", type=int, default=128, help="PCA dimension of the approximate kNN")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=None, help="also append the JSON lines to this file")
+    parser.add_argument("--graphs", choices=("symmetrized", "raw"), default="symmetrized",
+                        help="DIAM (ours): pass symmetrised kNN graphs (as Algorithm 2) or the raw kNN "
+                             "adjacencies, whose symmetric part the solver applies implicitly (less memory)")
+    parser.add_argument("--only", nargs="+", choices=MEASUREMENT_NAMES, default=list(MEASUREMENT_NAMES),
+                        help="run only these measurements")
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error("--threads must be at least 1")
@@ -364,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(args.threads)  # inherited by the spawned measuring processes
     specs = plan(sizes, tau=tau, seed=args.seed, threads=args.threads, approx_dim=min(args.approx_dim, dim),
-                 dim=dim, n_labeled=n_labeled)
+                 dim=dim, n_labeled=n_labeled, graphs=args.graphs, measurements=tuple(args.only))
     context = get_context("spawn")
     for spec in specs:
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as executor:
