@@ -93,6 +93,7 @@ class DiamOptions(_Frozen):
     solver: Literal["fista", "cvxpy"] = "fista"
     max_iter: int = Field(500, ge=1)
     tol: float = Field(1e-6, gt=0.0)
+    knn_approx_dim: int | None = Field(None, ge=2)
 
     @field_validator("beta")
     @classmethod
