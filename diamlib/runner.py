@@ -57,6 +57,20 @@ class NotebookFailure(Exception):
         return f"{self.notebook.name} failed; partial output kept as {self.kept_as}\n{self.error}"
 
 
+def record_paths_relative(executed: Path) -> None:
+    """Store papermill's input and output paths relative to the project, not the machine."""
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    record = notebook.metadata.get("papermill", {})
+    root = project_root()
+    for key in ("input_path", "output_path"):
+        path = Path(record.get(key) or "")
+        if path.is_absolute() and path.is_relative_to(root):
+            record[key] = path.relative_to(root).as_posix()
+    nbformat.write(notebook, executed)
+
+
 def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_root: str | None = None,
                   kernel_name: str = KERNEL_NAME, extra_parameters: dict | None = None,
                   folder: Path | None = None) -> list[Path]:
@@ -75,7 +89,9 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
     notebooks = list_notebooks(only, folder)
     out_dir = profile_results_dir(cfg.name, results_root).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    parameters = {"profile": profile, "overrides": {}, "results_root": str(out_dir.parent)}
+    parameters = {"profile": profile, "overrides": {}}
+    if results_root is not None:
+        parameters["results_root"] = str(out_dir.parent)
     parameters.update(authors_results_parameter())
     parameters.update(extra_parameters or {})
     executed = []
@@ -89,5 +105,6 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
         except pm.PapermillExecutionError as exc:
             target.replace(failed)
             raise NotebookFailure(notebook, failed, f"{exc.ename}: {exc.evalue}") from None
+        record_paths_relative(target)
         executed.append(target)
     return executed
