@@ -115,10 +115,10 @@ def predict(model, inputs: ModelInputs, indices: np.ndarray, *, batch_size: int,
         else:
             out = model(x)
         outputs.append(out.float().cpu())
-    n_out = getattr(model, "n_outputs", None)
-    out_array = torch.cat(outputs).numpy() if outputs else np.zeros((0, n_out or 0), np.float32)
-    feat_array = (torch.cat(features).numpy() if features else np.zeros((0, model.feature_dim), np.float32)) if with_features else None
-    return out_array, feat_array
+    if not outputs:  # an empty index set (e.g. a fully labeled pool)
+        empty_features = np.zeros((0, model.feature_dim), np.float32) if with_features else None
+        return np.zeros((0, model.n_outputs), np.float32), empty_features
+    return torch.cat(outputs).numpy(), (torch.cat(features).numpy() if with_features else None)
 
 
 def evaluation_metrics(task: str, outputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
