@@ -1,13 +1,16 @@
 """Training one target model for one active-learning round, and reading off its evidence.
 
 Per the paper (Sec. 6.1): SGD with momentum, fixed batch size and learning rate, ``T``
-epochs from a fresh initialisation each round. While training, the hypotheses of epochs
+epochs from a fresh initialisation each round; the options of
+:class:`~diamlib.config.TrainingParams` add the authors' cosine decay, Nesterov momentum,
+weight decay without BatchNorm and bias, label smoothing and augmentation. While training, the hypotheses of epochs
 ``floor(T/2) .. T`` label the unlabeled pool: they form the model's soft version space
 (Sec. 5.2). After the last epoch one pass gives the pool's outputs and penultimate features,
 the labeled set's features and the test metrics.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -19,6 +22,7 @@ from tqdm.auto import tqdm
 
 from diamlib.config import TrainingParams
 from diamlib.data import to_model_input
+from diamlib.data.augment import augment_batch
 from diamlib.evidence import ModelEvidence
 
 #: Inputs above this size (bytes) are converted batch by batch instead of cached whole.
@@ -97,8 +101,47 @@ def snapshot_epochs(epochs: int) -> list[int]:
     return list(range(max(1, epochs // 2), epochs + 1))
 
 
-def _loss_function(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    return nn.functional.cross_entropy if task == "classification" else nn.functional.mse_loss
+def _loss_function(task: str, label_smoothing: float = 0.0) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if task == "classification":
+        return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    return nn.functional.mse_loss
+
+
+def is_norm_or_bias(module: nn.Module, parameter_name: str) -> bool:
+    """Whether a parameter is a normalisation layer's or a bias (no weight decay for those)."""
+    norms = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.modules.instancenorm._InstanceNorm)
+    return isinstance(module, norms) or parameter_name == "bias"
+
+
+def make_optimizer(model: nn.Module, training: TrainingParams) -> torch.optim.SGD:
+    """SGD with the profile's momentum, Nesterov flag and weight decay.
+
+    With ``decay_norm_and_bias: false`` the parameters of normalisation layers and all
+    biases form a second group without weight decay (the authors' ``no_decay_keys``).
+    """
+    decay, no_decay, seen = [], [], set()
+    for module in model.modules():
+        for name, parameter in module.named_parameters(recurse=False):
+            if id(parameter) in seen:  # a parameter shared by two modules is optimised once
+                continue
+            seen.add(id(parameter))
+            exempt = not training.decay_norm_and_bias and is_norm_or_bias(module, name)
+            (no_decay if exempt else decay).append(parameter)
+    groups = [{"params": decay, "weight_decay": training.weight_decay}]
+    if no_decay:
+        groups.append({"params": no_decay, "weight_decay": 0.0})
+    return torch.optim.SGD(groups, lr=training.lr, momentum=training.momentum, nesterov=training.nesterov)
+
+
+def learning_rate(training: TrainingParams, step: int, total_steps: int) -> float:
+    """Learning rate of optimisation step ``step`` (0-based) of ``total_steps`` in a round.
+
+    ``constant``: ``lr``. ``cosine``: ``lr * (1 + cos(pi * step / total_steps)) / 2``, the
+    per-step cosine decay of the authors' OFA run manager.
+    """
+    if training.lr_schedule == "constant":
+        return training.lr
+    return 0.5 * training.lr * (1.0 + math.cos(math.pi * step / max(total_steps, 1)))
 
 
 @torch.no_grad()
@@ -186,7 +229,8 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     data : RoundData
     training : TrainingParams
     rng : numpy.random.Generator
-        Draws the order of the training examples in each epoch.
+        Draws the order of the training examples in each epoch (and, with
+        ``training.augmentation``, every augmentation draw).
 
     Returns
     -------
@@ -201,9 +245,11 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     if data.task == "regression":
         start_at_labeled_mean(model, data.train_targets[data.labeled])
     model = model.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=training.lr, momentum=training.momentum,
-                                weight_decay=training.weight_decay)
-    loss_fn = _loss_function(data.task)
+    optimizer = make_optimizer(model, training)
+    loss_fn = _loss_function(data.task, training.label_smoothing)
+    augment = training.augmentation == "authors" and data.task == "classification"
+    steps_per_epoch = len(even_batches(data.labeled, training.batch_size))
+    total_steps, step = steps_per_epoch * training.epochs, 0
     targets = torch.from_numpy(data.train_targets)
     keep = set(snapshot_epochs(training.epochs)) if data.task == "classification" else set()
     snapshots: list[np.ndarray] = []
@@ -215,7 +261,12 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
         model.train()
         for indices in even_batches(data.labeled[rng.permutation(len(data.labeled))], training.batch_size):
             x = data.train_inputs.batch(indices).to(device)
+            if augment:
+                x = augment_batch(x, rng)
             y = targets[torch.from_numpy(indices)].to(device)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(training, step, total_steps)
+            step += 1
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x), y)
             loss.backward()

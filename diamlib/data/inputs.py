@@ -59,9 +59,19 @@ def to_model_input(images_uint8_batch: torch.Tensor | np.ndarray, *, resolution:
         x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False, antialias=True)
     if channels == 3:
         x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
-        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-        return ((x - mean) / std).contiguous()
-    if x.shape[1] == 3:
+    elif x.shape[1] == 3:
         x = (x * torch.tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
-    return ((x - GRAY_MEAN) / GRAY_STD).contiguous()
+    mean, std = normalisation(channels)
+    return ((x - mean) / std).contiguous()
+
+
+def normalisation(channels: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel ``(mean, std)`` of :func:`to_model_input`, each shaped (1, channels, 1, 1).
+
+    ImageNet statistics for 3 channels, their averages for 1 channel.
+    """
+    if channels == 3:
+        return torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    if channels == 1:
+        return torch.tensor([GRAY_MEAN]).view(1, 1, 1, 1), torch.tensor([GRAY_STD]).view(1, 1, 1, 1)
+    raise ValueError(f"channels must be 1 or 3, got {channels}")
