@@ -17,6 +17,7 @@ import numpy as np
 from diamlib.evidence import Evidence, Selection
 from diamlib.strategies._common import check_call, feature_model, finish_selection, greedy_order_scores, model_features
 from diamlib.strategies.last_layer import posterior_features
+from diamlib.strategies.options import PositiveFloat
 
 
 def kmeanspp_seeding(features: np.ndarray, budget: int, rng: np.random.Generator) -> list[int]:
@@ -54,7 +55,7 @@ def kmeanspp_seeding(features: np.ndarray, budget: int, rng: np.random.Generator
 
 
 def select_badge(evidence: Evidence, *, budget: int, rng: np.random.Generator,
-                 sigma: float = 0.1, with_bias: bool = True) -> Selection:
+                 sigma: PositiveFloat = 0.1, with_bias: bool = True) -> Selection:
     """BADGE: k-means++ seeding on the designated model's posterior last-layer features.
 
     Parameters

@@ -15,11 +15,15 @@ BAIT [2] as implemented with BM-DAL in Sec. 6.6 of the paper.
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
+from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.strategies._common import check_call, feature_model, finish_selection, greedy_order_scores, model_features
 from diamlib.strategies.last_layer import posterior_features
+from diamlib.strategies.options import PositiveFloat
 
 _DENOMINATOR_GUARD = 1e-8   # added to the forward score's denominator, as in BM-DAL
 
@@ -132,8 +136,8 @@ def bait_forward_backward(pool: np.ndarray, labeled: np.ndarray, budget: int, *,
     return selected, None
 
 
-def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, sigma: float = 0.1,
-                overselection_factor: float = 2.0, with_bias: bool = True) -> Selection:
+def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, sigma: PositiveFloat = 0.1,
+                overselection_factor: Annotated[float, Field(ge=1)] = 2.0, with_bias: bool = True) -> Selection:
     """BAIT: greedy Fisher-information batch on the designated model's last-layer features.
 
     Parameters
