@@ -1,9 +1,9 @@
 """Figures of the analysis: learning curves (Fig. 1-4) and AULC bars.
 
 Every strategy keeps one colour in all figures, the one its registry spec declares
-(:func:`palette`); DIAM is drawn on top with a thicker line. Curves show the mean over target models, the band one standard deviation over
-target models (the paper's error bars). Functions return the :class:`matplotlib.figure.Figure`;
-:func:`save_figure` writes it as PNG and SVG.
+(:func:`palette`); DIAM is drawn on top with a thicker line. Curves show the mean over target
+models, the band one standard deviation over target models (the paper's error bars). Functions
+return the :class:`matplotlib.figure.Figure`; :func:`save_figure` writes it as PNG and SVG.
 """
 from __future__ import annotations
 

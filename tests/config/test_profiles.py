@@ -107,7 +107,8 @@ def test_every_strategy_options_are_checked_at_load(tmp_path):
     typo = error_for(tmp_path, {"regression": {**REGRESSION, "strategy_options": {"bait": {"overselection": 1.0}}}})
     assert "strategy 'bait' has no option 'overselection'" in typo
     assert "Did you mean 'overselection_factor'?" in typo and "sigma" in typo
-    low = error_for(tmp_path, {"regression": {**REGRESSION, "strategy_options": {"bait": {"overselection_factor": 0.5}}}})
+    low = error_for(tmp_path, {"regression": {**REGRESSION,
+                                              "strategy_options": {"bait": {"overselection_factor": 0.5}}}})
     assert "option 'overselection_factor' = 0.5" in low and "greater than or equal to 1" in low
 
 

@@ -1,4 +1,4 @@
-"""Pinned picks of the greedy batch selectors: k-center (Coreset), k-means++ seeding (BADGE), BAIT.
+"""The shared greedy loop and the pinned picks of its selectors: k-center (Coreset), k-means++ (BADGE), BAIT.
 
 The expected positions were recorded from the hand-written loops that preceded the shared
 greedy loop; the shared loop must reproduce them exactly (same picks, same order, same
@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from diamlib.selection.kcenter import kcenter_greedy
+from diamlib.selection.greedy import greedy_select
+from diamlib.selection.kcenter import KCenterSelector, kcenter_greedy
 from diamlib.strategies.badge import kmeanspp_seeding
 from diamlib.strategies.bait import bait_forward_backward
 from diamlib.strategies.last_layer import posterior_features
@@ -90,3 +91,43 @@ def test_bait_stops_when_no_positive_score_is_left():
     pool_post, labeled_post = posterior_features(pool, rng.normal(size=(5, 4)), sigma=0.1, with_bias=False)
     assert bait_forward_backward(pool_post, labeled_post, 4, sigma=0.1) == (
         [1, 0], "forward pass stopped after 2 points: no positive score left")
+
+
+class _Countdown:
+    """Picks n-1, n-2, ... and has nothing left after ``stop`` picks."""
+
+    def __init__(self, n: int, stop: int):
+        self.n, self.stop = n, stop
+
+    def prepare(self) -> None:
+        self.picked: list[int] = []
+
+    def get_scores(self) -> np.ndarray:
+        scores = np.arange(self.n, dtype=float)
+        scores[self.picked] = -np.inf
+        return scores
+
+    def get_next_idx(self) -> int | None:
+        return None if len(self.picked) == self.stop else int(np.argmax(self.get_scores()))
+
+    def add(self, idx: int) -> None:
+        self.picked.append(idx)
+
+
+def test_greedy_loop_stops_at_the_budget_or_when_nothing_is_left():
+    assert greedy_select(_Countdown(5, stop=4), 3) == [4, 3, 2]
+    assert greedy_select(_Countdown(5, stop=2), 3) == [4, 3]
+    assert greedy_select(_Countdown(5, stop=2), 0) == []
+
+
+def test_kcenter_scores_are_the_distances_to_the_nearest_center():
+    pool, labeled = _points(0)
+    selector = KCenterSelector(pool, labeled, chunk_size=16)
+    picks = greedy_select(selector, 5)
+    centers = np.vstack([labeled, pool[picks]])
+    brute = ((pool[:, None, :] - centers[None]) ** 2).sum(axis=2).min(axis=1)
+    scores = selector.get_scores()
+    assert np.isneginf(scores[picks]).all()
+    others = np.setdiff1d(np.arange(len(pool)), picks)
+    np.testing.assert_allclose(scores[others], brute[others], rtol=1e-9, atol=1e-12)
+    assert selector.covering_radius() == pytest.approx(np.sqrt(brute.max()))
