@@ -247,7 +247,8 @@ def versus_printed_table2(comparison: pd.DataFrame) -> pd.DataFrame:
     Table 2 of the paper.
     """
     rows = []
-    part = comparison[(comparison["round"] <= PRINTED_TABLE2_ROUNDS) & (comparison["reference"] == "diam")]
+    reference = default_reference("classification")
+    part = comparison[(comparison["round"] <= PRINTED_TABLE2_ROUNDS) & (comparison["reference"] == reference)]
     for dataset, group in part.groupby("dataset", sort=False):
         printed = PRINTED_TABLE2.get(dataset)
         if printed is None:
