@@ -37,9 +37,12 @@ KMEANSPP = {
     2: [49, 76, 14, 13, 29, 20, 53, 6, 70, 67, 0, 46],
 }
 BAIT = {  # (budget 10, factor 2), (budget 10, factor 1), (budget 7, factor 3)
-    0: ([43, 47, 54, 49, 51, 60, 2, 38, 70, 13], [43, 47, 54, 49, 72, 40, 51, 46, 9, 42], [43, 47, 54, 49, 51, 70, 13]),
-    1: ([31, 70, 24, 74, 40, 19, 36, 52, 41, 38], [31, 67, 70, 24, 74, 40, 19, 36, 52, 41], [31, 24, 74, 40, 36, 41, 38]),
-    2: ([73, 21, 5, 46, 63, 43, 44, 13, 58, 29], [73, 21, 5, 46, 9, 63, 43, 44, 35, 13], [73, 21, 5, 46, 44, 13, 29]),
+    0: ([43, 47, 54, 49, 51, 60, 2, 38, 70, 13], [43, 47, 54, 49, 72, 40, 51, 46, 9, 42],
+        [43, 47, 54, 49, 51, 70, 13]),
+    1: ([31, 70, 24, 74, 40, 19, 36, 52, 41, 38], [31, 67, 70, 24, 74, 40, 19, 36, 52, 41],
+        [31, 24, 74, 40, 36, 41, 38]),
+    2: ([73, 21, 5, 46, 63, 43, 44, 13, 58, 29], [73, 21, 5, 46, 9, 63, 43, 44, 35, 13],
+        [73, 21, 5, 46, 44, 13, 29]),
 }
 
 
@@ -79,9 +82,12 @@ def test_bait_picks_are_pinned(seed):
     pool, labeled = _points(seed)
     pool_post, labeled_post = posterior_features(pool, labeled, sigma=0.1, with_bias=True)
     forward_backward, forward_only, factor_three = BAIT[seed]
-    assert bait_forward_backward(pool_post, labeled_post, 10, sigma=0.1) == (forward_backward, None)
-    assert bait_forward_backward(pool_post, labeled_post, 10, sigma=0.1, overselection_factor=1.0) == (forward_only, None)
-    assert bait_forward_backward(pool_post, labeled_post, 7, sigma=0.1, overselection_factor=3.0) == (factor_three, None)
+    def bait(budget, factor):
+        return bait_forward_backward(pool_post, labeled_post, budget, sigma=0.1, overselection_factor=factor)
+
+    assert bait(10, 2.0) == (forward_backward, None)
+    assert bait(10, 1.0) == (forward_only, None)
+    assert bait(7, 3.0) == (factor_three, None)
 
 
 def test_bait_stops_when_no_positive_score_is_left():
