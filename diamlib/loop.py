@@ -28,7 +28,7 @@ from diamlib.config import ExperimentParams, MethodEntry, Profile
 from diamlib.data import ArrayDataset, load_dataset, subsample
 from diamlib.evidence import Evidence, ModelEvidence
 from diamlib.paths import run_dir
-from diamlib.runstore import (RunConflictError, RunIntegrityError, RunRecord, RunStore, atomic_write,
+from diamlib.runstore import (RunConflictError, RunIntegrityError, RunRecord, RunStore, SHARED_DIR, atomic_write,
                               atomic_write_text, check_writable, file_digest, now_iso, settings_differences)
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.strategies.registry import make_selector
@@ -38,7 +38,6 @@ from diamlib.zoo import ModelSpec, build_zoo, zoo_table
 #: Seed of the draw of the training/test subsets, shared by every seed of a profile so all
 #: runs of a profile use the same pool and test set.
 DATA_SEED = 0
-SHARED_DIR = "_round0"
 
 
 # --------------------------------------------------------------------------- set-up

@@ -35,6 +35,8 @@ import pandas as pd
 
 CURVE_COLUMNS = ["round", "n_labeled", "model", "metric", "value"]
 QUERY_COLUMNS = ["round", "index"]
+#: Folder of the round 0 shared by all strategies, beside the method folders of a dataset.
+SHARED_DIR = "_round0"
 #: The tables a round's commit vouches for, in the order they are written.
 TABLE_FILES = {"curve.csv": CURVE_COLUMNS, "queries.csv": QUERY_COLUMNS}
 
