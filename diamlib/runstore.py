@@ -68,6 +68,7 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+        os.chmod(tmp, 0o666 & ~_umask())  # what open() would give, not mkstemp's 0600
         os.replace(tmp, path)
     except OSError as exc:
         if tmp is not None:
@@ -80,6 +81,12 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -1,0 +1,42 @@
+"""A run with other settings is refused before any training, naming each differing parameter."""
+from __future__ import annotations
+
+import pytest
+
+import diamlib.loop as loop
+from conftest import snapshot
+from diamlib.loop import run_task
+from diamlib.runstore import RunConflictError
+from tiny_run import TASK, tiny_profile, tiny_zoo
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fails the test if any target model is trained."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was trained before the conflict was reported")
+
+    monkeypatch.setattr(loop, "train_round", refuse)
+
+
+@pytest.mark.parametrize("profile, message", [
+    # epochs changed and a method added: refused before the new method's round 0, which would
+    # otherwise replace the shared round-0 cache and mix 1-epoch and 2-epoch runs
+    (tiny_profile(("random", "diam", "entropy"), epochs=2), r"training\.epochs: 1 there, 2 now"),
+    (tiny_profile(epochs=2), r"training\.epochs: 1 there, 2 now"),
+    (tiny_profile(train_size=100), r"train_size: 120 there, 100 now"),
+    (tiny_profile(beta=-0.5), r"strategy_options\.beta: -1\.0 there, -0\.5 now"),
+], ids=["epochs-and-new-method", "epochs", "train_size", "beta"])
+def test_other_settings_are_refused_naming_both_values(profile, message, run_copy, no_training):
+    before = snapshot(run_copy)
+    with pytest.raises(RunConflictError, match=message):
+        run_task(profile, TASK, run_copy, zoo=tiny_zoo())
+    assert snapshot(run_copy) == before
+
+
+def test_new_method_alone_is_refused_beside_a_round_zero_of_other_settings(run_copy, no_training):
+    for run in ("random", "diam"):
+        for name in ("curve.csv", "queries.csv", "run.json"):
+            (run_copy / TASK / "digits" / run / "seed0" / name).unlink()
+    with pytest.raises(RunConflictError, match=r"_round0/seed0 (.|\n)*training\.epochs: 1 there, 2 now"):
+        run_task(tiny_profile(("entropy",), epochs=2), TASK, run_copy, zoo=tiny_zoo())
