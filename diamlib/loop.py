@@ -24,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from diamlib import __version__
-from diamlib.config import ExperimentParams, MethodEntry, Profile
+from diamlib.config import TASKS, ExperimentParams, MethodEntry, Profile, check_data_roots, resolve_profile_data_root
 from diamlib.data import ArrayDataset, load_dataset, subsample
 from diamlib.evidence import Evidence, ModelEvidence
 from diamlib.paths import run_dir
@@ -53,20 +53,10 @@ def configure_torch(profile: Profile) -> None:
         )
 
 
-def resolve_data_root(data_root: str | None) -> Path | None:
-    """A relative ``data_root`` of a profile is relative to the project, not to the notebook."""
-    if data_root is None:
-        return None
-    from diamlib.paths import project_root
-
-    path = Path(data_root).expanduser()
-    return path if path.is_absolute() else project_root() / path
-
-
 def load_task_data(section: ExperimentParams, task: str, dataset: str) -> tuple[ArrayDataset, ArrayDataset]:
     """Training and test sets of ``dataset``, subsampled to the profile's sizes."""
     options = {}
-    data_root = resolve_data_root(section.data_root)
+    data_root = resolve_profile_data_root(section.data_root)
     if dataset.startswith("landmarks-"):
         options = section.landmarks.model_dump()
     train = load_dataset(dataset, split="train", data_root=data_root, download=section.download,
@@ -488,7 +478,8 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
     Raises
     ------
     ConfigError
-        Unknown ``task`` (with a did-you-mean) or the profile has no section for it.
+        Unknown ``task`` (with a did-you-mean), the profile has no section for it, or its
+        ``data_root`` does not exist.
     StorageError
         ``profile_dir`` is not writable (checked before any training), or a write failed
         (disk full); the message names the path.
@@ -503,6 +494,7 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
     if unknown:
         raise ValueError(f"methods {unknown} are not in the profile's {task}.strategies "
                          f"({', '.join(e.method for e in section.strategies)})")
+    check_data_roots(profile, [task])
     check_writable(Path(profile_dir))
     configure_torch(profile)
     entries = [e for e in section.strategies if methods is None or e.method in methods]
@@ -517,3 +509,47 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
         for seed, entry in tqdm(jobs, desc=f"{task}/{dataset}", disable=not profile.progress, unit="run"):
             folders.append(run_method(ctx, entry, seed, repair=repair))
     return folders
+
+
+# --------------------------------------------------------------------------- repair
+def repair_results(profile_dir: Path) -> list[str]:
+    """Return every damaged run under ``profile_dir`` to its last verified round.
+
+    Runs whose files no longer match their ``run.json`` are rolled back
+    (:meth:`RunStore.roll_back`), and round-0 caches whose evidence or ``round0.json`` is
+    unreadable or changed are removed; running the loop again then recomputes exactly what was
+    lost (the loop is deterministic). Runs and caches that verify are not touched.
+
+    Returns
+    -------
+    list of str
+        One line per repair, naming the folder and what was done.
+    """
+    done = []
+    for task in TASKS:
+        for meta_path in sorted(Path(profile_dir).glob(f"{task}/*/*/seed*/run.json")):
+            store = RunStore(meta_path.parent)
+            try:
+                store.load()
+            except RunIntegrityError:
+                kept = store.roll_back()
+                done.append(f"{store.directory}: " + (f"rolled back to round {kept}" if kept >= 0 else
+                            "no round verified, files removed") + "; the next run recomputes the rest")
+        for cache in sorted(Path(profile_dir).glob(f"{task}/*/{SHARED_DIR}/seed*")):
+            problem = _round_zero_cache_problem(cache)
+            if problem:
+                (cache / "round0.json").unlink(missing_ok=True)
+                (cache / "evidence.npz").unlink(missing_ok=True)
+                done.append(f"{cache}: removed ({problem}); the next run recomputes round 0")
+    return done
+
+
+def _round_zero_cache_problem(folder: Path) -> str | None:
+    try:
+        meta = json.loads((folder / "round0.json").read_text())
+    except FileNotFoundError:
+        return "round0.json missing"
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "round0.json not valid JSON"
+    return _evidence_problem(folder / "evidence.npz", meta.get("evidence"))
+

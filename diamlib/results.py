@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from diamlib.config import TASKS
 from diamlib.runstore import SHARED_DIR, RunIntegrityError, RunStore, repair_hint, settings_differences
 
-TASKS = ("classification", "regression")
 
 #: Columns of the tidy results table, in order.
 TIDY_COLUMNS = [

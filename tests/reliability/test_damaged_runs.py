@@ -106,3 +106,17 @@ def test_evidence_holding_pickled_objects_is_refused(run_copy):
         np.savez(handle, **content)
     with pytest.raises(RunIntegrityError, match="allow_pickle=False"):
         load_shared_evidence(run_copy, TASK, "digits", 0)
+
+
+def test_repair_results_rolls_back_only_damaged_runs(run_copy, reference_run):
+    from diamlib.loop import repair_results
+
+    delete_line(run_copy / DIAM / "curve.csv", 6)  # a row of the last round
+    truncate(run_copy / EVIDENCE)
+    untouched = (run_copy / "classification/digits/random/seed0/run.json").read_bytes()
+    done = repair_results(run_copy)
+    assert [line.split(": ")[0] for line in done] == [str(run_copy / DIAM), str(run_copy / EVIDENCE).rsplit("/", 1)[0]]
+    assert "rolled back to round 1" in done[0]
+    assert (run_copy / "classification/digits/random/seed0/run.json").read_bytes() == untouched
+    run(run_copy)
+    assert results_of(run_copy) == results_of(reference_run)
