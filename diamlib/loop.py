@@ -184,9 +184,9 @@ def check_no_mixing(ctx: TaskContext) -> None:
             continue  # an unreadable run.json is reported (and repaired) when that run is reached
         if stored is None:
             raise RunConflictError(
-                f"{path} was written by an older version and records no settings, so it cannot be "
-                f"checked against this profile; delete {path.parent} (or use another profile name "
-                f"or results folder) and run again"
+                f"{path} was written by an older version and records no settings or checksums, so it "
+                f"cannot be checked against this profile; run again with --repair (recomputes it), "
+                f"delete {path.parent}, or use another profile name or results folder"
             )
         differences = settings_differences(stored, current)
         if differences:

@@ -210,11 +210,11 @@ def _check_not_mixed(settings: dict[Path, dict | None]) -> None:
         if dataset_dir not in first:
             first[dataset_dir] = folder
             continue
-        differences = settings_differences(settings[first[dataset_dir]], recorded)
+        names = tuple(f"in {f.relative_to(dataset_dir).as_posix()}" for f in (first[dataset_dir], folder))
+        differences = settings_differences(settings[first[dataset_dir]], recorded, names)
         if differences:
             raise RunIntegrityError(
-                f"{dataset_dir} mixes runs made with different settings ({first[dataset_dir].relative_to(dataset_dir)}"
-                f" vs {folder.relative_to(dataset_dir)}):\n  " + "\n  ".join(differences)
+                f"{dataset_dir} mixes runs made with different settings:\n  " + "\n  ".join(differences)
                 + "\nTheir curves cannot be compared; re-run one group under another profile name"
             )
 

@@ -133,10 +133,11 @@ def file_digest(path: Path, *, table: bool = False) -> dict:
     return digest(Path(path).read_bytes(), table=table)
 
 
-def settings_differences(stored: dict, current: dict) -> list[str]:
-    """``"key: A (stored) vs B (now)"`` for every (dotted) parameter whose value differs."""
+def settings_differences(stored: dict, current: dict, labels: tuple[str, str] = ("there", "now")) -> list[str]:
+    """``"key: A there, B now"`` for every (dotted) parameter whose value differs."""
     flat_stored, flat_current = _flatten(stored), _flatten(current)
-    return [f"{key}: {flat_stored.get(key, '(absent)')!r} there, {flat_current.get(key, '(absent)')!r} now"
+    first, second = labels
+    return [f"{key}: {flat_stored.get(key, '(absent)')!r} {first}, {flat_current.get(key, '(absent)')!r} {second}"
             for key in sorted(set(flat_stored) | set(flat_current))
             if flat_stored.get(key, "(absent)") != flat_current.get(key, "(absent)")]
 

@@ -40,3 +40,39 @@ def test_new_method_alone_is_refused_beside_a_round_zero_of_other_settings(run_c
             (run_copy / TASK / "digits" / run / "seed0" / name).unlink()
     with pytest.raises(RunConflictError, match=r"_round0/seed0 (.|\n)*training\.epochs: 1 there, 2 now"):
         run_task(tiny_profile(("entropy",), epochs=2), TASK, run_copy, zoo=tiny_zoo())
+
+
+def test_load_results_refuses_a_folder_that_mixes_settings(run_copy):
+    import json
+
+    from diamlib.results import load_results
+    from diamlib.runstore import RunIntegrityError
+
+    meta_path = run_copy / TASK / "digits" / "diam" / "seed0" / "run.json"
+    meta = json.loads(meta_path.read_text())
+    meta["settings"]["training"]["epochs"] = 2  # as if made by another profile, then copied in
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(RunIntegrityError, match=r"mixes runs made with different settings(.|\n)*"
+                                                r"training\.epochs: 2 in diam/seed0, 1 in random/seed0"):
+        load_results(run_copy)
+
+
+def test_legacy_runs_without_checksums_are_refused_then_recomputed_by_repair(run_copy, reference_run):
+    import json
+
+    from conftest import results_of
+    from diamlib.loop import repair_results
+    from tiny_run import run
+
+    for meta_path in run_copy.rglob("*.json"):
+        meta = json.loads(meta_path.read_text())
+        for key in ("files", "settings", "evidence", "round0_evidence"):
+            meta.pop(key, None)
+        for entry in meta.get("rounds", []):
+            entry.pop("files")
+        meta_path.write_text(json.dumps(meta))
+    with pytest.raises(RunConflictError, match="records no settings or checksums(.|\n)*--repair"):
+        run(run_copy)
+    assert len(repair_results(run_copy)) == 3
+    run(run_copy)
+    assert results_of(run_copy) == results_of(reference_run)
