@@ -224,8 +224,13 @@ class RunStore:
             raise RunIntegrityError(f"{self.meta_path}: expected a JSON object; {repair_hint(self.directory)}")
         return meta
 
-    def problems(self, meta: dict, *, allow_extra: bool = True) -> list[str]:
-        """Every file of the run that does not match ``meta["files"]`` (empty when all do)."""
+    def problems(self, meta: dict) -> list[str]:
+        """Every file of the run that does not match ``meta["files"]`` (empty when all do).
+
+        Bytes after the vouched prefix are accepted only while the run is incomplete (the rows
+        of a round whose commit was interrupted); a complete run has no later round.
+        """
+        allow_extra = not meta.get("complete", False)
         files = meta.get("files")
         if not isinstance(files, dict):
             return [f"{self.meta_path}: records no checksums (written by an older version), so its "
@@ -308,8 +313,9 @@ class RunStore:
         for name in TABLE_FILES:
             prefix = (self.directory / name).read_bytes()[: int(files[name]["bytes"])]
             atomic_write(self.directory / name, lambda handle, data=prefix: handle.write(data))
+        complete = bool(meta.get("complete")) and kept == int(meta.get("completed_rounds", -1))
         meta["rounds"] = [e for e in meta["rounds"] if int(e["round"]) <= kept]
-        meta.update(completed_rounds=kept, complete=False, files=files, updated=now_iso())
+        meta.update(completed_rounds=kept, complete=complete, files=files, updated=now_iso())
         atomic_write_text(self.meta_path, json.dumps(meta, indent=2, default=str))
         self.log(f"repair: rolled back to round {kept}, the last round whose files verified")
         return kept

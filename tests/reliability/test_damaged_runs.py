@@ -31,6 +31,8 @@ DAMAGES = {
                           "curve.csv: rows missing: it has 5 rows where run.json records 6"),
     "query row deleted": (lambda run: delete_line(run / DIAM / "queries.csv", 5),
                           "queries.csv: rows missing: it has 39 rows where run.json records 40"),
+    "curve row added": (lambda run: (run / DIAM / "curve.csv").open("a").write("2,40,cnn,accuracy,0.99\n"),
+                        "curve.csv: rows added: it has 7 rows where run.json records 6"),
     "curve.csv deleted": (lambda run: (run / DIAM / "curve.csv").unlink(), "curve.csv: file missing"),
     "run.json truncated": (lambda run: truncate(run / DIAM / "run.json"), "run.json: not valid JSON"),
     "run.json emptied": (lambda run: (run / DIAM / "run.json").write_text(""), "run.json: not valid JSON"),
