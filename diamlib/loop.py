@@ -289,53 +289,42 @@ def round_zero_dir(ctx: TaskContext, seed: int) -> Path:
     return ctx.dataset_dir / SHARED_DIR / f"seed{seed}"
 
 
-def shared_round_zero(ctx: TaskContext, seed: int, *, repair: bool = False
-                      ) -> tuple[np.ndarray, Evidence, list[dict], dict]:
+def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence, list[dict], dict]:
     """Initial random labels and the round-0 training, computed once per seed and cached.
 
     The cache (``round0.json`` + ``evidence.npz``) records the settings that made it and the
     SHA-256 of its evidence. It is reused only when both match; other settings are refused
-    (:class:`RunConflictError`, never an overwrite) and a damaged evidence file is a
-    :class:`RunIntegrityError`, or with ``repair`` is recomputed (round 0 is deterministic, and
-    the recomputed curve rows must equal the recorded ones).
+    (:class:`RunConflictError`, never an overwrite) and a damaged cache is a
+    :class:`RunIntegrityError` (:func:`repair_results` removes it, and round 0, being
+    deterministic, is then recomputed identically).
     """
     folder = round_zero_dir(ctx, seed)
     meta_path, evidence_path = folder / "round0.json", folder / "evidence.npz"
     settings = ctx.base_fingerprint
     fingerprint = _fingerprint({**settings, "seed": seed})
-    recorded_rows = None
     if meta_path.is_file():
         try:
             meta = json.loads(meta_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            if not repair:
-                raise RunIntegrityError(f"{meta_path}: not valid JSON ({exc}); run again with --repair "
-                                        f"to recompute round 0, or delete {folder}") from None
-            meta = {"fingerprint": fingerprint}
+            raise RunIntegrityError(f"{meta_path}: not valid JSON ({exc}); run again with --repair "
+                                    f"to recompute round 0, or delete {folder}") from None
         if meta.get("fingerprint") != fingerprint:
             differences = settings_differences(meta.get("settings", {}), settings)
             raise RunConflictError(
                 f"{folder} caches a round 0 made with other settings:\n  " + "\n  ".join(differences)
                 + f"\nTo fix: run under another profile name or results folder, or delete {folder}"
             )
-        recorded_rows = meta.get("rows")
         problem = _evidence_problem(evidence_path, meta.get("evidence"))
-        if problem is None:
-            evidence = _load_evidence(evidence_path, ctx.task, [s.name for s in ctx.specs])
-            return np.asarray(meta["labeled"], dtype=np.int64), evidence, meta["rows"], meta["seconds"]
-        if not repair:
+        if problem is not None:
             raise RunIntegrityError(
                 f"{evidence_path}: {problem}; to fix: run again with --repair (recomputes round 0), "
                 f"or delete {folder}"
             )
+        evidence = _load_evidence(evidence_path, ctx.task, [s.name for s in ctx.specs])
+        return np.asarray(meta["labeled"], dtype=np.int64), evidence, meta["rows"], meta["seconds"]
     rng = child_rng(seed, "initial-labels")
     labeled = np.sort(rng.choice(ctx.train.n, size=ctx.section.initial_labels, replace=False)).astype(np.int64)
     evidence, rows, seconds = train_round(ctx, labeled, seed, 0)
-    if recorded_rows is not None and _as_json({"rows": rows}) != _as_json({"rows": recorded_rows}):
-        raise RunIntegrityError(
-            f"{folder}: recomputing round 0 gave other curve rows than {meta_path} records, so the "
-            f"cache cannot be repaired in place; delete {ctx.dataset_dir} and run again"
-        )
     _save_evidence(evidence_path, evidence)
     atomic_write_text(meta_path, json.dumps({
         "fingerprint": fingerprint, "settings": settings, "models": [s.name for s in ctx.specs],
@@ -366,12 +355,11 @@ def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) 
 
 
 # --------------------------------------------------------------------------- one run
-def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *, repair: bool = False) -> Path:
+def run_method(ctx: TaskContext, entry: MethodEntry, seed: int) -> Path:
     """Run (or resume, or skip) one method for one seed; returns the run folder.
 
-    An existing run is verified first (:meth:`RunStore.load`). A damaged one raises
-    :class:`RunIntegrityError`, or with ``repair`` is rolled back to its last verified round
-    and recomputed from there.
+    An existing run is verified first (:meth:`RunStore.load`); a damaged one raises
+    :class:`RunIntegrityError` (see :func:`repair_results`).
     """
     options = ctx.section.options_for(entry)
     selector: Callable = make_selector(entry.strategy, ctx.task, options)
@@ -380,12 +368,6 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *, repair: bool 
     run_settings = _as_json({"strategy": entry.strategy, "strategy_options": options, "seed": seed})
     fingerprint = _fingerprint({**ctx.base_fingerprint, "strategy": entry.strategy,
                                 "options": options, "seed": seed})
-    if repair and store.exists():
-        try:
-            store.load()
-        except RunIntegrityError:
-            kept = store.roll_back()
-            store.log(f"repair: recomputing from round {kept + 1}")
     if store.exists():
         record = store.load()
         if record.meta.get("fingerprint") != fingerprint:
@@ -416,7 +398,7 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *, repair: bool 
                   disable=not ctx.profile.progress, unit="round", leave=False)
     for round_index in rounds:
         if round_index == 0:
-            labeled, evidence, rows, seconds = shared_round_zero(ctx, seed, repair=repair)
+            labeled, evidence, rows, seconds = shared_round_zero(ctx, seed)
             record.queries = pd.DataFrame({"round": 0, "index": labeled})
             evidence_path = round_zero_dir(ctx, seed) / "evidence.npz"
             record.meta["round0_evidence"] = {
@@ -472,8 +454,8 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
     methods : sequence of str, optional
         Only these method labels.
     repair : bool
-        Roll damaged runs (and a damaged round-0 cache) back to their last verified round and
-        recompute the rest, instead of refusing them.
+        First roll damaged runs of ``task`` back to their last verified round and remove damaged
+        round-0 caches (:func:`repair_results`), so the rest is recomputed instead of refused.
 
     Raises
     ------
@@ -496,6 +478,8 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
                          f"({', '.join(e.method for e in section.strategies)})")
     check_data_roots(profile, [task])
     check_writable(Path(profile_dir))
+    if repair:
+        repair_results(Path(profile_dir), tasks=[task])
     configure_torch(profile)
     entries = [e for e in section.strategies if methods is None or e.method in methods]
     folders = []
@@ -507,17 +491,17 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
         check_no_mixing(ctx)
         jobs = [(seed, entry) for seed in profile.seeds for entry in entries]
         for seed, entry in tqdm(jobs, desc=f"{task}/{dataset}", disable=not profile.progress, unit="run"):
-            folders.append(run_method(ctx, entry, seed, repair=repair))
+            folders.append(run_method(ctx, entry, seed))
     return folders
 
 
 # --------------------------------------------------------------------------- repair
-def repair_results(profile_dir: Path) -> list[str]:
+def repair_results(profile_dir: Path, tasks: Sequence[str] = TASKS) -> list[str]:
     """Return every damaged run under ``profile_dir`` to its last verified round.
 
-    Runs whose files no longer match their ``run.json`` are rolled back
-    (:meth:`RunStore.roll_back`), and round-0 caches whose evidence or ``round0.json`` is
-    unreadable or changed are removed; running the loop again then recomputes exactly what was
+    Runs whose files no longer match their ``run.json`` (or that were written without
+    checksums) are rolled back (:meth:`RunStore.roll_back`), and round-0 caches whose evidence
+    or ``round0.json`` is unreadable, changed or unverifiable are removed; running the loop again then recomputes exactly what was
     lost (the loop is deterministic). Runs and caches that verify are not touched.
 
     Returns
@@ -526,7 +510,7 @@ def repair_results(profile_dir: Path) -> list[str]:
         One line per repair, naming the folder and what was done.
     """
     done = []
-    for task in TASKS:
+    for task in tasks:
         for meta_path in sorted(Path(profile_dir).glob(f"{task}/*/*/seed*/run.json")):
             store = RunStore(meta_path.parent)
             try:

@@ -1,13 +1,16 @@
 """A run with other settings is refused before any training, naming each differing parameter."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import diamlib.loop as loop
-from conftest import snapshot
-from diamlib.loop import run_task
-from diamlib.runstore import RunConflictError
-from tiny_run import TASK, tiny_profile, tiny_zoo
+from diamlib.loop import repair_results, run_task
+from diamlib.results import load_results
+from diamlib.runstore import RunConflictError, RunIntegrityError
+from run_files import results_of, snapshot
+from tiny_run import TASK, run, tiny_profile, tiny_zoo
 
 
 @pytest.fixture
@@ -43,11 +46,6 @@ def test_new_method_alone_is_refused_beside_a_round_zero_of_other_settings(run_c
 
 
 def test_load_results_refuses_a_folder_that_mixes_settings(run_copy):
-    import json
-
-    from diamlib.results import load_results
-    from diamlib.runstore import RunIntegrityError
-
     meta_path = run_copy / TASK / "digits" / "diam" / "seed0" / "run.json"
     meta = json.loads(meta_path.read_text())
     meta["settings"]["training"]["epochs"] = 2  # as if made by another profile, then copied in
@@ -58,12 +56,6 @@ def test_load_results_refuses_a_folder_that_mixes_settings(run_copy):
 
 
 def test_legacy_runs_without_checksums_are_refused_then_recomputed_by_repair(run_copy, reference_run):
-    import json
-
-    from conftest import results_of
-    from diamlib.loop import repair_results
-    from tiny_run import run
-
     for meta_path in run_copy.rglob("*.json"):
         meta = json.loads(meta_path.read_text())
         for key in ("files", "settings", "evidence", "round0_evidence"):

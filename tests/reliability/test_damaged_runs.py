@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import diamlib.loop as loop
-from conftest import results_of, snapshot
-from diamlib.loop import load_shared_evidence
+from diamlib.loop import load_shared_evidence, repair_results
 from diamlib.results import ResultsWarning, load_results
 from diamlib.runstore import RunIntegrityError
+from run_files import results_of, snapshot
 from tiny_run import TASK, run
 
 DIAM = "classification/digits/diam/seed0"
@@ -111,8 +111,6 @@ def test_evidence_holding_pickled_objects_is_refused(run_copy):
 
 
 def test_repair_results_rolls_back_only_damaged_runs(run_copy, reference_run):
-    from diamlib.loop import repair_results
-
     delete_line(run_copy / DIAM / "curve.csv", 6)  # a row of the last round
     truncate(run_copy / EVIDENCE)
     untouched = (run_copy / "classification/digits/random/seed0/run.json").read_bytes()

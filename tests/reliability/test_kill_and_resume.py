@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import results_of, run_killed
+from run_files import results_of, run_killed
 from tiny_run import run
 
 
