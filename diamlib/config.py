@@ -290,9 +290,9 @@ def check_data_roots(profile: Profile, tasks: typing.Iterable[str] = TASKS) -> N
         folder = resolve_profile_data_root(section.data_root)
         if not folder.is_dir():
             raise ConfigError(
-                f"{profile._source or profile.name}: {task}.data_root: folder {folder} does not exist; create it and put the dataset "
-                f"files there, fix the path, set download: true, or remove data_root to use the "
-                f"default data folder"
+                f"{profile._source or profile.name}: {task}.data_root: folder {folder} does not "
+                f"exist; create it and put the dataset files there, fix the path, set download: "
+                f"true, or remove data_root to use the default data folder"
             )
 
 

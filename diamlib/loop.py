@@ -501,8 +501,9 @@ def repair_results(profile_dir: Path, tasks: Sequence[str] = TASKS) -> list[str]
 
     Runs whose files no longer match their ``run.json`` (or that were written without
     checksums) are rolled back (:meth:`RunStore.roll_back`), and round-0 caches whose evidence
-    or ``round0.json`` is unreadable, changed or unverifiable are removed; running the loop again then recomputes exactly what was
-    lost (the loop is deterministic). Runs and caches that verify are not touched.
+    or ``round0.json`` is unreadable, changed or unverifiable are removed; running the loop
+    again then recomputes exactly what was lost (the loop is deterministic). Runs and caches
+    that verify are not touched.
 
     Returns
     -------

@@ -184,7 +184,8 @@ def _read_run(folder: Path) -> tuple[dict, pd.DataFrame]:
     curve_path = folder / "curve.csv"
     curve = store.load().curve
     if list(curve.columns) != CURVE_COLUMNS:
-        raise RunIntegrityError(f"{curve_path}: header must be {','.join(CURVE_COLUMNS)}; got {','.join(curve.columns)}")
+        raise RunIntegrityError(
+            f"{curve_path}: header must be {','.join(CURVE_COLUMNS)}; got {','.join(curve.columns)}")
     models = list(meta["models"])
     unknown = sorted(set(curve["model"]) - set(models))
     if unknown:
