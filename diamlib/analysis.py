@@ -24,10 +24,11 @@ from matplotlib.figure import Figure
 from diamlib import plots, report, stats
 from diamlib.config import AnalysisParams
 from diamlib.paths import figures_dir, tables_dir
-from diamlib.results import NoResultsError, load_authors_results, load_results, resolve_reference_dir
+from diamlib.results import (NoResultsError, authors_results_beside_checkout, load_authors_results, load_results,
+                             resolve_reference_dir)
 
 #: The sections of a :class:`SourceAnalysis`, in the order of the notebook.
-SECTIONS = ("overview", "curves", "wtl", "best_worst", "beta", "model_counts", "aulc")
+SECTIONS = ("overview", "curves", "wtl", "second_test", "best_worst", "beta", "model_counts", "aulc")
 
 #: Figure numbers of the paper by (task, what): learning curves and number of models.
 PAPER_FIGURES = {("classification", "curves"): "fig1", ("regression", "curves"): "fig3",
@@ -77,8 +78,9 @@ class SourceAnalysis:
     ----------
     source : str
         ``"ours"`` or ``"authors"``.
-    overview, curves, wtl, best_worst, beta, model_counts, aulc : tuple of Exhibit
-        The sections of :data:`SECTIONS`, each ready to display in order.
+    overview, curves, wtl, second_test, best_worst, beta, model_counts, aulc : tuple of Exhibit
+        The sections of :data:`SECTIONS`, each ready to display in order (``second_test``: the
+        W/T/L totals by a second paired test, where one was asked for).
     summary : str
         Text generated from the numbers (:func:`diamlib.report.summary_text`).
     files : dict
@@ -91,6 +93,7 @@ class SourceAnalysis:
     overview: tuple[Exhibit, ...]
     curves: tuple[Exhibit, ...]
     wtl: tuple[Exhibit, ...]
+    second_test: tuple[Exhibit, ...]
     best_worst: tuple[Exhibit, ...]
     beta: tuple[Exhibit, ...]
     model_counts: tuple[Exhibit, ...]
@@ -148,29 +151,40 @@ def show_exhibits(exhibits: Sequence[Exhibit]) -> None:
 
 
 # --------------------------------------------------------------------------- inputs
-def load_sources(out_dir: Path, reference_dir: str | Path | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
-                                                                             tuple[str, ...]]:
+def load_sources(out_dir: Path, reference_dir: str | Path | None = "auto") -> tuple[
+        pd.DataFrame | None, pd.DataFrame | None, tuple[str, ...]]:
     """Our runs under ``out_dir`` and the authors' results under ``reference_dir``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        A profile's results folder.
+    reference_dir : str, Path or None
+        ``"auto"``: the authors' results beside the checkout
+        (:data:`diamlib.results.AUTHORS_RESULTS_BESIDE_CHECKOUT`) when they are there; ``None``:
+        not read; otherwise the folder of the authors' results, which must exist.
 
     Returns
     -------
     ours, authors : DataFrame or None
         Tidy tables; ``ours`` is None when the folder holds no run yet, ``authors`` when
-        ``reference_dir`` is None.
+        they are not read.
     notes : tuple of str
         What was found, one sentence per source.
 
     Raises
     ------
     FileNotFoundError
-        ``reference_dir`` is given but does not exist.
+        ``reference_dir`` is a folder that does not exist.
     """
     notes = []
-    if reference_dir is None:
+    folder = authors_results_beside_checkout() if reference_dir == "auto" else reference_dir
+    if folder is None:
         authors = None
-        notes.append("reference_dir is None: the authors' published results are not analysed.")
+        notes.append("The authors' published results are not analysed (reference_dir is None, or \"auto\" "
+                     "and they are not beside the checkout).")
     else:
-        authors = load_authors_results(resolve_reference_dir(reference_dir))
+        authors = load_authors_results(resolve_reference_dir(folder))
     try:
         ours = load_results(out_dir)
     except NoResultsError:
@@ -230,14 +244,14 @@ def _analyse_source(table: pd.DataFrame, source: str, *, test: str, alpha: float
     aulc = stats.area_under_curve(curves)
     files: dict = {}
     wtl_files: dict = {}
-    extra = stats.compare_all(full, test=extra_test, alpha=alpha) if extra_test else None
-    wtl = _wtl_section(comparison, source, wtl_files, extra)
     summary = report.summary_text(curves, aulc, comparison if not comparison.empty else None, test=test, alpha=alpha)
     return SourceAnalysis(
         source=source,
         overview=(_overview(table, source),),
         curves=_curve_plots(curves, source),
-        wtl=wtl,
+        wtl=_wtl_section(comparison, source, wtl_files),
+        second_test=(_second_test_section(stats.compare_all(full, test=extra_test, alpha=alpha), source, wtl_files)
+                     if extra_test else ()),
         best_worst=_best_worst_section(full, source, files),
         beta=_beta_section(full, source, files),
         model_counts=_model_count_section(table, source, model_subsets, test, alpha),
@@ -279,8 +293,7 @@ def _curve_plots(curves: pd.DataFrame, source: str) -> tuple[Exhibit, ...]:
     return tuple(items)
 
 
-def _wtl_section(comparison: pd.DataFrame, source: str, wtl_files: dict,
-                 extra: pd.DataFrame | None) -> tuple[Exhibit, ...]:
+def _wtl_section(comparison: pd.DataFrame, source: str, wtl_files: dict) -> tuple[Exhibit, ...]:
     if comparison.empty:
         return (Note("Nothing to compare: DIAM and a baseline must both have results."),)
     items: list[Exhibit] = []
@@ -291,16 +304,20 @@ def _wtl_section(comparison: pd.DataFrame, source: str, wtl_files: dict,
     if not printed.empty:
         items.append(Table(f"{source}-wtl-printed", "W/T/L over batches 1-9: recomputed vs printed in Table 2",
                            printed))
-    if extra is not None and not extra.empty:
-        test = extra["test"].iloc[0]
-        for stem, (caption, table) in report.wtl_tables(extra).items():
-            wtl_files[stem] = (caption, table)
-        totals = _outcome_totals(extra, ["dataset"])
-        items.append(Table(f"{source}-{test}", f"{test} W/T/L totals (rounds 1-{extra['round'].max()})", totals))
     paired = int(comparison["n_models_paired"].max())
     if paired < 6:
         items.append(Note(f"Note: with {paired} target models a paired test has little power; ties are expected."))
     return tuple(items)
+
+
+def _second_test_section(comparison: pd.DataFrame, source: str, wtl_files: dict) -> tuple[Exhibit, ...]:
+    if comparison.empty:
+        return (Note("Nothing to compare: DIAM and a baseline must both have results."),)
+    test = comparison["test"].iloc[0]
+    for stem, (caption, table) in report.wtl_tables(comparison).items():
+        wtl_files[stem] = (caption, table)
+    totals = _outcome_totals(comparison, ["dataset"])
+    return (Table(f"{source}-{test}", f"{test} W/T/L totals (rounds 1-{comparison['round'].max()})", totals),)
 
 
 def _outcome_totals(comparison: pd.DataFrame, by: list[str]) -> pd.DataFrame:

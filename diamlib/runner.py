@@ -19,15 +19,6 @@ from diamlib.paths import profile_results_dir, project_root
 
 KERNEL_NAME = "diamlib"
 
-#: Where a checkout keeps the authors' published raw results, relative to the project root
-#: (a ``shared/`` folder beside the checkout); passed to notebook 04 when it exists.
-AUTHORS_RESULTS = "../shared/reference/diam-authors-results"
-
-
-def authors_results_parameter() -> dict:
-    """``{"reference_dir": ...}`` when the authors' published results sit beside the checkout."""
-    return {"reference_dir": AUTHORS_RESULTS} if (project_root() / AUTHORS_RESULTS).is_dir() else {}
-
 
 def notebooks_dir() -> Path:
     return project_root() / "notebooks"
@@ -92,7 +83,6 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
     parameters = {"profile": profile, "overrides": {}}
     if results_root is not None:
         parameters["results_root"] = str(out_dir.parent)
-    parameters.update(authors_results_parameter())
     parameters.update(extra_parameters or {})
     executed = []
     for notebook in tqdm(notebooks, desc=f"notebooks ({cfg.name})", unit="notebook"):

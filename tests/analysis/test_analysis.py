@@ -46,6 +46,7 @@ def test_every_section_of_our_runs_is_filled_and_the_authors_are_absent(ours):
     assert len(_names(part.best_worst, analysis.Table)) == 2  # best and worst
     # one beta only: the curve summary of DIAM and a note saying how to fill Table 3b
     assert [type(item) for item in part.beta] == [analysis.Note, analysis.Table]
+    assert part.second_test == ()
     assert set(part.files) == {"best_worst_ours", "aulc_ours", "label_savings_ours"}
 
 
@@ -120,6 +121,14 @@ def test_save_writes_tables_figures_and_summary(ours, tmp_path):
     assert (tmp_path / "tables" / "summary_ours.txt").read_text() == part.summary + "\n"
 
 
+def test_auto_reads_the_authors_results_only_where_they_are(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "authors_results_beside_checkout", lambda: None)
+    assert analysis.load_sources(tmp_path, "auto")[1] is None
+    monkeypatch.setattr(analysis, "authors_results_beside_checkout", lambda: tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError):
+        analysis.load_sources(tmp_path, "auto")
+
+
 def test_load_sources_reports_missing_runs_and_rejects_a_missing_reference(tmp_path):
     ours, authors, notes = analysis.load_sources(tmp_path, None)
     assert ours is None and authors is None
@@ -130,7 +139,7 @@ def test_load_sources_reports_missing_runs_and_rejects_a_missing_reference(tmp_p
 
 def test_authors_results_are_set_beside_the_printed_tables(authors):
     part = analysis.analyse(None, authors).authors
-    names = _names(part.wtl, analysis.Table) + _names(part.best_worst, analysis.Table)
+    names = _names(part.wtl + part.second_test + part.best_worst, analysis.Table)
     assert {"authors-wtl-printed", "authors-wilcoxon", "authors-3a-printed"} <= set(names)
     assert _names(part.model_counts, analysis.Plot) == ["fig2_authors_classification_accuracy"]
     assert any(stem.endswith("_wilcoxon") for stem in part.wtl_files)
