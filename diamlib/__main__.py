@@ -1,4 +1,4 @@
-"""Command line: ``python -m diamlib {run,validate,profiles}``."""
+"""Command line: ``python -m diamlib {run,refresh,validate,profiles}``."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", required=True, help="profile name in params/ or a YAML path")
     run.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="notebook prefixes, e.g. 01 02")
     run.add_argument("--results-root", default=None, help="results folder (default: results/)")
+    refresh = commands.add_parser("refresh", help="re-execute notebooks/ in place on their own parameters "
+                                                  "(the stored outputs that nbval checks)")
+    refresh.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="notebook prefixes, e.g. 01 02")
     validate = commands.add_parser("validate", help="validate a profile and print it")
     validate.add_argument("--profile", required=True)
     commands.add_parser("profiles", help="list the available profiles")
@@ -32,6 +35,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from diamlib.runner import NotebookFailure, run_notebooks
 
+        if args.command == "refresh":
+            from diamlib.stored_outputs import refresh_stored_outputs
+
+            try:
+                refreshed = refresh_stored_outputs(args.only)
+            except NotebookFailure as failure:
+                print(f"error: {failure}", file=sys.stderr)
+                return 1
+            print(f"re-executed {len(refreshed)} notebook(s) in place")
+            return 0
         try:
             executed = run_notebooks(args.profile, only=args.only, results_root=args.results_root)
         except NotebookFailure as failure:

@@ -62,6 +62,26 @@ def record_paths_relative(executed: Path) -> None:
     nbformat.write(notebook, executed)
 
 
+#: Output data that only a live Jupyter front end can render (progress-bar widgets).
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def strip_widget_state(executed: Path) -> None:
+    """Drop ipywidgets state (``metadata.widgets``) and widget-view outputs from an executed notebook.
+
+    Progress bars are widgets: their state is megabytes that no static view of the record can
+    show (their text is a 0 % placeholder).
+    """
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [output for output in cell.outputs if WIDGET_VIEW not in output.get("data", {})]
+    nbformat.write(notebook, executed)
+
+
 def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_root: str | None = None,
                   kernel_name: str = KERNEL_NAME, extra_parameters: dict | None = None,
                   folder: Path | None = None) -> list[Path]:
@@ -96,5 +116,6 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
             target.replace(failed)
             raise NotebookFailure(notebook, failed, f"{exc.ename}: {exc.evalue}") from None
         record_paths_relative(target)
+        strip_widget_state(target)
         executed.append(target)
     return executed
