@@ -127,12 +127,12 @@ def plot_label_usage(trajectories: pd.DataFrame, ax: plt.Axes, title: str) -> No
 
 
 def plot_regression_checks(problem1: pd.DataFrame, problem2: pd.DataFrame, axes: Sequence[plt.Axes]) -> None:
-    """Left: cvxpy versus Eq. (12). Right: leverage scores versus the hat-matrix diagonal."""
+    """Left: cvxpy versus DIAM-svd's Eq. (12). Right: DIAM-leverage's scores versus the hat-matrix diagonal."""
     left, right = axes
-    left.plot(problem1["closed_form"], problem1["cvxpy"], "o", mfc="none")
-    lim = [0, float(problem1[["closed_form", "cvxpy"]].to_numpy().max()) * 1.05]
+    left.plot(problem1["diam_svd"], problem1["cvxpy"], "o", mfc="none")
+    lim = [0, float(problem1[["diam_svd", "cvxpy"]].to_numpy().max()) * 1.05]
     left.plot(lim, lim, "k--", lw=1)
-    left.set_xlabel(r"closed form $2\sqrt{\sigma}\,\|\Sigma^{-1}B^\top x\|$")
+    left.set_xlabel(r"DIAM-svd $2\sqrt{\sigma}\,\|\Sigma^{-1}B^\top x\|$")
     left.set_ylabel(r"cvxpy $\max |w_1^\top x - w_2^\top x|$")
     left.set_title("Problem 1 (Eq. 12)")
     colours = np.where(problem2["unlabeled"], "tab:orange", "tab:blue")
@@ -140,5 +140,5 @@ def plot_regression_checks(problem1: pd.DataFrame, problem2: pd.DataFrame, axes:
     lim = [0, float(problem2[["hat_diagonal", "leverage"]].to_numpy().max()) * 1.05]
     right.plot(lim, lim, "k--", lw=1)
     right.set_xlabel(r"$[X(X^\top X)^{-1}X^\top]_{jj}$")
-    right.set_ylabel(r"$\|e_j^\top A\|^2$ (orange: unlabeled rows)")
+    right.set_ylabel(r"DIAM-leverage $\|e_j^\top A\|^2$ (orange: unlabeled rows)")
     right.set_title("Problem 2 (leverage scores)")
