@@ -7,13 +7,11 @@ Definitions 3-4, Corollary 2, Algorithm 1 / Theorem 3 and Sec. 5.3 of the paper.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from diamlib.paths import figures_dir
 from diamlib.theory.closed_forms import (
     interval_disagreement_coefficient,
     threshold_disagreement_coefficient,
@@ -26,15 +24,6 @@ METHOD_STYLES = {
     "passive ERM": ("tab:gray", "^"),
     "CAL per class": ("tab:green", "D"),
 }
-
-
-def save_figure(fig: plt.Figure, out_dir: str | Path, stem: str) -> list[Path]:
-    """Save ``fig`` as ``<out_dir>/figures/<stem>.png`` and ``.svg``; returns the paths."""
-    folder = figures_dir(Path(out_dir))
-    paths = [folder / f"{stem}.png", folder / f"{stem}.svg"]
-    fig.savefig(paths[0], dpi=120, bbox_inches="tight", metadata={"Software": None})
-    fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    return paths
 
 
 def plot_coefficients(coefficients: pd.DataFrame, step: float, ax: plt.Axes) -> None:
