@@ -30,6 +30,9 @@ from diamlib.results import (NoResultsError, authors_results_beside_checkout, lo
 #: The sections of a :class:`SourceAnalysis`, in the order of the notebook.
 SECTIONS = ("overview", "curves", "wtl", "second_test", "best_worst", "beta", "model_counts", "aulc")
 
+#: Names of the paired tests in captions.
+TEST_NAMES = {"t-test": "Paired t-test", "wilcoxon": "Wilcoxon signed-rank"}
+
 #: Figure numbers of the paper by (task, what): learning curves and number of models.
 PAPER_FIGURES = {("classification", "curves"): "fig1", ("regression", "curves"): "fig3",
                  ("classification", "model_counts"): "fig2", ("regression", "model_counts"): "fig4"}
@@ -232,12 +235,12 @@ def analyse(ours: pd.DataFrame | None, authors: pd.DataFrame | None = None, *,
     if authors is not None:
         authors_part = _analyse_source(stats.select(authors, metric="accuracy"), "authors", test="t-test",
                                        alpha=params.alpha, model_subsets=params.model_subsets,
-                                       extra_test="wilcoxon")
+                                       second_test="wilcoxon")
     return Analysis(ours=ours_part, authors=authors_part, notes=tuple(notes))
 
 
 def _analyse_source(table: pd.DataFrame, source: str, *, test: str, alpha: float, model_subsets: Sequence[int],
-                    extra_test: str | None = None) -> SourceAnalysis:
+                    second_test: str | None = None) -> SourceAnalysis:
     full = stats.largest_model_count(table)
     curves = stats.learning_curves(full)
     comparison = stats.compare_all(full, test=test, alpha=alpha)
@@ -250,8 +253,8 @@ def _analyse_source(table: pd.DataFrame, source: str, *, test: str, alpha: float
         overview=(_overview(table, source),),
         curves=_curve_plots(curves, source),
         wtl=_wtl_section(comparison, source, wtl_files),
-        second_test=(_second_test_section(stats.compare_all(full, test=extra_test, alpha=alpha), source, wtl_files)
-                     if extra_test else ()),
+        second_test=(_second_test_section(stats.compare_all(full, test=second_test, alpha=alpha), source, wtl_files)
+                     if second_test else ()),
         best_worst=_best_worst_section(full, source, files),
         beta=_beta_section(full, source, files),
         model_counts=_model_count_section(table, source, model_subsets, test, alpha),
@@ -317,7 +320,8 @@ def _second_test_section(comparison: pd.DataFrame, source: str, wtl_files: dict)
     for stem, (caption, table) in report.wtl_tables(comparison).items():
         wtl_files[stem] = (caption, table)
     totals = _outcome_totals(comparison, ["dataset"])
-    return (Table(f"{source}-{test}", f"{test} W/T/L totals (rounds 1-{comparison['round'].max()})", totals),)
+    return (Table(f"{source}-{test}", f"{TEST_NAMES.get(test, test)} W/T/L totals (rounds 1-{comparison['round'].max()})",
+                  totals),)
 
 
 def _outcome_totals(comparison: pd.DataFrame, by: list[str]) -> pd.DataFrame:
