@@ -88,3 +88,10 @@ def test_a_failing_refresh_leaves_the_stored_notebook_as_it_was(tmp_path):
         refresh_stored_outputs(kernel_name="python3", folder=tmp_path)
     assert (tmp_path / "01_broken.ipynb").read_text() == before
     assert (tmp_path / "01_broken.FAILED.ipynb").is_file()
+
+
+def test_refresh_command_names_an_unknown_notebook(capsys):
+    from diamlib.__main__ import main
+
+    assert main(["refresh", "--only", "99"]) == 2
+    assert "no notebook matches ['99']" in capsys.readouterr().err
