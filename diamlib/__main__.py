@@ -7,6 +7,24 @@ import sys
 from diamlib.config import ConfigError, available_profiles, load_profile
 
 
+def _workers(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"--workers takes 'auto' or a positive integer, got {value!r}")
+    return count
+
+
+def execution_overrides(workers: int | str | None, scheduler: str | None) -> dict:
+    """Profile overrides for the ``execution`` section from the command line."""
+    execution = {key: value for key, value in (("workers", workers), ("scheduler", scheduler)) if value is not None}
+    return {"execution": execution} if execution else {}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m diamlib", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -14,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", required=True, help="profile name in params/ or a YAML path")
     run.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="notebook prefixes, e.g. 01 02")
     run.add_argument("--results-root", default=None, help="results folder (default: results/)")
+    run.add_argument("--workers", default=None, type=_workers,
+                     help="experiment-grid worker processes: auto (one per core) or a number; 1 runs "
+                          "without Dask (default: the profile's execution.workers)")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run the experiment grid on a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
     validate = commands.add_parser("validate", help="validate a profile and print it")
     validate.add_argument("--profile", required=True)
     commands.add_parser("profiles", help="list the available profiles")
@@ -33,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         from diamlib.runner import NotebookFailure, run_notebooks
 
         try:
-            executed = run_notebooks(args.profile, only=args.only, results_root=args.results_root)
+            executed = run_notebooks(args.profile, only=args.only, results_root=args.results_root,
+                                     overrides=execution_overrides(args.workers, args.scheduler))
         except NotebookFailure as failure:
             print(f"error: {failure}", file=sys.stderr)
             return 1

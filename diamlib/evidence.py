@@ -26,9 +26,9 @@ class ModelEvidence:
     ----------
     name : str
         Model name (unique within the zoo).
-    pool_features : ndarray, shape (n_pool, d)
+    pool_features : ndarray, shape (n_pool, d), optional
         Final-epoch penultimate-layer features of the unlabeled pool.
-    labeled_features : ndarray, shape (n_labeled, d)
+    labeled_features : ndarray, shape (n_labeled, d), optional
         Final-epoch penultimate-layer features of the labeled set.
     pool_probs : ndarray, shape (n_pool, n_classes), optional
         Final-epoch softmax probabilities on the pool (classification only).
@@ -39,11 +39,14 @@ class ModelEvidence:
         Final-epoch predictions on the pool (regression only).
     n_parameters : int
         Number of parameters of the model (used to pick the largest model).
+
+    A training round computes only the arrays the strategy reads (its registry entry's
+    ``evidence``); the others are None.
     """
 
     name: str
-    pool_features: np.ndarray
-    labeled_features: np.ndarray
+    pool_features: np.ndarray | None = None
+    labeled_features: np.ndarray | None = None
     pool_probs: np.ndarray | None = None
     snapshot_predictions: np.ndarray | None = None
     pool_outputs: np.ndarray | None = None

@@ -15,7 +15,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -150,8 +150,9 @@ class TaskContext:
         if self._inputs is None:
             self._inputs = {}
         if resolution not in self._inputs:
-            self._inputs[resolution] = (ModelInputs(self.train.images, resolution),
-                                        ModelInputs(self.test.images, resolution))
+            pin = self.profile.device == "cuda"
+            self._inputs[resolution] = (ModelInputs(self.train.images, resolution, pin_memory=pin),
+                                        ModelInputs(self.test.images, resolution, pin_memory=pin))
         return self._inputs[resolution]
 
     @property
@@ -162,9 +163,13 @@ class TaskContext:
         return payload
 
 
-def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: int
-                ) -> tuple[Evidence, list[dict], dict[str, float]]:
-    """Train every target model on ``labeled``; return evidence, curve rows and timings."""
+def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: int, *,
+                evidence: Collection[str] | None = None) -> tuple[Evidence, list[dict], dict[str, float]]:
+    """Train every target model on ``labeled``; return evidence, curve rows and timings.
+
+    ``evidence`` names the per-model arrays to compute (default: all); see
+    :func:`diamlib.training.train_model_round`.
+    """
     pool = np.setdiff1d(np.arange(ctx.train.n), labeled)
     rows, model_evidence = [], []
     timings = {"training": 0.0, "evidence": 0.0}
@@ -174,10 +179,11 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
         train_inputs, test_inputs = ctx.inputs(spec.resolution)
         data = RoundData(train_inputs=train_inputs, train_targets=ctx.train.targets, test_inputs=test_inputs,
                          test_targets=ctx.test.targets, labeled=labeled, pool=pool, task=ctx.task)
-        torch.manual_seed(child_int_seed(seed, "init", round_index, position))
-        model = spec.factory(ctx.train.n_outputs)
+        with torch.random.fork_rng(devices=[]):  # the initial weights come from the run's seed alone
+            torch.manual_seed(child_int_seed(seed, "init", round_index, position))
+            model = spec.factory(ctx.train.n_outputs)
         result = train_model_round(model, data, ctx.section.training, device=ctx.profile.device,
-                                   rng=child_rng(seed, "shuffle", round_index, position),
+                                   rng=child_rng(seed, "shuffle", round_index, position), evidence=evidence,
                                    progress=ctx.profile.progress, description=spec.name)
         timings["training"] += result.seconds_training
         timings["evidence"] += result.seconds_evidence
@@ -187,9 +193,9 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
                          "metric": metric, "value": value})
     feature_model = feature_model_index(ctx.section.feature_model, ctx.specs,
                                         [m.n_parameters for m in model_evidence])
-    evidence = Evidence(task=ctx.task, unlabeled_indices=pool, models=tuple(model_evidence),
-                        feature_model=feature_model)
-    return evidence, rows, timings
+    round_evidence = Evidence(task=ctx.task, unlabeled_indices=pool, models=tuple(model_evidence),
+                              feature_model=feature_model)
+    return round_evidence, rows, timings
 
 
 # --------------------------------------------------------------------------- shared round 0
@@ -251,8 +257,12 @@ def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) 
 
 
 # --------------------------------------------------------------------------- one run
-def run_method(ctx: TaskContext, entry: MethodEntry, seed: int) -> Path:
-    """Run (or resume, or skip) one method for one seed; returns the run folder."""
+def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
+               after_round: Callable[[Path, int], None] | None = None) -> Path:
+    """Run (or resume, or skip) one method for one seed; returns the run folder.
+
+    ``after_round(folder, round_index)``, if given, is called after each persisted round.
+    """
     options = ctx.section.options_for(entry)
     selector: Callable = make_selector(entry.strategy, ctx.task, options)
     folder = run_dir(ctx.profile_dir, ctx.task, ctx.dataset, entry.method, seed)
@@ -307,6 +317,8 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int) -> Path:
         record.meta["completed_rounds"] = round_index
         record.meta["complete"] = round_index == section.rounds
         store.save(record)
+        if after_round is not None:
+            after_round(folder, round_index)
     return folder
 
 
@@ -317,35 +329,3 @@ def _check_selection(chosen: np.ndarray, labeled: np.ndarray, budget: int, metho
 
 def _jsonable(info: dict) -> dict:
     return json.loads(json.dumps(info, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
-
-
-# --------------------------------------------------------------------------- everything
-def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[ModelSpec] | None = None,
-             methods: Sequence[str] | None = None) -> list[Path]:
-    """Run every dataset x method x seed of ``task`` in ``profile``; resumable and idempotent.
-
-    Parameters
-    ----------
-    profile : Profile
-    task : "classification" | "regression"
-    profile_dir : Path
-        ``results/<profile>``; runs go to ``<profile_dir>/<task>/<dataset>/<method>/seed<s>/``.
-    zoo : sequence of ModelSpec, optional
-        Bring-your-own target models (see :func:`diamlib.zoo.custom_zoo`); default: the
-        profile's zoo.
-    methods : sequence of str, optional
-        Only these method labels.
-    """
-    configure_torch(profile)
-    section = profile.experiment(task)
-    entries = [e for e in section.strategies if methods is None or e.method in methods]
-    folders = []
-    for dataset in section.datasets:
-        train, test = load_task_data(section, task, dataset)
-        specs = list(zoo) if zoo is not None else resolve_zoo(section, train.n_outputs)
-        ctx = TaskContext(profile=profile, task=task, dataset=dataset, section=section, train=train,
-                          test=test, specs=specs, profile_dir=Path(profile_dir))
-        jobs = [(seed, entry) for seed in profile.seeds for entry in entries]
-        for seed, entry in tqdm(jobs, desc=f"{task}/{dataset}", disable=not profile.progress, unit="run"):
-            folders.append(run_method(ctx, entry, seed))
-    return folders

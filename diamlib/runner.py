@@ -73,8 +73,11 @@ def record_paths_relative(executed: Path) -> None:
 
 def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_root: str | None = None,
                   kernel_name: str = KERNEL_NAME, extra_parameters: dict | None = None,
-                  folder: Path | None = None) -> list[Path]:
+                  folder: Path | None = None, overrides: dict | None = None) -> list[Path]:
     """Execute notebooks on ``profile``; returns the executed notebooks' paths.
+
+    ``overrides`` (nested or dotted keys, e.g. ``{"execution": {"workers": 2}}``) are
+    validated with the profile and passed to every notebook.
 
     Raises
     ------
@@ -85,11 +88,11 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
     """
     import papermill as pm
 
-    cfg = load_profile(profile)
+    cfg = load_profile(profile, overrides)
     notebooks = list_notebooks(only, folder)
     out_dir = profile_results_dir(cfg.name, results_root).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    parameters = {"profile": profile, "overrides": {}}
+    parameters = {"profile": profile, "overrides": dict(overrides or {})}
     if results_root is not None:
         parameters["results_root"] = str(out_dir.parent)
     parameters.update(authors_results_parameter())

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import diamlib.loop as loop
-from diamlib.loop import run_task
+from diamlib.grid import run_task
 from diamlib.runstore import RunConflictError
 
 
@@ -57,12 +57,12 @@ def test_interrupted_run_resumes_after_last_completed_round(tmp_path, user_zoo, 
     trained_rounds = []
     crash = {"armed": True}
 
-    def crash_in_round_two(ctx, labeled, seed, round_index):
+    def crash_in_round_two(ctx, labeled, seed, round_index, **kwargs):
         trained_rounds.append(round_index)
         if round_index == 2 and crash["armed"]:
             crash["armed"] = False
             raise KeyboardInterrupt("simulated interruption")
-        return real_train_round(ctx, labeled, seed, round_index)
+        return real_train_round(ctx, labeled, seed, round_index, **kwargs)
 
     monkeypatch.setattr(loop, "train_round", crash_in_round_two)
     with pytest.raises(KeyboardInterrupt):
