@@ -125,27 +125,6 @@ class TrainingParams(_Frozen):
         return self
 
 
-class DiamOptions(_Frozen):
-    """Options of the ``diam`` strategy (Eq. 9-10)."""
-
-    beta: float = -1.0
-    knn_fraction: float = Field(0.01, gt=0.0, le=0.5)
-    solver: Literal["fista", "cvxpy"] = "fista"
-    max_iter: int = Field(500, ge=1)
-    tol: float = Field(1e-6, gt=0.0)
-    knn_approx_dim: int | None = Field(None, ge=2)
-
-    @field_validator("beta")
-    @classmethod
-    def _beta_negative(cls, value: float) -> float:
-        if value >= 0:
-            raise ValueError(
-                f"beta must be < 0 (Eq. 9 trades diversity against informativeness with "
-                f"beta < 0); got {value}. Use e.g. beta: -1.0"
-            )
-        return value
-
-
 class MethodEntry(_Frozen):
     """One method to run: a registered strategy, optionally with options and its own label.
 
@@ -328,7 +307,6 @@ class Profile(_Frozen):
 def _check_registered_names(profile: Profile) -> None:
     """Dataset, zoo and strategy names must exist in their registries (import lazily)."""
     from diamlib.data import dataset_names
-    from diamlib.strategies.registry import get_strategy
     from diamlib.zoo import zoo_names
 
     for task in ("classification", "regression"):
@@ -342,20 +320,39 @@ def _check_registered_names(profile: Profile) -> None:
         zoos = zoo_names()
         if section.zoo not in zoos:
             raise ConfigError(_unknown(f"{task}.zoo", section.zoo, zoos, "model-zoo name"))
-        for entry in section.strategies:
-            try:
-                get_strategy(entry.strategy, task)
-            except ValueError as exc:
-                raise ConfigError(f"{task}.strategies: {exc}") from None
-        if task == "classification":
-            for entry in section.strategies:
-                if entry.strategy == "diam":
-                    try:
-                        DiamOptions(**section.options_for(entry))
-                    except ValidationError as exc:
-                        raise ConfigError(
-                            f"{task}.strategy_options.diam: {_first_message(exc)}"
-                        ) from None
+        _check_strategy_options(section, task)
+
+
+def _check_strategy_options(section: ExperimentParams, task: str) -> None:
+    """Every method's strategy and options, checked against the registry's options models.
+
+    The options of a method are the profile-wide ``strategy_options`` of its strategy,
+    updated by the method's own ``options``; both are checked before anything runs.
+    """
+    from diamlib.strategies.registry import get_strategy, strategy_names
+
+    for entry in section.strategies:
+        try:
+            get_strategy(entry.strategy, task)
+        except ValueError as exc:
+            raise ConfigError(f"{task}.strategies: {exc}") from None
+    for name in section.strategy_options:
+        if name not in strategy_names(task):
+            raise ConfigError(_unknown(f"{task}.strategy_options", name, strategy_names(task), f"{task} strategy"))
+        _check_options(get_strategy(name, task), section.strategy_options[name],
+                       where=f"{task}.strategy_options.{name}", fix=f"{task}.strategy_options.{name}")
+    for entry in section.strategies:
+        _check_options(get_strategy(entry.strategy, task), section.options_for(entry),
+                       where=f"{task}.strategies: method {entry.method!r} (strategy {entry.strategy!r})",
+                       fix=f"{task}.strategy_options.{entry.strategy} or the method's 'options'")
+
+
+def _check_options(spec, options: Mapping[str, Any], *, where: str, fix: str) -> None:
+    """One strategy's options through its options model, as a :class:`ConfigError`."""
+    try:
+        spec.check_options(options)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}. Fix it in {fix}") from None
 
 
 def _unknown(where: str, name: str, valid: list[str], what: str) -> str:

@@ -1,9 +1,9 @@
 """Figures of the analysis: learning curves (Fig. 1-4) and AULC bars.
 
-Every strategy keeps one colour in all figures (:data:`PALETTE`); DIAM is drawn on top with a
-thicker line. Curves show the mean over target models, the band one standard deviation over
-target models (the paper's error bars). Functions return the :class:`matplotlib.figure.Figure`;
-:func:`save_figure` writes it as PNG and SVG.
+Every strategy keeps one colour in all figures, the one its registry spec declares
+(:func:`palette`); DIAM is drawn on top with a thicker line. Curves show the mean over target
+models, the band one standard deviation over target models (the paper's error bars). Functions
+return the :class:`matplotlib.figure.Figure`; :func:`save_figure` writes it as PNG and SVG.
 """
 from __future__ import annotations
 
@@ -16,34 +16,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from diamlib.stats import CONTEXT, DIAM_STRATEGIES, order_methods
+from diamlib.stats import CONTEXT, order_methods
 
-#: Colour of every known strategy, shared by all figures.
-PALETTE = {
-    "diam": "#d62728",
-    "diam-svd": "#a50f15",
-    "diam-leverage": "#e377c2",
-    "diam-nodiv": "#ff9896",
-    "entropy": "#1f77b4",
-    "margin": "#2ca02c",
-    "least-confidence": "#17becf",
-    "cal": "#9467bd",
-    "random": "#7f7f7f",
-    "coreset": "#8c564b",
-    "badge": "#bcbd22",
-    "bait": "#ff7f0e",
-}
-
-#: Colours for methods outside the palette (e.g. beta variants), handed out in sorted order.
+#: Colours for methods outside the registry (e.g. beta variants), handed out in sorted order.
 EXTRA_COLOURS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1")
-
-#: Names in legends and tables.
-DISPLAY_NAMES = {
-    "diam": "DIAM", "diam-svd": "DIAM-svd", "diam-leverage": "DIAM-leverage",
-    "diam-nodiv": "DIAM (no diversity)", "entropy": "Entropy", "margin": "Margin",
-    "least-confidence": "Least conf.", "cal": "CAL", "random": "Random", "coreset": "Coreset",
-    "badge": "BADGE", "bait": "BAIT",
-}
 
 #: Names of datasets in titles.
 DATASET_NAMES = {
@@ -64,9 +40,24 @@ METRIC_AXES = {
 X_LABEL = "number of labeled examples"
 
 
+def _spec(method: str | None):
+    """The registry spec of a strategy name, or None for other names (variants, unknown)."""
+    from diamlib.strategies.registry import STRATEGIES
+
+    return STRATEGIES.get(method) if method is not None else None
+
+
+def palette() -> dict[str, str]:
+    """Colour of every registered strategy (declared in its spec), in registry order."""
+    from diamlib.strategies.registry import STRATEGIES
+
+    return {name: spec.colour for name, spec in STRATEGIES.items()}
+
+
 def display_name(method: str) -> str:
-    """Legend name of a method (the folder name when unknown)."""
-    return DISPLAY_NAMES.get(method, method)
+    """Legend name of a method: its spec's display name (the folder name when not a registered strategy)."""
+    spec = _spec(method)
+    return spec.display_name if spec is not None else method
 
 
 def dataset_title(dataset: str) -> str:
@@ -75,15 +66,16 @@ def dataset_title(dataset: str) -> str:
 
 
 def method_colours(methods: Sequence[str]) -> dict[str, str]:
-    """Colour of each method: :data:`PALETTE`, then :data:`EXTRA_COLOURS` for the others."""
-    unknown = sorted(m for m in set(methods) if m not in PALETTE)
+    """Colour of each method: :func:`palette`, then :data:`EXTRA_COLOURS` for the others."""
+    colours = palette()
+    unknown = sorted(m for m in set(methods) if m not in colours)
     extra = {m: EXTRA_COLOURS[i % len(EXTRA_COLOURS)] for i, m in enumerate(unknown)}
-    return {m: PALETTE.get(m, extra.get(m)) for m in methods}
+    return {m: colours.get(m, extra.get(m)) for m in methods}
 
 
 def is_diam(method: str, strategy: str | None = None) -> bool:
-    """Whether a method is DIAM (highlighted in figures)."""
-    return method in DIAM_STRATEGIES or (strategy in DIAM_STRATEGIES)
+    """Whether a method is the paper's method (a ``proposed`` spec; highlighted in figures)."""
+    return any(spec is not None and spec.proposed for spec in (_spec(method), _spec(strategy)))
 
 
 def metric_axis(metric: str) -> tuple[str, float]:

@@ -173,20 +173,6 @@ def _latex_escape(text: str) -> str:
     return text
 
 
-def save_wtl_table(table: pd.DataFrame, directory: Path, *, task: str, dataset: str, suffix: str = "",
-                   caption: str | None = None) -> list[Path]:
-    """Write ``wtl_<task>_<dataset><suffix>.csv`` and ``.tex``; return both paths."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = f"wtl_{task}_{dataset}{suffix}"
-    csv_path = directory / f"{stem}.csv"
-    table.to_csv(csv_path)
-    caption = caption or f"Win/Tie/Loss of DIAM against each method after each query batch ({dataset})."
-    tex_path = directory / f"{stem}.tex"
-    tex_path.write_text(wtl_to_latex(table, caption=caption, label=f"tab:{stem}"))
-    return [csv_path, tex_path]
-
-
 def wtl_file_stem(context: dict, reference: str, test: str) -> str:
     """``wtl_<task>_<dataset>`` plus ``_<part>`` for each way it differs from the main table.
 
@@ -261,7 +247,8 @@ def versus_printed_table2(comparison: pd.DataFrame) -> pd.DataFrame:
     Table 2 of the paper.
     """
     rows = []
-    part = comparison[(comparison["round"] <= PRINTED_TABLE2_ROUNDS) & (comparison["reference"] == "diam")]
+    reference = default_reference("classification")
+    part = comparison[(comparison["round"] <= PRINTED_TABLE2_ROUNDS) & (comparison["reference"] == reference)]
     for dataset, group in part.groupby("dataset", sort=False):
         printed = PRINTED_TABLE2.get(dataset)
         if printed is None:

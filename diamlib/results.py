@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from diamlib.runstore import CURVE_COLUMNS
+
 TASKS = ("classification", "regression")
 
 #: Columns of the tidy results table, in order.
@@ -27,18 +29,12 @@ TIDY_COLUMNS = [
     "round", "n_labeled", "model", "model_index", "metric", "value", "beta",
 ]
 
-CURVE_COLUMNS = ["round", "n_labeled", "model", "metric", "value"]
 
-#: Method folder names of the authors' results -> our strategy names.
-AUTHORS_METHODS = {
-    "DIAM": "diam",
-    "CAL": "cal",
-    "entropy": "entropy",
-    "margin": "margin",
-    "least_conf": "least-confidence",
-    "coreset": "coreset",
-    "random": "random",
-}
+def authors_methods() -> dict[str, str]:
+    """Method folder names of the authors' results -> our strategy names (``authors_name`` of each spec)."""
+    from diamlib.strategies.registry import STRATEGIES
+
+    return {spec.authors_name: name for name, spec in STRATEGIES.items() if spec.authors_name is not None}
 
 #: The 12 OFA specialized networks in the order of the authors' published results
 #: (the ``N``-model runs use the first ``N``).
@@ -212,7 +208,7 @@ def load_authors_results(reference_dir: Path) -> pd.DataFrame:
         Columns :data:`TIDY_COLUMNS`: ``source == "authors"``, task ``classification``, seed 0,
         ``n_models`` from the folder name, ``round`` = iteration, ``n_labeled`` =
         3000 + 1500 * iteration, metrics ``accuracy`` and ``top5_accuracy`` in [0, 1],
-        method names mapped by :data:`AUTHORS_METHODS`, ``beta`` NaN (not published).
+        method names mapped by :func:`authors_methods`, ``beta`` NaN (not published).
 
     Raises
     ------
@@ -237,20 +233,21 @@ def load_authors_results(reference_dir: Path) -> pd.DataFrame:
         raise FileNotFoundError(
             f"no <n_models>/<dataset>/<method>/<iteration>/performances.txt under {reference_dir}"
         )
+    methods = authors_methods()
     rows = []
     for path in files:
         n_text, dataset, method_dir, iteration_text = path.relative_to(reference_dir).parts[:4]
         if not (n_text.isdigit() and iteration_text.isdigit()):
             raise ValueError(f"{path}: folder names must be <n_models>/<dataset>/<method>/<iteration> integers")
-        if method_dir not in AUTHORS_METHODS:
-            raise ValueError(f"{path}: unknown method folder {method_dir!r}; known: {sorted(AUTHORS_METHODS)}")
+        if method_dir not in methods:
+            raise ValueError(f"{path}: unknown method folder {method_dir!r}; known: {sorted(methods)}")
         n_models, iteration = int(n_text), int(iteration_text)
         if not 1 <= n_models <= len(AUTHORS_MODELS):
             raise ValueError(f"{path}: {n_models} models; the published list has {len(AUTHORS_MODELS)}")
         accuracies = _read_performances(path)
         if len(accuracies) != n_models:
             raise ValueError(f"{path}: {len(accuracies)} rows, expected one per target model ({n_models})")
-        method = AUTHORS_METHODS[method_dir]
+        method = methods[method_dir]
         n_labeled = AUTHORS_INITIAL_LABELS + AUTHORS_QUERY_SIZE * iteration
         for index, (top1, top5) in enumerate(accuracies):
             for metric, value in (("accuracy", top1), ("top5_accuracy", top5)):

@@ -29,15 +29,6 @@ CONTEXT = ["source", "task", "dataset", "n_models", "metric"]
 #: Metric -> True when higher is better.
 METRIC_DIRECTION = {"accuracy": True, "top5_accuracy": True, "mse": False, "mae": False}
 
-#: Strategies that are DIAM (classification: Algorithm 2; regression: Algorithms 3-4).
-DIAM_STRATEGIES = ("diam", "diam-svd", "diam-leverage")
-
-#: Order in which methods are listed in tables and legends (others follow alphabetically).
-METHOD_ORDER = (
-    "diam", "diam-svd", "diam-leverage", "diam-nodiv", "entropy", "margin", "least-confidence",
-    "cal", "random", "coreset", "badge", "bait",
-)
-
 #: The metric of each task that tables and figures report first.
 PRIMARY_METRIC = {"classification": "accuracy", "regression": "mse"}
 
@@ -57,18 +48,27 @@ def higher_is_better(metric: str) -> bool:
 
 
 def order_methods(methods: Iterable[str]) -> list[str]:
-    """Distinct method names in :data:`METHOD_ORDER`, unknown names after them alphabetically."""
+    """Distinct method names in strategy registration order, other names (variants) after them alphabetically."""
+    from diamlib.strategies.registry import strategy_names
+
     names = list(dict.fromkeys(methods))
-    known = [m for m in METHOD_ORDER if m in names]
-    return known + sorted(m for m in names if m not in METHOD_ORDER)
+    registered = strategy_names()
+    return [m for m in registered if m in names] + sorted(m for m in names if m not in registered)
+
+
+def reference_methods(task: str) -> list[str]:
+    """The paper's methods (DIAM) of ``task``, the references of win/tie/loss tables, in registry order."""
+    from diamlib.strategies.registry import proposed_strategies
+
+    return proposed_strategies(task)
 
 
 def default_reference(task: str) -> str:
-    """The DIAM method compared against the baselines: ``diam`` or ``diam-svd``."""
-    references = {"classification": "diam", "regression": "diam-svd"}
-    if task not in references:
-        raise ValueError(f"unknown task {task!r}; use one of {sorted(references)}")
-    return references[task]
+    """The first DIAM method of ``task`` in the registry (``diam``, ``diam-svd``): the default reference."""
+    references = reference_methods(task)
+    if not references:
+        raise ValueError(f"no DIAM strategy is registered for {task!r}")
+    return references[0]
 
 
 def select(table: pd.DataFrame, **equals) -> pd.DataFrame:
@@ -300,7 +300,7 @@ def compare_methods(table: pd.DataFrame, *, reference: str, baselines: Sequence[
         The method under test, e.g. ``"diam"``.
     baselines : sequence of str, optional
         Default: every other method whose strategy differs from the reference's (so variants
-        of the reference, e.g. other beta values, are left out), in :data:`METHOD_ORDER`.
+        of the reference, e.g. other beta values, are left out), in :func:`order_methods`.
     test, alpha
         See :func:`paired_outcome`.
     first_round : int
@@ -381,9 +381,9 @@ def compare_all(table: pd.DataFrame, *, references: dict[str, Sequence[str]] | N
     table : DataFrame
         Tidy results, any number of contexts.
     references : dict, optional
-        Task -> reference methods. Default: ``diam`` for classification, ``diam-svd`` and
-        ``diam-leverage`` for regression. References absent from a context are skipped, as are
-        contexts with a single method.
+        Task -> reference methods. Default: :func:`reference_methods` of each task (``diam``
+        for classification, ``diam-svd`` and ``diam-leverage`` for regression). References absent
+        from a context are skipped, as are contexts with a single method.
     test, alpha
         See :func:`paired_outcome`.
 
@@ -396,12 +396,11 @@ def compare_all(table: pd.DataFrame, *, references: dict[str, Sequence[str]] | N
     ----------
     Table 2 of the paper.
     """
-    references = references or {"classification": ["diam"], "regression": ["diam-svd", "diam-leverage"]}
     parts = []
     for context, group in table.groupby(CONTEXT, sort=False):
         task = context[CONTEXT.index("task")]
         methods = set(group["method"])
-        for reference in references.get(task, []):
+        for reference in (references.get(task, []) if references else reference_methods(task)):
             if reference in methods and len(methods) > 1:
                 parts.append(compare_methods(group, reference=reference, test=test, alpha=alpha))
     parts = [p for p in parts if not p.empty]

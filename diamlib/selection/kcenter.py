@@ -25,7 +25,9 @@ from numbers import Integral
 
 import numpy as np
 
-__all__ = ["kcenter_greedy"]
+from diamlib.selection.greedy import greedy_select
+
+__all__ = ["KCenterSelector", "kcenter_greedy"]
 
 
 def _check_points(points: np.ndarray, name: str, allow_empty: bool) -> np.ndarray:
@@ -123,60 +125,102 @@ def kcenter_greedy(pool_features: np.ndarray, labeled_features: np.ndarray, budg
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, Integral) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     dtype = np.float32 if pool.dtype == np.float32 and labeled.dtype == np.float32 else np.float64
-    pool = np.ascontiguousarray(pool, dtype=dtype)
-    labeled = np.ascontiguousarray(labeled, dtype=dtype)
-    norms = np.einsum("ij,ij->i", pool, pool)
+    selector = KCenterSelector(np.ascontiguousarray(pool, dtype=dtype), np.ascontiguousarray(labeled, dtype=dtype),
+                               chunk_size=chunk_size)
+    positions = np.asarray(greedy_select(selector, budget), dtype=np.int64)
+    return positions, selector.covering_radius()
 
-    nearest = np.full(n, np.inf, dtype=dtype)  # squared distance to the nearest center
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        for center_start in range(0, labeled.shape[0], chunk_size):
-            block = _squared_distances(pool[start:stop], norms[start:stop],
-                                       labeled[center_start:center_start + chunk_size])
-            np.minimum(nearest[start:stop], block.min(axis=1), out=nearest[start:stop])
-    if labeled.shape[0] == 0:
-        mean = pool.mean(axis=0, dtype=np.float64).astype(dtype)
-        first = int(np.argmin(_squared_distances(pool, norms, mean[None, :])[:, 0]))
-    else:
-        first = None
 
-    # reorder the pool group by group so that every group is one contiguous slice
-    group_of_point, anchors, radii = _group_points(pool, norms, chunk_size)
-    order = np.argsort(group_of_point, kind="stable")
-    bounds = np.searchsorted(group_of_point[order], np.arange(anchors.shape[0] + 1))
-    grouped = pool[order]
-    grouped_norms = norms[order]
-    grouped_groups = group_of_point[order]
-    nearest = nearest[order]
-    anchor_norms = np.einsum("ij,ij->i", anchors, anchors)
-    group_max = np.array([nearest[bounds[g]:bounds[g + 1]].max(initial=-np.inf) for g in range(anchors.shape[0])])
-    # rounding allowance of the squared distances, so pruning never skips a real update
-    slack = 64.0 * np.finfo(dtype).eps * np.sqrt(pool.shape[1]) * 2.0 * float(norms.max(initial=0.0))
+class KCenterSelector:
+    """One k-center greedy batch: a :class:`~diamlib.selection.greedy.GreedySelector`.
 
-    positions = np.empty(budget, dtype=np.int64)
-    for step in range(budget):
-        if first is not None and step == 0:
-            pick = int(np.flatnonzero(order == first)[0])
+    Parameters
+    ----------
+    pool : ndarray, shape (n, d)
+        Validated, contiguous pool features (float32 or float64).
+    labeled : ndarray, shape (n_labeled, d)
+        The initial centers, same dtype; may have zero rows.
+    chunk_size : int
+        Block side of the initial distance computations.
+
+    Notes
+    -----
+    Internally the pool is reordered group by group (see the module notes); picks are
+    reported as positions into the original ``pool``.
+    """
+
+    def __init__(self, pool: np.ndarray, labeled: np.ndarray, *, chunk_size: int):
+        self.pool, self.labeled, self.chunk_size = pool, labeled, chunk_size
+
+    def prepare(self) -> None:
+        """Nearest-center distances to the labeled set and the pruning groups."""
+        pool, labeled, chunk_size = self.pool, self.labeled, self.chunk_size
+        n, dtype = pool.shape[0], pool.dtype
+        norms = np.einsum("ij,ij->i", pool, pool)
+        nearest = np.full(n, np.inf, dtype=dtype)  # squared distance to the nearest center
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            for center_start in range(0, labeled.shape[0], chunk_size):
+                block = _squared_distances(pool[start:stop], norms[start:stop],
+                                           labeled[center_start:center_start + chunk_size])
+                np.minimum(nearest[start:stop], block.min(axis=1), out=nearest[start:stop])
+        if labeled.shape[0] == 0:  # a deterministic, central start: the point closest to the pool mean
+            mean = pool.mean(axis=0, dtype=np.float64).astype(dtype)
+            self.first = int(np.argmin(_squared_distances(pool, norms, mean[None, :])[:, 0]))
         else:
-            largest = group_max.max()
-            candidates = []
-            for g in np.flatnonzero(group_max == largest):
-                members = np.flatnonzero(nearest[bounds[g]:bounds[g + 1]] == largest) + bounds[g]
-                candidates.append(members[np.argmin(order[members])])
-            pick = min(candidates, key=lambda position: order[position])
-        positions[step] = order[pick]
-        center = grouped[pick]
-        to_anchor = np.sqrt(np.maximum(anchor_norms + grouped_norms[pick] - 2.0 * (anchors @ center), 0.0))
-        lower = np.maximum(to_anchor - radii, 0.0) ** 2
-        lower[grouped_groups[pick]] = -np.inf  # the pick's own group is always updated
-        for g in np.flatnonzero(lower <= group_max + slack):
-            start, stop = bounds[g], bounds[g + 1]
-            distances = grouped_norms[start:stop] + grouped_norms[pick] - 2.0 * (grouped[start:stop] @ center)
+            self.first = None
+        # reorder the pool group by group so that every group is one contiguous slice
+        group_of_point, self.anchors, self.radii = _group_points(pool, norms, chunk_size)
+        self.order = np.argsort(group_of_point, kind="stable")
+        self.position_in_order = np.empty(n, dtype=np.int64)
+        self.position_in_order[self.order] = np.arange(n)
+        self.bounds = np.searchsorted(group_of_point[self.order], np.arange(self.anchors.shape[0] + 1))
+        self.grouped = pool[self.order]
+        self.grouped_norms = norms[self.order]
+        self.grouped_groups = group_of_point[self.order]
+        self.nearest = nearest[self.order]
+        self.anchor_norms = np.einsum("ij,ij->i", self.anchors, self.anchors)
+        self.group_max = np.array([self.nearest[self.bounds[g]:self.bounds[g + 1]].max(initial=-np.inf)
+                                   for g in range(self.anchors.shape[0])])
+        # rounding allowance of the squared distances, so pruning never skips a real update
+        self.slack = 64.0 * np.finfo(dtype).eps * np.sqrt(pool.shape[1]) * 2.0 * float(norms.max(initial=0.0))
+        self.n_picked = 0
+
+    def get_scores(self) -> np.ndarray:
+        """Squared distance of every pool point to its nearest center (-inf once picked), pool order."""
+        return self.nearest[self.position_in_order]
+
+    def get_next_idx(self) -> int:
+        """The farthest point from every center; the lowest pool position on ties."""
+        if self.first is not None and self.n_picked == 0:
+            return self.first
+        largest = self.group_max.max()
+        candidates = []
+        for g in np.flatnonzero(self.group_max == largest):
+            members = np.flatnonzero(self.nearest[self.bounds[g]:self.bounds[g + 1]] == largest) + self.bounds[g]
+            candidates.append(members[np.argmin(self.order[members])])
+        return int(self.order[min(candidates, key=lambda position: self.order[position])])
+
+    def add(self, idx: int) -> None:
+        """Make pool point ``idx`` a center: update the groups it can affect."""
+        pick = self.position_in_order[idx]
+        center = self.grouped[pick]
+        to_anchor = np.sqrt(np.maximum(self.anchor_norms + self.grouped_norms[pick] - 2.0 * (self.anchors @ center),
+                                       0.0))
+        lower = np.maximum(to_anchor - self.radii, 0.0) ** 2
+        lower[self.grouped_groups[pick]] = -np.inf  # the pick's own group is always updated
+        for g in np.flatnonzero(lower <= self.group_max + self.slack):
+            start, stop = self.bounds[g], self.bounds[g + 1]
+            block = self.grouped[start:stop]
+            distances = self.grouped_norms[start:stop] + self.grouped_norms[pick] - 2.0 * (block @ center)
             np.maximum(distances, 0.0, out=distances)
-            np.minimum(nearest[start:stop], distances, out=nearest[start:stop])
+            np.minimum(self.nearest[start:stop], distances, out=self.nearest[start:stop])
             if start <= pick < stop:
-                nearest[pick] = -np.inf  # selected points can never be picked again
-            group_max[g] = nearest[start:stop].max()
-    largest = float(group_max.max())
-    radius = float(np.sqrt(max(largest, 0.0))) if np.isfinite(largest) else 0.0
-    return positions, radius
+                self.nearest[pick] = -np.inf  # selected points can never be picked again
+            self.group_max[g] = self.nearest[start:stop].max()
+        self.n_picked += 1
+
+    def covering_radius(self) -> float:
+        """Largest distance from a pool point to its nearest center (0 once every point is picked)."""
+        largest = float(self.group_max.max())
+        return float(np.sqrt(max(largest, 0.0))) if np.isfinite(largest) else 0.0

@@ -15,8 +15,50 @@ from __future__ import annotations
 import numpy as np
 
 from diamlib.evidence import Evidence, Selection
+from diamlib.selection.greedy import greedy_select
 from diamlib.strategies._common import check_call, feature_model, finish_selection, greedy_order_scores, model_features
 from diamlib.strategies.last_layer import posterior_features
+from diamlib.strategies.options import PositiveFloat
+
+
+class KMeansPlusPlusSelector:
+    """One k-means++ seeding (D^2 sampling): a :class:`~diamlib.selection.greedy.GreedySelector`.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, d)
+    rng : numpy.random.Generator
+        Draws the first row uniformly, then each further row with probability proportional
+        to its squared distance to the nearest chosen row.
+    """
+
+    def __init__(self, features: np.ndarray, rng: np.random.Generator):
+        self.features, self.rng = features, rng
+
+    def prepare(self) -> None:
+        self.chosen: list[int] = []
+        self.min_sq_dist = np.full(self.features.shape[0], np.inf)
+
+    def get_scores(self) -> np.ndarray:
+        """Sampling weights: squared distance to the nearest chosen row (0 for chosen rows)."""
+        weights = np.maximum(self.min_sq_dist, 0.0)
+        weights[self.chosen] = 0.0
+        return weights
+
+    def get_next_idx(self) -> int | None:
+        """A uniform first row, then D^2 sampling; None when every weight is zero."""
+        n = self.features.shape[0]
+        if not self.chosen:
+            return int(self.rng.integers(n))
+        weights = self.get_scores()
+        total = weights.sum()
+        if not (np.isfinite(total) and total > 0):
+            return None
+        return int(self.rng.choice(n, p=weights / total))
+
+    def add(self, idx: int) -> None:
+        self.chosen.append(idx)
+        self.min_sq_dist = np.minimum(self.min_sq_dist, np.sum((self.features - self.features[idx]) ** 2, axis=1))
 
 
 def kmeanspp_seeding(features: np.ndarray, budget: int, rng: np.random.Generator) -> list[int]:
@@ -38,23 +80,11 @@ def kmeanspp_seeding(features: np.ndarray, budget: int, rng: np.random.Generator
     ----------
     BADGE [3] (k-means++ seeding), BM-DAL's ``KmeansppSelectionMethod``.
     """
-    n = features.shape[0]
-    chosen = [int(rng.integers(n))]
-    min_sq_dist = np.full(n, np.inf)
-    while len(chosen) < budget:
-        last = features[chosen[-1]]
-        min_sq_dist = np.minimum(min_sq_dist, np.sum((features - last) ** 2, axis=1))
-        weights = np.maximum(min_sq_dist, 0.0)
-        weights[chosen] = 0.0
-        total = weights.sum()
-        if not (np.isfinite(total) and total > 0):
-            break
-        chosen.append(int(rng.choice(n, p=weights / total)))
-    return chosen
+    return greedy_select(KMeansPlusPlusSelector(features, rng), budget)
 
 
 def select_badge(evidence: Evidence, *, budget: int, rng: np.random.Generator,
-                 sigma: float = 0.1, with_bias: bool = True) -> Selection:
+                 sigma: PositiveFloat = 0.1, with_bias: bool = True) -> Selection:
     """BADGE: k-means++ seeding on the designated model's posterior last-layer features.
 
     Parameters

@@ -15,11 +15,16 @@ BAIT [2] as implemented with BM-DAL in Sec. 6.6 of the paper.
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
+from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
+from diamlib.selection.greedy import greedy_select
 from diamlib.strategies._common import check_call, feature_model, finish_selection, greedy_order_scores, model_features
 from diamlib.strategies.last_layer import posterior_features
+from diamlib.strategies.options import PositiveFloat
 
 _DENOMINATOR_GUARD = 1e-8   # added to the forward score's denominator, as in BM-DAL
 
@@ -81,6 +86,58 @@ class _BaitState:
         self._update(position, -1.0)
 
 
+class _BaitForward:
+    """BAIT's forward pass as a :class:`~diamlib.selection.greedy.GreedySelector`: add the best point."""
+
+    def __init__(self, state: _BaitState):
+        self.state = state
+
+    def prepare(self) -> None:
+        self.selected: list[int] = []
+
+    def get_scores(self) -> np.ndarray:
+        scores = self.state.forward_scores()
+        scores[self.selected] = -np.inf
+        return scores
+
+    def get_next_idx(self) -> int | None:
+        """The point with the largest trace reduction; None when no score is positive."""
+        scores = self.get_scores()
+        best = int(np.argmax(scores))
+        return best if scores[best] > 0 else None
+
+    def add(self, idx: int) -> None:
+        self.state.add(idx)
+        self.selected.append(idx)
+
+
+class _BaitBackward:
+    """BAIT's backward pass as a :class:`~diamlib.selection.greedy.GreedySelector`.
+
+    Each step "picks" a position into the current selection and removes that point: the one
+    whose removal increases the objective least.
+    """
+
+    def __init__(self, state: _BaitState, selected: list[int]):
+        self.state, self.selected = state, selected
+
+    def prepare(self) -> None:
+        pass
+
+    def get_scores(self) -> np.ndarray:
+        return self.state.backward_scores(self.selected)
+
+    def get_next_idx(self) -> int | None:
+        """Position (into the selection) of the point to remove; None when no removal qualifies."""
+        scores = self.get_scores()
+        worst = int(np.argmax(scores))
+        return worst if np.isfinite(scores[worst]) and scores[worst] < 0 else None
+
+    def add(self, idx: int) -> None:
+        self.state.remove(self.selected[idx])
+        del self.selected[idx]
+
+
 def bait_forward_backward(pool: np.ndarray, labeled: np.ndarray, budget: int, *, sigma: float,
                           overselection_factor: float = 2.0) -> tuple[list[int], str | None]:
     """BAIT's greedy forward-backward selection in feature space.
@@ -113,27 +170,17 @@ def bait_forward_backward(pool: np.ndarray, labeled: np.ndarray, budget: int, *,
     n_pool = pool.shape[0]
     n_forward = min(round(overselection_factor * budget), n_pool)
     state = _BaitState(pool, labeled, sigma)
-    selected: list[int] = []
-    for _ in range(n_forward):
-        scores = state.forward_scores()
-        scores[selected] = -np.inf
-        best = int(np.argmax(scores))
-        if not scores[best] > 0:
-            return selected[:budget], f"forward pass stopped after {len(selected)} points: no positive score left"
-        state.add(best)
-        selected.append(best)
-    while len(selected) > budget:
-        scores = state.backward_scores(selected)
-        worst = int(np.argmax(scores))
-        if not (np.isfinite(scores[worst]) and scores[worst] < 0):
-            return selected[:budget], f"backward pass stopped at {len(selected)} points"
-        state.remove(selected[worst])
-        del selected[worst]
+    selected = greedy_select(_BaitForward(state), n_forward)
+    if len(selected) < n_forward:
+        return selected[:budget], f"forward pass stopped after {len(selected)} points: no positive score left"
+    n_removals = len(selected) - budget
+    if len(greedy_select(_BaitBackward(state, selected), n_removals)) < n_removals:
+        return selected[:budget], f"backward pass stopped at {len(selected)} points"
     return selected, None
 
 
-def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, sigma: float = 0.1,
-                overselection_factor: float = 2.0, with_bias: bool = True) -> Selection:
+def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, sigma: PositiveFloat = 0.1,
+                overselection_factor: Annotated[float, Field(ge=1)] = 2.0, with_bias: bool = True) -> Selection:
     """BAIT: greedy Fisher-information batch on the designated model's last-layer features.
 
     Parameters

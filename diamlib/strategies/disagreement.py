@@ -10,7 +10,10 @@ Sec. 5.2 and Algorithm 2 of the paper (Eq. 9-10); CAL [15] as in Sec. 6.1.
 """
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import numpy as np
+from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.knn import knn_adjacency, neighbour_count
@@ -23,6 +26,7 @@ from diamlib.strategies._common import (
     order_descending,
     search_dtype,
 )
+from diamlib.strategies.options import NegativeFloat, PositiveFloat, UnitFraction
 
 
 # --------------------------------------------------------------------------- scorers
@@ -167,12 +171,12 @@ def select_diam(
     *,
     budget: int,
     rng: np.random.Generator,
-    beta: float = -1.0,
-    knn_fraction: float = 0.01,
-    solver: str = "fista",
-    max_iter: int = 500,
-    tol: float = 1e-6,
-    knn_approx_dim: int | None = None,
+    beta: NegativeFloat = -1.0,
+    knn_fraction: UnitFraction = 0.01,
+    solver: Literal["fista", "cvxpy"] = "fista",
+    max_iter: Annotated[int, Field(ge=1)] = 500,
+    tol: PositiveFloat = 1e-6,
+    knn_approx_dim: Annotated[int, Field(ge=2)] | None = None,
 ) -> Selection:
     """DIAM for deep classification (Algorithm 2): joint disagreement plus per-model diversity.
 

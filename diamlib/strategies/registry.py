@@ -1,4 +1,10 @@
-"""The registry of query strategies: names from a profile map to functions through one dict.
+"""The registry of query strategies: each strategy describes itself once, in its spec.
+
+A :class:`StrategySpec` holds the function, the display name, family, task(s), the evidence
+it reads, its colour in figures, and the typed options model derived from the function's
+keyword-only signature (:mod:`diamlib.strategies.options`). Profiles, the loop, the
+statistics, the figures and the tests read names, order and options from :data:`STRATEGIES`,
+so adding a strategy is one module and one entry here.
 
 Every registered function has the signature
 ``fn(evidence, *, budget, rng, **options) -> Selection``.
@@ -9,31 +15,42 @@ Sec. 6.1 (classification strategies) and Sec. 6.6 (regression strategies) of the
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
-import inspect
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from diamlib.evidence import Selection
+from pydantic import BaseModel
+
+from diamlib.evidence import ModelEvidence, Selection
 from diamlib.strategies.badge import select_badge
 from diamlib.strategies.bait import select_bait
 from diamlib.strategies.coreset import select_coreset
 from diamlib.strategies.disagreement import select_cal, select_diam, select_diam_nodiv
+from diamlib.strategies.options import code_path_values, option_parameters, options_model, validate_options
 from diamlib.strategies.random import select_random
 from diamlib.strategies.regression import select_diam_leverage, select_diam_svd
 from diamlib.strategies.uncertainty import select_entropy, select_least_confidence, select_margin
 
 TASKS = ("classification", "regression")
+#: Kinds of strategy: the paper's grouping of the baselines (Sec. 6.1, 6.6) plus DIAM's.
+FAMILIES = ("uncertainty", "disagreement", "diversity", "hybrid", "passive")
+#: Per-model evidence a strategy may read: the array fields of :class:`~diamlib.evidence.ModelEvidence`.
+EVIDENCE_KINDS = tuple(f.name for f in dataclasses.fields(ModelEvidence) if f.name not in ("name", "n_parameters"))
+
 _CLASSIFICATION = frozenset({"classification"})
 _REGRESSION = frozenset({"regression"})
 _BOTH = frozenset(TASKS)
+_FEATURES = frozenset({"pool_features", "labeled_features"})
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @dataclass(frozen=True)
 class StrategySpec:
-    """A registered query strategy.
+    """A registered query strategy: everything the rest of the library needs to know about it.
 
     Attributes
     ----------
@@ -41,51 +58,119 @@ class StrategySpec:
         Name used in profiles and result folders.
     fn : callable
         ``fn(evidence, *, budget, rng, **options) -> Selection``.
+    display_name : str
+        Name in legends and tables.
+    family : {"uncertainty", "disagreement", "diversity", "hybrid", "passive"}
     tasks : frozenset of str
         Tasks it applies to.
-    options : tuple of str
-        Names of the keyword options it accepts (all have defaults).
+    evidence : frozenset of str
+        :data:`EVIDENCE_KINDS` it reads (of every model, or of the feature model only for
+        the single-model baselines); a training loop may compute only these.
+    colour : str
+        ``#rrggbb`` colour in every figure.
     description : str
         One line for tables and logs.
+    proposed : bool
+        The paper's method (DIAM): the reference of win/tie/loss tables, drawn on top.
+    code_path_options : tuple of dict
+        Option values, beyond those :func:`~diamlib.strategies.options.code_path_values`
+        reads from the signature (``Literal`` values, flags), that run another code path;
+        the contract test runs each.
+    authors_name : str, optional
+        Method folder name in the authors' published results, if they ran it.
+    options : tuple of str
+        Names of the keyword options (derived from ``fn``; all have defaults).
+    options_model : type of pydantic.BaseModel
+        Typed, constrained options (derived from ``fn``'s signature).
     """
 
     name: str
     fn: Callable[..., Selection]
+    display_name: str
+    family: str
     tasks: frozenset[str]
-    options: tuple[str, ...]
+    evidence: frozenset[str]
+    colour: str
     description: str
+    proposed: bool = False
+    code_path_options: tuple[Mapping[str, Any], ...] = ()
+    authors_name: str | None = None
+    options: tuple[str, ...] = field(init=False)
+    options_model: type[BaseModel] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        where = f"strategy {self.name!r}"
+        if self.family not in FAMILIES:
+            raise ValueError(f"{where}: family {self.family!r} is not one of {', '.join(FAMILIES)}")
+        if not self.tasks or not set(self.tasks) <= set(TASKS):
+            raise ValueError(f"{where}: tasks {sorted(self.tasks)} must be a non-empty subset of {TASKS}")
+        if not set(self.evidence) <= set(EVIDENCE_KINDS):
+            raise ValueError(f"{where}: evidence {sorted(set(self.evidence) - set(EVIDENCE_KINDS))} unknown; "
+                             f"valid: {', '.join(EVIDENCE_KINDS)}")
+        if not _HEX_COLOUR.match(self.colour):
+            raise ValueError(f"{where}: colour must be '#rrggbb', got {self.colour!r}")
+        object.__setattr__(self, "options", tuple(p.name for p in option_parameters(self.fn)))
+        object.__setattr__(self, "options_model", options_model(self.fn))
+        for options in self.code_path_options:
+            validate_options(self.name, self.options_model, options)
+
+    def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate option values against :attr:`options_model`; see :func:`validate_options`."""
+        return validate_options(self.name, self.options_model, options)
+
+    def option_variants(self) -> list[dict[str, Any]]:
+        """Every non-default option set that runs another code path (signature, then declared)."""
+        variants = code_path_values(self.options_model) + [dict(o) for o in self.code_path_options]
+        return [dict(v) for v in dict.fromkeys(tuple(sorted(v.items())) for v in variants)]
 
 
-def _spec(name: str, fn: Callable[..., Selection], tasks: frozenset[str], description: str) -> StrategySpec:
-    """Spec whose options are the function's keyword-only parameters besides budget and rng."""
-    options = tuple(
-        p.name for p in inspect.signature(fn).parameters.values()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in ("budget", "rng")
-    )
-    return StrategySpec(name, fn, tasks, options, description)
+#: Every strategy, in the order of tables and legends (DIAM first).
+STRATEGIES: dict[str, StrategySpec] = {}
 
 
-STRATEGIES: dict[str, StrategySpec] = {
-    spec.name: spec
-    for spec in (
-        _spec("random", select_random, _BOTH, "uniform random sampling (passive learning)"),
-        _spec("entropy", select_entropy, _CLASSIFICATION, "mean normalised prediction entropy over models"),
-        _spec("least-confidence", select_least_confidence, _CLASSIFICATION,
-              "mean normalised 1 - top-class probability over models"),
-        _spec("margin", select_margin, _CLASSIFICATION, "mean normalised top-two margin over models (smallest first)"),
-        _spec("coreset", select_coreset, _BOTH, "k-center greedy on the feature model's features"),
-        _spec("cal", select_cal, _CLASSIFICATION, "random among points in any model's disagreement region"),
-        _spec("diam", select_diam, _CLASSIFICATION,
-              "DIAM, Algorithm 2: joint disagreement plus per-model kNN diversity (Eq. 9-10)"),
-        _spec("diam-nodiv", select_diam_nodiv, _CLASSIFICATION,
-              "DIAM without diversity: number of disagreeing models, ties by vote entropy"),
-        _spec("diam-svd", select_diam_svd, _REGRESSION, "DIAM-svd, Algorithm 3: per-model Eq. 12 spread, voted"),
-        _spec("diam-leverage", select_diam_leverage, _REGRESSION,
-              "DIAM-leverage, Algorithm 4: per-model leverage scores, voted"),
-        _spec("badge", select_badge, _REGRESSION, "BADGE: k-means++ on posterior last-layer features (BM-DAL)"),
-        _spec("bait", select_bait, _REGRESSION, "BAIT: forward-backward Fisher-information greedy (BM-DAL)"),
-    )
-}
+def register(spec: StrategySpec) -> StrategySpec:
+    """Add a strategy to :data:`STRATEGIES` (after the others); its name must be new."""
+    if spec.name in STRATEGIES:
+        raise ValueError(f"a strategy named {spec.name!r} is already registered; choose another name")
+    STRATEGIES[spec.name] = spec
+    return spec
+
+
+for _spec in (
+    StrategySpec("diam", select_diam, "DIAM", "disagreement", _CLASSIFICATION,
+                 frozenset({"snapshot_predictions", "pool_features"}), "#d62728",
+                 "DIAM, Algorithm 2: joint disagreement plus per-model kNN diversity (Eq. 9-10)",
+                 proposed=True, code_path_options=({"knn_approx_dim": 2},), authors_name="DIAM"),
+    StrategySpec("diam-svd", select_diam_svd, "DIAM-svd", "disagreement", _REGRESSION, _FEATURES, "#a50f15",
+                 "DIAM-svd, Algorithm 3: per-model Eq. 12 spread, voted", proposed=True,
+                 code_path_options=({"rcond": 0.1},)),
+    StrategySpec("diam-leverage", select_diam_leverage, "DIAM-leverage", "disagreement", _REGRESSION, _FEATURES,
+                 "#e377c2", "DIAM-leverage, Algorithm 4: per-model leverage scores, voted", proposed=True,
+                 code_path_options=({"rcond": 0.1},)),
+    StrategySpec("diam-nodiv", select_diam_nodiv, "DIAM (no diversity)", "disagreement", _CLASSIFICATION,
+                 frozenset({"snapshot_predictions"}), "#ff9896",
+                 "DIAM without diversity: number of disagreeing models, ties by vote entropy"),
+    StrategySpec("entropy", select_entropy, "Entropy", "uncertainty", _CLASSIFICATION, frozenset({"pool_probs"}),
+                 "#1f77b4", "mean normalised prediction entropy over models", authors_name="entropy"),
+    StrategySpec("margin", select_margin, "Margin", "uncertainty", _CLASSIFICATION, frozenset({"pool_probs"}),
+                 "#2ca02c", "mean normalised top-two margin over models (smallest first)", authors_name="margin"),
+    StrategySpec("least-confidence", select_least_confidence, "Least conf.", "uncertainty", _CLASSIFICATION,
+                 frozenset({"pool_probs"}), "#17becf", "mean normalised 1 - top-class probability over models",
+                 authors_name="least_conf"),
+    StrategySpec("cal", select_cal, "CAL", "disagreement", _CLASSIFICATION, frozenset({"snapshot_predictions"}),
+                 "#9467bd", "random among points in any model's disagreement region", authors_name="CAL"),
+    StrategySpec("random", select_random, "Random", "passive", _BOTH, frozenset(), "#7f7f7f",
+                 "uniform random sampling (passive learning)", authors_name="random"),
+    StrategySpec("coreset", select_coreset, "Coreset", "diversity", _BOTH, _FEATURES, "#8c564b",
+                 "k-center greedy on the feature model's features", authors_name="coreset"),
+    StrategySpec("badge", select_badge, "BADGE", "hybrid", _REGRESSION, _FEATURES, "#bcbd22",
+                 "BADGE: k-means++ on posterior last-layer features (BM-DAL)"),
+    StrategySpec("bait", select_bait, "BAIT", "hybrid", _REGRESSION, _FEATURES, "#ff7f0e",
+                 "BAIT: forward-backward Fisher-information greedy (BM-DAL)",
+                 code_path_options=({"overselection_factor": 1.0},)),
+):
+    register(_spec)
+del _spec
 
 
 def _check_task(task: str) -> None:
@@ -103,12 +188,17 @@ def strategy_names(task: str | None = None) -> list[str]:
     Returns
     -------
     list of str
-        In registration order.
+        In registration order (the order of tables and legends).
     """
     if task is None:
         return list(STRATEGIES)
     _check_task(task)
     return [name for name, spec in STRATEGIES.items() if task in spec.tasks]
+
+
+def proposed_strategies(task: str) -> list[str]:
+    """The paper's methods (DIAM) for ``task``, in registration order; the first is the default reference."""
+    return [name for name in strategy_names(task) if STRATEGIES[name].proposed]
 
 
 def get_strategy(name: str, task: str | None = None) -> StrategySpec:
@@ -155,7 +245,7 @@ def make_selector(name: str, task: str, options: Mapping[str, Any] | None = None
     name : str
     task : {"classification", "regression"}
     options : mapping, optional
-        Keyword options of the strategy (names checked against ``StrategySpec.options``).
+        Keyword options of the strategy, checked against its options model.
 
     Returns
     -------
@@ -164,12 +254,8 @@ def make_selector(name: str, task: str, options: Mapping[str, Any] | None = None
     Raises
     ------
     ValueError
-        Unknown strategy, wrong task, or unknown option name (listing the valid ones).
+        Unknown strategy or wrong task; :class:`~diamlib.strategies.options.OptionError`
+        (a ``ValueError``) for an unknown option name, a wrong type or an out-of-range value.
     """
     spec = get_strategy(name, task)
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(spec.options))
-    if unknown:
-        valid = ", ".join(spec.options) if spec.options else "none"
-        raise ValueError(f"strategy {name!r} has no option(s) {', '.join(map(repr, unknown))}; valid options: {valid}")
-    return functools.partial(spec.fn, **options)
+    return functools.partial(spec.fn, **spec.check_options(options or {}))

@@ -28,6 +28,7 @@ from diamlib.strategies._common import (
     order_descending,
     rank_normalise,
 )
+from diamlib.strategies.options import PositiveFloat, RelativeCutoff
 
 #: Features come from float32 networks: singular values below ``max(rows, cols) * FLOAT32_EPS``
 #: times the largest one are indistinguishable from rounding and count as zero.
@@ -259,7 +260,7 @@ def _voted_selection(evidence: Evidence, orders: list[np.ndarray], budget: int, 
 
 # --------------------------------------------------------------------------- strategies
 def select_diam_svd(evidence: Evidence, *, budget: int, rng: np.random.Generator,
-                    rcond: float | None = None, residual_rtol: float = 1e-5) -> Selection:
+                    rcond: RelativeCutoff | None = None, residual_rtol: PositiveFloat = 1e-5) -> Selection:
     """DIAM-svd (Algorithm 3): vote over the per-model ellipsoid spreads of Eq. 12.
 
     Parameters
@@ -299,7 +300,7 @@ def select_diam_svd(evidence: Evidence, *, budget: int, rng: np.random.Generator
 
 
 def select_diam_leverage(evidence: Evidence, *, budget: int, rng: np.random.Generator,
-                         rcond: float | None = None) -> Selection:
+                         rcond: RelativeCutoff | None = None) -> Selection:
     """DIAM-leverage (Algorithm 4): vote over the per-model leverage scores of ``[U; L]``.
 
     Parameters

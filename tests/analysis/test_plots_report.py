@@ -11,9 +11,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from diamlib import plots, report, stats  # noqa: E402
+from diamlib.strategies.registry import STRATEGIES  # noqa: E402
 
-CLASSIFICATION = ["random", "entropy", "least-confidence", "margin", "coreset", "cal", "diam", "diam-nodiv"]
-REGRESSION = ["diam-svd", "diam-leverage", "coreset", "badge", "bait", "random"]
 BASE = np.array([0.60, 0.70, 0.80, 0.90])
 NOISE = np.array([0.001, -0.002, 0.0015, -0.0005])  # sums to zero
 
@@ -36,13 +35,17 @@ def toy(make_tidy):
 
 
 def test_palette_covers_every_strategy_with_distinct_colours():
-    names = set(CLASSIFICATION) | set(REGRESSION)
-    assert names <= set(plots.PALETTE)
-    assert len(set(plots.PALETTE.values())) == len(plots.PALETTE)
+    palette = plots.palette()
+    assert list(palette) == list(STRATEGIES)
+    assert len(set(palette.values())) == len(palette)
+    assert not set(palette.values()) & set(plots.EXTRA_COLOURS)
     colours = plots.method_colours(["diam", "diam-beta-0.1", "diam-beta-10"])
-    assert colours["diam"] == plots.PALETTE["diam"]
+    assert colours["diam"] == STRATEGIES["diam"].colour
     assert colours["diam-beta-0.1"] != colours["diam-beta-10"]
-    assert colours["diam-beta-0.1"] not in plots.PALETTE.values()
+    assert colours["diam-beta-0.1"] not in palette.values()
+    assert plots.display_name("least-confidence") == STRATEGIES["least-confidence"].display_name
+    assert plots.display_name("diam-beta-0.1") == "diam-beta-0.1"
+    assert plots.is_diam("diam-beta-0.1", "diam") and plots.is_diam("diam-svd") and not plots.is_diam("diam-nodiv")
 
 
 def test_learning_curve_figure(toy, tmp_path):
@@ -55,7 +58,7 @@ def test_learning_curve_figure(toy, tmp_path):
     assert set(lines) == {"DIAM", "Random", "Entropy"}
     assert lines["DIAM"].get_linewidth() > lines["Random"].get_linewidth()
     assert lines["DIAM"].get_zorder() > max(lines["Random"].get_zorder(), lines["Entropy"].get_zorder())
-    assert matplotlib.colors.to_hex(lines["Random"].get_color()) == plots.PALETTE["random"]
+    assert matplotlib.colors.to_hex(lines["Random"].get_color()) == STRATEGIES["random"].colour
     # accuracy shown in percent: DIAM's last point
     assert lines["DIAM"].get_ydata()[-1] == pytest.approx(100 * (BASE.mean() + 0.1), abs=0.01)
     assert len(fig.legends) == 1
@@ -90,14 +93,11 @@ def test_model_count_and_aulc_figures(toy, make_tidy):
     plt.close(fig)
 
 
-def test_wtl_files_and_latex(toy, tmp_path):
+def test_wtl_latex(toy):
     comparison = stats.compare_methods(stats.select(toy, dataset="mnist"), reference="diam")
     table = stats.wtl_table(comparison)
     assert table.loc["random"].tolist() == ["Win", "Win", "2/0/0"]
-    paths = report.save_wtl_table(table, tmp_path, task="classification", dataset="mnist")
-    assert [p.name for p in paths] == ["wtl_classification_mnist.csv", "wtl_classification_mnist.tex"]
-    assert pd.read_csv(paths[0], index_col=0).loc["W/T/L", "W/T/L"] == table.loc["W/T/L", "W/T/L"]
-    tex = paths[1].read_text()
+    tex = report.wtl_to_latex(table, caption="W/T/L", label="tab:wtl")
     assert r"\begin{tabular}{lccc}" in tex
     assert "Random & Win & Win & 2/0/0 \\\\" in tex
     assert "W./T./L. & " in tex and tex.count(r"\midrule") == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from diamlib.config import ConfigError, apply_overrides, available_profiles, load_profile
 
@@ -36,7 +37,7 @@ def test_valid_profile_is_frozen(tmp_path):
     profile = load_profile(write_profile(tmp_path, SMOKE))
     assert profile.classification.rounds == 2
     assert [m.method for m in profile.classification.strategies] == ["random", "diam"]
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="Instance is frozen"):
         profile.seeds = [1]
 
 
@@ -78,13 +79,59 @@ def test_batch_larger_than_pool(tmp_path):
 
 def test_beta_must_be_negative(tmp_path):
     message = error_for(tmp_path, {"classification.strategy_options": {"diam": {"beta": 0.5}}})
-    assert "beta must be < 0" in message
+    assert message.startswith("tiny.yaml: classification.strategy_options.diam: strategy 'diam', option 'beta' = 0.5")
+    assert "less than 0" in message and "Fix it in classification.strategy_options.diam" in message
 
 
 def test_beta_in_a_method_variant_is_checked_too(tmp_path):
     variant = {"strategy": "diam", "label": "diam-pos", "options": {"beta": 1.0}}
     message = error_for(tmp_path, {"classification.strategies": ["random", variant]})
-    assert "beta must be < 0" in message
+    assert "method 'diam-pos' (strategy 'diam')" in message and "option 'beta' = 1.0" in message
+    assert "less than 0" in message and "or the method's 'options'" in message
+
+
+@pytest.mark.parametrize("fraction,valid", [(0.75, True), (1.0, True), (0.0, False), (1.5, False)])
+def test_knn_fraction_range_is_the_one_of_select_diam(tmp_path, fraction, valid):
+    overrides = {"classification.strategy_options": {"diam": {"knn_fraction": fraction}}}
+    if valid:
+        load_profile(write_profile(tmp_path, apply_overrides(SMOKE, overrides)))
+    else:
+        assert "option 'knn_fraction'" in error_for(tmp_path, overrides)
+
+
+REGRESSION = {"datasets": ["landmarks-digits"], "train_size": 300, "zoo": "smoke3", "initial_labels": 20,
+              "query_size": 10, "rounds": 2, "strategies": ["random", "bait"]}
+
+
+def test_every_strategy_options_are_checked_at_load(tmp_path):
+    typo = error_for(tmp_path, {"regression": {**REGRESSION, "strategy_options": {"bait": {"overselection": 1.0}}}})
+    assert "strategy 'bait' has no option 'overselection'" in typo
+    assert "Did you mean 'overselection_factor'?" in typo and "sigma" in typo
+    low = error_for(tmp_path, {"regression": {**REGRESSION,
+                                              "strategy_options": {"bait": {"overselection_factor": 0.5}}}})
+    assert "option 'overselection_factor' = 0.5" in low and "greater than or equal to 1" in low
+
+
+@pytest.mark.parametrize("options,expected", [
+    ({"solver": "newton"}, "option 'solver' = 'newton'"),
+    ({"max_iter": "many"}, "option 'max_iter' = 'many': Input should be a valid integer"),
+    ({"knn_approx_dim": 2.5}, "option 'knn_approx_dim' = 2.5"),
+    ({"beta": "-1"}, "option 'beta' = '-1': Input should be a valid number"),
+])
+def test_wrong_option_types_and_values_name_the_option(tmp_path, options, expected):
+    assert expected in error_for(tmp_path, {"classification.strategy_options": {"diam": options}})
+
+
+def test_options_of_an_unknown_strategy_are_rejected(tmp_path):
+    message = error_for(tmp_path, {"classification.strategy_options": {"diamm": {"beta": -1.0}}})
+    assert "classification.strategy_options: unknown classification strategy 'diamm'" in message
+    assert "Did you mean 'diam'?" in message
+
+
+def test_strategy_without_options_rejects_any(tmp_path):
+    variant = {"strategy": "entropy", "label": "entropy-t", "options": {"temperature": 2.0}}
+    message = error_for(tmp_path, {"classification.strategies": ["random", variant]})
+    assert "strategy 'entropy' has no option 'temperature'" in message and "it takes no options" in message
 
 
 def test_unknown_dataset_lists_valid_ones(tmp_path):

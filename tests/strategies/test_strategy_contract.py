@@ -1,17 +1,38 @@
-"""One contract test over every registered strategy, per task."""
+"""One contract test over every registered strategy, per task, with every option value that changes its code path."""
 from __future__ import annotations
 
 import inspect
 import json
+from typing import Annotated, Literal
 
 import numpy as np
+import pandas as pd
 import pytest
+from pydantic import Field
 
+from diamlib import plots, stats
+from diamlib.config import ConfigError, apply_overrides, profile_from_dict
 from diamlib.evidence import Evidence, ModelEvidence, Selection
-from diamlib.strategies.registry import STRATEGIES, make_selector, strategy_names
+from diamlib.results import TIDY_COLUMNS
+from diamlib.strategies._common import check_call, finish_selection
+from diamlib.strategies.registry import (EVIDENCE_KINDS, FAMILIES, STRATEGIES, TASKS, StrategySpec, make_selector,
+                                         register, strategy_names)
 
-CASES = [(task, name) for task in ("classification", "regression") for name in strategy_names(task)]
-FEATURE_STRATEGIES = {"coreset", "diam", "diam-svd", "diam-leverage", "badge", "bait"}
+
+def contract_cases() -> list[tuple[str, str, dict]]:
+    """(task, name, options): every registered strategy with its defaults, then each code-path variant."""
+    return [(task, name, options) for task in TASKS for name in strategy_names(task)
+            for options in [{}, *STRATEGIES[name].option_variants()]]
+
+
+def _case_id(case: tuple[str, str, dict]) -> str:
+    task, name, options = case
+    return "-".join([task[:5], name, *(f"{k}={v}" for k, v in options.items())])
+
+
+CASES = contract_cases()
+IDS = [_case_id(c) for c in CASES]
+DEFAULT_CASES = [(task, name) for task, name, options in CASES if not options]
 
 
 def _arrays(evidence: Evidence) -> list:
@@ -34,10 +55,10 @@ def _with_model(evidence: Evidence, position: int, **changes) -> Evidence:
                     feature_model=evidence.feature_model)
 
 
-@pytest.mark.parametrize("task,name", CASES)
-def test_returns_budget_distinct_unlabeled_indices(task, name, make_evidence):
+@pytest.mark.parametrize("task,name,options", CASES, ids=IDS)
+def test_returns_budget_distinct_unlabeled_indices(task, name, options, make_evidence):
     evidence = make_evidence(task)
-    selection = make_selector(name, task)(evidence, budget=7, rng=np.random.default_rng(3))
+    selection = make_selector(name, task, options)(evidence, budget=7, rng=np.random.default_rng(3))
     assert isinstance(selection, Selection)
     assert selection.indices.dtype == np.int64
     assert selection.indices.shape == (7,)
@@ -50,11 +71,11 @@ def test_returns_budget_distinct_unlabeled_indices(task, name, make_evidence):
     json.dumps(selection.info)  # the run log stores it as JSON
 
 
-@pytest.mark.parametrize("task,name", CASES)
-def test_same_seed_same_result_and_inputs_unchanged(task, name, make_evidence):
+@pytest.mark.parametrize("task,name,options", CASES, ids=IDS)
+def test_same_seed_same_result_and_inputs_unchanged(task, name, options, make_evidence):
     evidence = make_evidence(task, seed=5)
     before = _arrays(evidence)
-    selector = make_selector(name, task)
+    selector = make_selector(name, task, options)
     first = selector(evidence, budget=5, rng=np.random.default_rng(11))
     second = selector(evidence, budget=5, rng=np.random.default_rng(11))
     np.testing.assert_array_equal(first.indices, second.indices)
@@ -64,21 +85,21 @@ def test_same_seed_same_result_and_inputs_unchanged(task, name, make_evidence):
     assert _same(before, _arrays(evidence))
 
 
-@pytest.mark.parametrize("task,name", CASES)
-def test_budget_equal_to_pool_returns_whole_pool(task, name, make_evidence):
+@pytest.mark.parametrize("task,name,options", CASES, ids=IDS)
+def test_budget_equal_to_pool_returns_whole_pool(task, name, options, make_evidence):
     evidence = make_evidence(task, n_pool=15)
-    selection = make_selector(name, task)(evidence, budget=15, rng=np.random.default_rng(0))
+    selection = make_selector(name, task, options)(evidence, budget=15, rng=np.random.default_rng(0))
     assert sorted(selection.indices.tolist()) == sorted(evidence.unlabeled_indices.tolist())
 
 
-@pytest.mark.parametrize("task,name", CASES)
-def test_single_point_pool(task, name, make_evidence):
+@pytest.mark.parametrize("task,name,options", CASES, ids=IDS)
+def test_single_point_pool(task, name, options, make_evidence):
     evidence = make_evidence(task, n_pool=1)
-    selection = make_selector(name, task)(evidence, budget=1, rng=np.random.default_rng(0))
+    selection = make_selector(name, task, options)(evidence, budget=1, rng=np.random.default_rng(0))
     np.testing.assert_array_equal(selection.indices, evidence.unlabeled_indices)
 
 
-@pytest.mark.parametrize("task,name", CASES)
+@pytest.mark.parametrize("task,name", DEFAULT_CASES)
 @pytest.mark.parametrize("budget", [0, -1, 41])
 def test_budget_out_of_range_raises(task, name, budget, make_evidence):
     evidence = make_evidence(task, n_pool=40)
@@ -86,7 +107,7 @@ def test_budget_out_of_range_raises(task, name, budget, make_evidence):
         make_selector(name, task)(evidence, budget=budget, rng=np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("task,name", CASES)
+@pytest.mark.parametrize("task,name", DEFAULT_CASES)
 def test_bad_budget_type_or_rng_raises(task, name, make_evidence):
     evidence = make_evidence(task)
     selector = make_selector(name, task)
@@ -96,7 +117,7 @@ def test_bad_budget_type_or_rng_raises(task, name, make_evidence):
         selector(evidence, budget=2, rng=0)
 
 
-@pytest.mark.parametrize("task,name", [c for c in CASES if c[1] in FEATURE_STRATEGIES])
+@pytest.mark.parametrize("task,name", [c for c in DEFAULT_CASES if "pool_features" in STRATEGIES[c[1]].evidence])
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_features_raise_naming_the_model(task, name, bad, make_evidence):
     evidence = make_evidence(task)
@@ -108,7 +129,7 @@ def test_non_finite_features_raise_naming_the_model(task, name, bad, make_eviden
         make_selector(name, task)(broken, budget=3, rng=np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("task,name", [c for c in CASES if STRATEGIES[c[1]].tasks == {c[0]}])
+@pytest.mark.parametrize("task,name", [c for c in DEFAULT_CASES if STRATEGIES[c[1]].tasks == {c[0]}])
 def test_wrong_task_evidence_raises(task, name, make_evidence):
     other = "regression" if task == "classification" else "classification"
     with pytest.raises(ValueError, match=f"for {task}"):
@@ -116,15 +137,48 @@ def test_wrong_task_evidence_raises(task, name, make_evidence):
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_spec_options_are_the_keyword_options_with_defaults(name):
+def test_spec_describes_the_function(name):
     spec = STRATEGIES[name]
     parameters = inspect.signature(spec.fn).parameters
     assert list(parameters)[:3] == ["evidence", "budget", "rng"]
     assert parameters["budget"].kind is inspect.Parameter.KEYWORD_ONLY
     assert parameters["rng"].kind is inspect.Parameter.KEYWORD_ONLY
-    assert spec.options == tuple(list(parameters)[3:])
-    assert all(parameters[o].default is not inspect.Parameter.empty for o in spec.options)
-    assert spec.description
+    assert spec.options == tuple(list(parameters)[3:]) == tuple(spec.options_model.model_fields)
+    defaults = spec.options_model().model_dump()
+    assert defaults == {o: parameters[o].default for o in spec.options}
+    assert spec.description and spec.display_name and spec.family in FAMILIES
+    assert set(spec.evidence) <= set(EVIDENCE_KINDS)
+
+
+@pytest.mark.parametrize("task,name", DEFAULT_CASES)
+def test_reads_only_the_evidence_it_declares(task, name, make_evidence):
+    """Optional per-model arrays a strategy does not declare are dropped: it must still run."""
+    evidence = make_evidence(task)
+    declared = STRATEGIES[name].evidence
+    models = tuple(ModelEvidence(**{k: getattr(m, k) for k in ModelEvidence.__dataclass_fields__
+                                    if k in ("name", "n_parameters", "pool_features", "labeled_features")
+                                    or k in declared}) for m in evidence.models)
+    stripped = Evidence(task=task, unlabeled_indices=evidence.unlabeled_indices, models=models,
+                        feature_model=evidence.feature_model)
+    expected = make_selector(name, task)(evidence, budget=5, rng=np.random.default_rng(2))
+    selection = make_selector(name, task)(stripped, budget=5, rng=np.random.default_rng(2))
+    np.testing.assert_array_equal(selection.indices, expected.indices)
+
+
+def test_every_diam_solver_and_the_approximate_knn_are_contract_cases():
+    diam = [options for _, name, options in CASES if name == "diam"]
+    solver = STRATEGIES["diam"].options_model.model_fields["solver"]
+    assert [{"solver": s} for s in solver.annotation.__args__ if s != solver.default] == \
+        [o for o in diam if "solver" in o]
+    assert {"knn_approx_dim": 2} in diam
+
+
+def test_options_are_checked_when_binding(make_evidence):
+    with pytest.raises(ValueError, match="option 'beta' = 0.5: Input should be less than 0"):
+        make_selector("diam", "classification", {"beta": 0.5})
+    with pytest.raises(ValueError, match="no option 'knn_fractoin'. Did you mean 'knn_fraction'"):
+        make_selector("diam", "classification", {"knn_fractoin": 0.1})
+    assert make_selector("diam", "classification", {"knn_fraction": 1}).keywords == {"knn_fraction": 1.0}
 
 
 def _degenerate_evidence(name: str, make_evidence) -> tuple[Evidence, dict, int]:
@@ -164,3 +218,63 @@ def test_fills_at_random_when_candidates_run_out(name, make_evidence):
     fills = {tuple(selector(evidence, budget=4, rng=np.random.default_rng(s)).indices[-expected_fill:])
              for s in range(8)}
     assert len(fills) > 1  # the fill is random, drawn from rng
+
+
+# --------------------------------------------------------------------------- a new strategy needs one entry
+def select_toy(evidence: Evidence, *, budget: int, rng: np.random.Generator,
+               gain: Annotated[float, Field(gt=0)] = 1.0, end: Literal["first", "last"] = "first") -> Selection:
+    """Toy strategy: the first (or last) pool positions, scored by ``gain``."""
+    check_call(evidence, budget, rng)
+    order = np.arange(evidence.n_pool) if end == "first" else np.arange(evidence.n_pool)[::-1]
+    scores = gain * (evidence.n_pool - np.argsort(order)).astype(np.float64)
+    return finish_selection(evidence, order, budget=budget, rng=rng, scores=scores)
+
+
+@pytest.fixture
+def toy_strategy():
+    """Register ``toy`` for both tasks; the registry is restored afterwards."""
+    saved = dict(STRATEGIES)
+    spec = register(StrategySpec("toy", select_toy, "Toy", "passive", frozenset(TASKS), frozenset(), "#123456",
+                                 "the first pool positions"))
+    yield spec
+    STRATEGIES.clear()
+    STRATEGIES.update(saved)
+
+
+def _tidy(values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Tidy rows (source ours, one seed) from ``{method: array (n_rounds, n_models)}``."""
+    rows = [{"source": "ours", "task": "classification", "dataset": "digits", "method": method,
+             "strategy": "diam" if method.startswith("diam") else method, "seed": 0, "n_models": array.shape[1],
+             "round": r, "n_labeled": 10 * (r + 1), "model": f"m{m}", "model_index": m, "metric": "accuracy",
+             "value": array[r, m], "beta": np.nan}
+            for method, array in values.items() for r in range(array.shape[0]) for m in range(array.shape[1])]
+    return pd.DataFrame(rows, columns=TIDY_COLUMNS)
+
+
+def test_a_registered_strategy_reaches_every_consumer(toy_strategy, make_evidence):
+    # the contract test's parameters, and the contract holds for each of them
+    toy_cases = [c for c in contract_cases() if c[1] == "toy"]
+    assert toy_cases == [(t, "toy", o) for t in TASKS for o in ({}, {"end": "last"})]
+    for task, name, options in toy_cases:
+        test_returns_budget_distinct_unlabeled_indices(task, name, options, make_evidence)
+        test_same_seed_same_result_and_inputs_unchanged(task, name, options, make_evidence)
+    # profile validation
+    profile = {"name": "toy", "classification": {
+        "datasets": ["digits"], "train_size": 300, "zoo": "smoke3", "initial_labels": 20, "query_size": 10,
+        "rounds": 1, "strategies": ["random", {"strategy": "toy", "label": "toy-last", "options": {"end": "last"}}]}}
+    assert profile_from_dict(profile).classification.strategies[1].strategy == "toy"
+    bad = apply_overrides(profile, {"classification.strategy_options": {"toy": {"gain": -2.0}}})
+    with pytest.raises(ConfigError, match=r"toy.yaml: classification.strategy_options.toy: strategy 'toy', "
+                                          r"option 'gain' = -2.0: Input should be greater than 0"):
+        profile_from_dict(bad, source="toy.yaml")
+    with pytest.raises(ConfigError, match="no option 'gian'. Did you mean 'gain'"):
+        profile_from_dict(apply_overrides(profile, {"classification.strategy_options": {"toy": {"gian": 2.0}}}))
+    # the palette and display names
+    assert plots.palette()["toy"] == "#123456" and plots.method_colours(["diam", "toy"])["toy"] == "#123456"
+    assert plots.display_name("toy") == "Toy"
+    # the W/T/L tables: listed in registry order (after the registered baselines, before other names)
+    base = np.array([[0.5, 0.6, 0.7, 0.8]] * 3) + np.arange(3)[:, None] * 0.05
+    table = _tidy({"diam": base + [[0], [0.05], [0.1]], "zz-baseline": base, "toy": base, "random": base})
+    wtl = stats.wtl_table(stats.compare_all(table))
+    assert list(wtl.index) == ["random", "toy", "zz-baseline", "W/T/L"]
+    assert stats.order_methods(["zz-baseline", "toy", "diam"]) == ["diam", "toy", "zz-baseline"]
