@@ -10,7 +10,8 @@ hypotheses), penultimate-layer features, informativeness votes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -98,3 +99,15 @@ class Selection:
     indices: np.ndarray
     scores: np.ndarray | None = None
     info: dict = field(default_factory=dict)
+
+
+def restrict_evidence(evidence: Evidence, fields: Collection[str]) -> Evidence:
+    """The same evidence with only ``fields`` of every model kept (the others set to None).
+
+    The loop hands each strategy only the arrays its registry entry declares, so a strategy
+    cannot silently depend on evidence that its rounds do not compute.
+    """
+    keep = set(fields)
+    dropped = {f: None for f in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions",
+                                 "pool_outputs") if f not in keep}
+    return replace(evidence, models=tuple(replace(m, **dropped) for m in evidence.models))

@@ -247,11 +247,18 @@ def dask_client(*, workers: int, scheduler: str | None, announce: Callable[[str]
 
 
 def _run_in_process(spec: GridSpec, progress: GridProgress) -> list[Path]:
+    user_hook = spec.after_round
+
+    def after_round(folder: Path, round_index: int) -> None:
+        if user_hook is not None:
+            user_hook(folder, round_index)
+        progress.update()
+
+    spec = replace(spec, after_round=after_round)
     folders = []
     for key in spec.runs():
         round_zero_task(spec, key.dataset, key.seed)
         folders.append(run_key_task(spec, key))
-        progress.update()
     return folders
 
 

@@ -1,10 +1,12 @@
 """The pool-based active-learning loop for several target models (Algorithm 2's outer loop).
 
 One loop serves classification and regression. Each round: train every target model on the
-labeled set, compute the evidence once (predictions, soft-version-space votes, features),
-select a batch with the strategy, add the oracle's labels, and persist the round. Round 0
-(the initial random labels) is trained once per (task, dataset, seed) and shared by all
-strategies. Re-running resumes after the last completed round; finished runs are skipped.
+labeled set, compute the evidence the strategy reads (predictions, soft-version-space votes,
+features: its registry entry's ``evidence``), select a batch with the strategy, add the
+oracle's labels, and persist the round. Round 0 (the initial random labels) is trained once
+per (task, dataset, seed), with all evidence, and shared by all strategies. Re-running
+resumes after the last completed round; finished runs are skipped. The grid of runs is
+walked by :mod:`diamlib.grid`.
 """
 from __future__ import annotations
 
@@ -25,11 +27,11 @@ from tqdm.auto import tqdm
 from diamlib import __version__
 from diamlib.config import ExperimentParams, MethodEntry, Profile
 from diamlib.data import ArrayDataset, load_dataset, subsample
-from diamlib.evidence import Evidence, ModelEvidence
+from diamlib.evidence import Evidence, ModelEvidence, restrict_evidence
 from diamlib.paths import run_dir
 from diamlib.runstore import RunConflictError, RunRecord, RunStore, atomic_write_text, now_iso
 from diamlib.seeding import child_int_seed, child_rng
-from diamlib.strategies.registry import make_selector
+from diamlib.strategies.registry import get_strategy, make_selector
 from diamlib.training import ModelInputs, RoundData, train_model_round
 from diamlib.zoo import ModelSpec, build_zoo, zoo_table
 
@@ -265,6 +267,7 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
     """
     options = ctx.section.options_for(entry)
     selector: Callable = make_selector(entry.strategy, ctx.task, options)
+    strategy_evidence = get_strategy(entry.strategy).evidence
     folder = run_dir(ctx.profile_dir, ctx.task, ctx.dataset, entry.method, seed)
     store = RunStore(folder)
     fingerprint = _fingerprint({**ctx.base_fingerprint, "strategy": entry.strategy,
@@ -298,12 +301,14 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
             record.queries = pd.DataFrame({"round": 0, "index": labeled})
         else:
             labeled = np.sort(record.queries["index"].to_numpy(dtype=np.int64))
-            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index)
+            # rounds after the shared round 0 compute only what this strategy reads
+            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index, evidence=strategy_evidence)
         record.curve = pd.concat([record.curve, pd.DataFrame(rows)], ignore_index=True)
         round_log = {"round": round_index, "n_labeled": int(len(labeled)), "seconds": dict(seconds)}
         if round_index < section.rounds:
             start = time.perf_counter()
-            selection = selector(evidence, budget=section.query_size, rng=child_rng(seed, "select", round_index))
+            selection = selector(restrict_evidence(evidence, strategy_evidence), budget=section.query_size,
+                                 rng=child_rng(seed, "select", round_index))
             round_log["seconds"]["selection"] = time.perf_counter() - start
             chosen = np.asarray(selection.indices, dtype=np.int64)
             _check_selection(chosen, labeled, section.query_size, entry.method)
