@@ -1,10 +1,19 @@
-"""Command line: ``python -m diamlib {run,validate,profiles}``."""
+"""Command line: ``python -m diamlib {run,validate,profiles}``.
+
+``run --repair`` first returns damaged runs of the profile to their last verified round (see
+:func:`diamlib.loop.repair_results`); the notebooks then recompute what is missing.
+``run -p NAME VALUE`` sets a notebook parameter; a name no notebook declares is refused.
+Ctrl-C stops a run with one line saying what is kept and how to resume.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 
+import yaml
+
 from diamlib.config import ConfigError, available_profiles, load_profile
+from diamlib.runstore import RunConflictError, RunIntegrityError, StorageError
 
 
 def _workers(value: str) -> int | str:
@@ -26,7 +35,8 @@ def execution_overrides(workers: int | str | None, scheduler: str | None) -> dic
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m diamlib", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m diamlib", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="execute the notebooks on a profile with papermill")
     run.add_argument("--profile", required=True, help="profile name in params/ or a YAML path")
@@ -37,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
                           "without Dask (default: the profile's execution.workers)")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run the experiment grid on a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    run.add_argument("--repair", action="store_true",
+                     help="roll damaged runs back to their last verified round first, then recompute the rest")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                     help="a notebook parameter (VALUE read as YAML); must be declared by a notebook")
     validate = commands.add_parser("validate", help="validate a profile and print it")
     validate.add_argument("--profile", required=True)
     commands.add_parser("profiles", help="list the available profiles")
@@ -53,25 +67,46 @@ def main(argv: list[str] | None = None) -> int:
             profile = load_profile(args.profile)
             print(profile.model_dump_json(indent=2))
             return 0
-        from diamlib.runner import NotebookFailure, run_notebooks
-
-        try:
-            executed = run_notebooks(args.profile, only=args.only, results_root=args.results_root,
-                                     overrides=execution_overrides(args.workers, args.scheduler))
-        except NotebookFailure as failure:
-            print(f"error: {failure}", file=sys.stderr)
-            return 1
-        folder = executed[0].parent if executed else None
-        print(f"executed {len(executed)} notebook(s) into {folder}")
-        if folder is not None:
-            print(f"figures: {folder / 'figures'}\ntables:  {folder / 'tables'}")
-        return 0
+        return _run(args)
     except ConfigError as exc:
         print(f"error: invalid profile: {exc}", file=sys.stderr)
         return 2
+    except (RunConflictError, RunIntegrityError, StorageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from diamlib.paths import profile_results_dir
+    from diamlib.runner import NotebookFailure, run_notebooks
+
+    overrides = execution_overrides(args.workers, args.scheduler)
+    profile = load_profile(args.profile, overrides)
+    out_dir = profile_results_dir(profile.name, args.results_root)
+    parameters = {name: yaml.safe_load(value) for name, value in args.parameter}
+    if args.repair:
+        from diamlib.loop import repair_results
+
+        for line in repair_results(out_dir):
+            print(f"repair: {line}")
+    try:
+        executed = run_notebooks(args.profile, only=args.only, results_root=args.results_root,
+                                 extra_parameters=parameters, overrides=overrides)
+    except NotebookFailure as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"interrupted: every completed round is saved under {out_dir}; run the same command "
+              f"again to resume", file=sys.stderr)
+        return 130
+    folder = executed[0].parent if executed else None
+    print(f"executed {len(executed)} notebook(s) into {folder}")
+    if folder is not None:
+        print(f"figures: {folder / 'figures'}\ntables:  {folder / 'tables'}")
+    return 0
 
 
 if __name__ == "__main__":

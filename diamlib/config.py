@@ -15,9 +15,14 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from diamlib.paths import params_dir
+from diamlib.paths import params_dir, project_root
+
+#: Tasks a profile can hold a section for, in notebook order.
+TASKS = ("classification", "regression")
+#: Sections of which a profile must define at least one.
+SECTIONS = ("theory", *TASKS)
 
 
 class ConfigError(ValueError):
@@ -266,6 +271,8 @@ class Profile(_Frozen):
     analysis: AnalysisParams = Field(default_factory=AnalysisParams)
 
     _seeds_distinct_non_negative = field_validator("seeds")(_check_seeds)
+    #: The file the profile was read from (None for a dict), for error messages.
+    _source: str | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _amp_needs_cuda(self) -> "Profile":
@@ -294,12 +301,13 @@ class Profile(_Frozen):
         return self
 
     def experiment(self, task: str) -> ExperimentParams:
-        """The section for ``task``; a clear error if the profile has none."""
-        section = getattr(self, task, None) if task in ("classification", "regression") else None
+        """The section for ``task``; a clear error for an unknown task or a missing section."""
+        if task not in TASKS:
+            raise ConfigError(_unknown("task", task, list(TASKS), "task"))
+        section = getattr(self, task)
         if section is None:
-            raise ConfigError(
-                f"profile {self.name!r} has no '{task}' section; add one to params/{self.name}.yaml"
-            )
+            where = self._source or f"params/{self.name}.yaml"
+            raise ConfigError(f"profile {self.name!r} has no '{task}' section; add one to {where}")
         return section
 
 
@@ -353,6 +361,38 @@ def _check_options(spec, options: Mapping[str, Any], *, where: str, fix: str) ->
         spec.check_options(options)
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}. Fix it in {fix}") from None
+
+
+def resolve_profile_data_root(data_root: str | None) -> Path | None:
+    """A profile's ``data_root``: relative paths are relative to the project, not the notebook."""
+    if data_root is None:
+        return None
+    path = Path(data_root).expanduser()
+    return path if path.is_absolute() else project_root() / path
+
+
+def check_data_roots(profile: Profile, tasks: typing.Iterable[str] = TASKS) -> None:
+    """A ``data_root`` the profile names must exist (unless it may be downloaded into).
+
+    Called before any work starts (by the loop and the runner), not at validation, so a
+    profile can be checked on a machine that does not hold its data.
+
+    Raises
+    ------
+    ConfigError
+        Names the section, the folder and the fixes; never falls back to another folder.
+    """
+    for task in tasks:
+        section = getattr(profile, task)
+        if section is None or section.data_root is None or section.download:
+            continue
+        folder = resolve_profile_data_root(section.data_root)
+        if not folder.is_dir():
+            raise ConfigError(
+                f"{profile._source or profile.name}: {task}.data_root: folder {folder} does not "
+                f"exist; create it and put the dataset files there, fix the path, set download: "
+                f"true, or remove data_root to use the default data folder"
+            )
 
 
 def _unknown(where: str, name: str, valid: list[str], what: str) -> str:
@@ -482,10 +522,20 @@ def load_profile(profile: str | Path, overrides: Mapping[str, Any] | None = None
     """
     path = resolve_profile_path(profile)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path.name}: not valid YAML: {exc}") from None
+    if data is None:
+        raise ConfigError(f"profile file {path} is empty; copy params/smoke.yaml as a starting point")
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name}: a profile must be a mapping of keys to values")
+    data = apply_overrides(data, overrides)
+    if not any(key in data for key in SECTIONS):
+        raise ConfigError(
+            f"profile file {path} defines none of the sections {', '.join(SECTIONS)}, so no notebook "
+            f"has anything to run; add at least one (see params/smoke.yaml)"
+        )
     data.setdefault("name", path.stem)
-    return profile_from_dict(apply_overrides(data, overrides), source=path.name)
+    loaded = profile_from_dict(data, source=path.name)
+    loaded._source = str(path)
+    return loaded

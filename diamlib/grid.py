@@ -284,7 +284,8 @@ def _run_on_dask(spec: GridSpec, progress: GridProgress, *, workers: int, schedu
 
 def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[ModelSpec] | None = None,
              methods: Iterable[str] | None = None, workers: int | str | None = None,
-             scheduler: str | None = None, after_round: RoundHook | None = None) -> list[Path]:
+             scheduler: str | None = None, after_round: RoundHook | None = None,
+             repair: bool = False) -> list[Path]:
     """Run every dataset x seed x method of ``task``; resumable, idempotent, on Dask if asked.
 
     Parameters
@@ -305,17 +306,50 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
     after_round : callable, optional
         ``after_round(run_folder, round_index)``, called where the run executes after each
         persisted round (e.g. to report or checkpoint elsewhere).
+    repair : bool
+        First roll damaged runs of ``task`` back to their last verified round and remove damaged
+        round-0 caches (:func:`diamlib.loop.repair_results`), so the rest is recomputed instead
+        of refused.
 
     Returns
     -------
     list of Path
         The run folders, in grid order (dataset, seed, method), whatever order they ran in.
+
+    Raises
+    ------
+    ConfigError
+        Unknown ``task`` (with a did-you-mean), the profile has no section for it, or its
+        ``data_root`` does not exist.
+    ValueError
+        A name in ``methods`` that the profile does not run.
+    StorageError
+        ``profile_dir`` is not writable, or a write failed (disk full); the message names the path.
+    RunConflictError
+        Runs or a round-0 cache of other settings exist for a dataset; the message names every
+        differing parameter with both values. Checked for every dataset before any training.
+    RunIntegrityError
+        A run's files do not match its ``run.json`` (without ``repair``).
     """
+    from diamlib.config import check_data_roots
+    from diamlib.loop import check_no_mixing, repair_results
+    from diamlib.runstore import check_writable
+
     section = profile.experiment(task)
+    unknown = sorted(set(methods or ()) - {e.method for e in section.strategies})
+    if unknown:
+        raise ValueError(f"methods {unknown} are not in the profile's {task}.strategies "
+                         f"({', '.join(e.method for e in section.strategies)})")
+    check_data_roots(profile, [task])
+    check_writable(Path(profile_dir))
+    if repair:
+        repair_results(Path(profile_dir), tasks=[task])
     wanted = None if methods is None else set(methods)
     entries = tuple(e for e in section.strategies if wanted is None or e.method in wanted)
     spec = GridSpec(profile=profile, task=task, profile_dir=Path(profile_dir),
                     zoo=tuple(zoo) if zoo is not None else None, after_round=after_round, methods=entries)
+    for dataset in section.datasets:  # before any training, on any worker
+        check_no_mixing(task_context(spec, dataset))
     scheduler = scheduler if scheduler is not None else profile.execution.scheduler
     n_workers = resolve_workers(workers if workers is not None else profile.execution.workers, len(spec.runs()),
                                 profile.device)

@@ -15,6 +15,7 @@ import json
 import platform
 import subprocess
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Collection, Sequence
@@ -25,11 +26,12 @@ import torch
 from tqdm.auto import tqdm
 
 from diamlib import __version__
-from diamlib.config import ExperimentParams, MethodEntry, Profile
+from diamlib.config import TASKS, ExperimentParams, MethodEntry, Profile, check_data_roots, resolve_profile_data_root
 from diamlib.data import ArrayDataset, load_dataset, subsample
 from diamlib.evidence import Evidence, ModelEvidence, restrict_evidence
 from diamlib.paths import run_dir
-from diamlib.runstore import RunConflictError, RunRecord, RunStore, atomic_write_text, now_iso
+from diamlib.runstore import (RunConflictError, RunIntegrityError, RunRecord, RunStore, SHARED_DIR, atomic_write,
+                              atomic_write_text, check_writable, file_digest, now_iso, settings_differences)
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.strategies.registry import get_strategy, make_selector
 from diamlib.training import ModelInputs, RoundData, train_model_round
@@ -38,7 +40,6 @@ from diamlib.zoo import ModelSpec, build_zoo, zoo_table
 #: Seed of the draw of the training/test subsets, shared by every seed of a profile so all
 #: runs of a profile use the same pool and test set.
 DATA_SEED = 0
-SHARED_DIR = "_round0"
 
 
 # --------------------------------------------------------------------------- set-up
@@ -54,20 +55,10 @@ def configure_torch(profile: Profile) -> None:
         )
 
 
-def resolve_data_root(data_root: str | None) -> Path | None:
-    """A relative ``data_root`` of a profile is relative to the project, not to the notebook."""
-    if data_root is None:
-        return None
-    from diamlib.paths import project_root
-
-    path = Path(data_root).expanduser()
-    return path if path.is_absolute() else project_root() / path
-
-
 def load_task_data(section: ExperimentParams, task: str, dataset: str) -> tuple[ArrayDataset, ArrayDataset]:
     """Training and test sets of ``dataset``, subsampled to the profile's sizes."""
     options = {}
-    data_root = resolve_data_root(section.data_root)
+    data_root = resolve_profile_data_root(section.data_root)
     if dataset.startswith("landmarks-"):
         options = section.landmarks.model_dump()
     train = load_dataset(dataset, split="train", data_root=data_root, download=section.download,
@@ -133,6 +124,11 @@ def _fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def _as_json(payload: dict) -> dict:
+    """``payload`` as it reads back from JSON (tuples -> lists), so stored and current compare equal."""
+    return json.loads(json.dumps(payload, sort_keys=True, default=str))
+
+
 # --------------------------------------------------------------------------- one round
 @dataclass
 class TaskContext:
@@ -162,7 +158,47 @@ class TaskContext:
         payload = self.section.model_dump(exclude={"strategies", "strategy_options"})
         payload.update(task=self.task, dataset=self.dataset, device=self.profile.device,
                        models=[s.name for s in self.specs])
-        return payload
+        return _as_json(payload)
+
+    @property
+    def dataset_dir(self) -> Path:
+        return self.profile_dir / self.task / self.dataset
+
+
+def check_no_mixing(ctx: TaskContext) -> None:
+    """Refuse, before any training, to add runs beside runs (or a round-0 cache) of other settings.
+
+    Every run of one ``<task>/<dataset>`` folder must share the settings of
+    :attr:`TaskContext.base_fingerprint` (data, zoo, training, budget); only the strategy, its
+    options and the seed differ between runs.
+
+    Raises
+    ------
+    RunConflictError
+        Names the folder and every differing parameter with both values.
+    """
+    current = ctx.base_fingerprint
+    stored_files = sorted(ctx.dataset_dir.glob("*/seed*/run.json")) + \
+        sorted(ctx.dataset_dir.glob(f"{SHARED_DIR}/seed*/round0.json"))
+    for path in stored_files:
+        try:
+            stored = json.loads(path.read_text()).get("settings")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            continue  # an unreadable run.json is reported (and repaired) when that run is reached
+        if stored is None:
+            raise RunConflictError(
+                f"{path} was written by an older version and records no settings or checksums, so it "
+                f"cannot be checked against this profile; run again with --repair (recomputes it), "
+                f"delete {path.parent}, or use another profile name or results folder"
+            )
+        differences = settings_differences(stored, current)
+        if differences:
+            raise RunConflictError(
+                f"{path.parent} holds results made with other settings, and runs of one dataset must "
+                f"never be mixed:\n  " + "\n  ".join(differences) + f"\nTo fix: run under another "
+                f"profile name or results folder, or delete {ctx.dataset_dir} to recompute it with "
+                f"the new settings"
+            )
 
 
 def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: int, *,
@@ -210,13 +246,40 @@ def _save_evidence(path: Path, evidence: Evidence) -> None:
             if value is not None:
                 arrays[f"m{i}_{key}"] = value
         arrays[f"m{i}_n_parameters"] = np.array(m.n_parameters)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    atomic_write(path, lambda handle: write_npz(handle, arrays))
+
+
+def write_npz(handle, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez``'s format with fixed member timestamps, so equal arrays give equal bytes.
+
+    A recomputed round-0 cache then has the same SHA-256 as the one it replaces.
+    """
+    with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            with archive.open(info, mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def _load_evidence(path: Path, task: str, names: Sequence[str]) -> Evidence:
-    with np.load(path) as arrays:
+    """Read an evidence file written by :func:`_save_evidence`; never unpickles.
+
+    Raises
+    ------
+    RunIntegrityError
+        The file is not a readable ``.npz`` of plain arrays (truncated, or holds pickled objects).
+    """
+    try:
+        return _evidence_from_npz(path, task, names)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise RunIntegrityError(
+            f"{path}: not a readable evidence file ({type(exc).__name__}: {exc}); it is a cache of "
+            f"round 0, so delete it (or run again with --repair) to recompute it"
+        ) from None
+
+
+def _evidence_from_npz(path: Path, task: str, names: Sequence[str]) -> Evidence:
+    with np.load(path, allow_pickle=False) as arrays:
         models = []
         for i, name in enumerate(names):
             def get(key):
@@ -229,24 +292,65 @@ def _load_evidence(path: Path, task: str, names: Sequence[str]) -> Evidence:
                         feature_model=int(arrays["feature_model"]))
 
 
+def round_zero_dir(ctx: TaskContext, seed: int) -> Path:
+    """``<task>/<dataset>/_round0/seed<s>/``: the round 0 shared by every strategy of ``seed``."""
+    return ctx.dataset_dir / SHARED_DIR / f"seed{seed}"
+
+
 def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence, list[dict], dict]:
-    """Initial random labels and the round-0 training, computed once per seed and cached."""
-    folder = ctx.profile_dir / ctx.task / ctx.dataset / SHARED_DIR / f"seed{seed}"
-    meta_path = folder / "round0.json"
-    fingerprint = _fingerprint({**ctx.base_fingerprint, "seed": seed})
+    """Initial random labels and the round-0 training, computed once per seed and cached.
+
+    The cache (``round0.json`` + ``evidence.npz``) records the settings that made it and the
+    SHA-256 of its evidence. It is reused only when both match; other settings are refused
+    (:class:`RunConflictError`, never an overwrite) and a damaged cache is a
+    :class:`RunIntegrityError` (:func:`repair_results` removes it, and round 0, being
+    deterministic, is then recomputed identically).
+    """
+    folder = round_zero_dir(ctx, seed)
+    meta_path, evidence_path = folder / "round0.json", folder / "evidence.npz"
+    settings = ctx.base_fingerprint
+    fingerprint = _fingerprint({**settings, "seed": seed})
     if meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
-        if meta.get("fingerprint") == fingerprint and (folder / "evidence.npz").is_file():
-            evidence = _load_evidence(folder / "evidence.npz", ctx.task, [s.name for s in ctx.specs])
-            return np.asarray(meta["labeled"], dtype=np.int64), evidence, meta["rows"], meta["seconds"]
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RunIntegrityError(f"{meta_path}: not valid JSON ({exc}); run again with --repair "
+                                    f"to recompute round 0, or delete {folder}") from None
+        if meta.get("fingerprint") != fingerprint:
+            differences = settings_differences(meta.get("settings", {}), settings)
+            raise RunConflictError(
+                f"{folder} caches a round 0 made with other settings:\n  " + "\n  ".join(differences)
+                + f"\nTo fix: run under another profile name or results folder, or delete {folder}"
+            )
+        problem = _evidence_problem(evidence_path, meta.get("evidence"))
+        if problem is not None:
+            raise RunIntegrityError(
+                f"{evidence_path}: {problem}; to fix: run again with --repair (recomputes round 0), "
+                f"or delete {folder}"
+            )
+        evidence = _load_evidence(evidence_path, ctx.task, [s.name for s in ctx.specs])
+        return np.asarray(meta["labeled"], dtype=np.int64), evidence, meta["rows"], meta["seconds"]
     rng = child_rng(seed, "initial-labels")
     labeled = np.sort(rng.choice(ctx.train.n, size=ctx.section.initial_labels, replace=False)).astype(np.int64)
     evidence, rows, seconds = train_round(ctx, labeled, seed, 0)
-    folder.mkdir(parents=True, exist_ok=True)
-    _save_evidence(folder / "evidence.npz", evidence)
-    atomic_write_text(meta_path, json.dumps({"fingerprint": fingerprint, "models": [s.name for s in ctx.specs],
-                                             "labeled": labeled.tolist(), "rows": rows, "seconds": seconds}))
+    _save_evidence(evidence_path, evidence)
+    atomic_write_text(meta_path, json.dumps({
+        "fingerprint": fingerprint, "settings": settings, "models": [s.name for s in ctx.specs],
+        "labeled": labeled.tolist(), "rows": rows, "seconds": seconds,
+        "evidence": file_digest(evidence_path)}))
     return labeled, evidence, rows, seconds
+
+
+def _evidence_problem(path: Path, vouched: dict | None) -> str | None:
+    """What is wrong with the cached evidence file, or None."""
+    if not path.is_file():
+        return "file missing"
+    if vouched is None:
+        return "round0.json records no checksum for it (written by an older version)"
+    if file_digest(path) != vouched:
+        return (f"{path.stat().st_size} bytes with another SHA-256 than round0.json records "
+                f"({vouched['bytes']} bytes): truncated or changed")
+    return None
 
 
 def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) -> Evidence:
@@ -263,21 +367,28 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
                after_round: Callable[[Path, int], None] | None = None) -> Path:
     """Run (or resume, or skip) one method for one seed; returns the run folder.
 
-    ``after_round(folder, round_index)``, if given, is called after each persisted round.
+    An existing run is verified first (:meth:`RunStore.load`); a damaged one raises
+    :class:`RunIntegrityError` (see :func:`repair_results`). ``after_round(folder,
+    round_index)``, if given, is called after each persisted round.
     """
     options = ctx.section.options_for(entry)
     selector: Callable = make_selector(entry.strategy, ctx.task, options)
     strategy_evidence = get_strategy(entry.strategy).evidence
     folder = run_dir(ctx.profile_dir, ctx.task, ctx.dataset, entry.method, seed)
     store = RunStore(folder)
+    run_settings = _as_json({"strategy": entry.strategy, "strategy_options": options, "seed": seed})
     fingerprint = _fingerprint({**ctx.base_fingerprint, "strategy": entry.strategy,
                                 "options": options, "seed": seed})
     if store.exists():
         record = store.load()
         if record.meta.get("fingerprint") != fingerprint:
+            stored = {key: record.meta.get(key) for key in run_settings}
+            differences = settings_differences({**record.meta.get("settings", {}), **stored},
+                                               {**ctx.base_fingerprint, **run_settings})
             raise RunConflictError(
-                f"{folder} holds results made with other parameters; delete that folder or "
-                f"run under another profile name"
+                f"{folder} holds results made with other parameters:\n  "
+                + "\n  ".join(differences or ["(settings not recorded)"])
+                + "\nTo fix: delete that folder or run under another profile name or results folder"
             )
         if record.complete:
             return folder
@@ -288,7 +399,8 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
             "strategy_options": options, "seed": seed, "profile": ctx.profile.name,
             "models": [s.name for s in ctx.specs], "model_info": zoo_table(ctx.specs).to_dict("records"),
             "config": ctx.section.model_dump(), "device": ctx.profile.device,
-            "fingerprint": fingerprint, "versions": package_versions(), "git_commit": git_commit(),
+            "fingerprint": fingerprint, "settings": ctx.base_fingerprint,
+            "versions": package_versions(), "git_commit": git_commit(),
             "started": now_iso(), "rounds": [], "completed_rounds": -1, "complete": False,
         })
 
@@ -299,6 +411,10 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
         if round_index == 0:
             labeled, evidence, rows, seconds = shared_round_zero(ctx, seed)
             record.queries = pd.DataFrame({"round": 0, "index": labeled})
+            evidence_path = round_zero_dir(ctx, seed) / "evidence.npz"
+            record.meta["round0_evidence"] = {
+                "path": Path("..", "..", SHARED_DIR, f"seed{seed}", "evidence.npz").as_posix(),
+                **file_digest(evidence_path)}
         else:
             labeled = np.sort(record.queries["index"].to_numpy(dtype=np.int64))
             # rounds after the shared round 0 compute only what this strategy reads
@@ -334,3 +450,48 @@ def _check_selection(chosen: np.ndarray, labeled: np.ndarray, budget: int, metho
 
 def _jsonable(info: dict) -> dict:
     return json.loads(json.dumps(info, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
+
+
+# --------------------------------------------------------------------------- repair
+def repair_results(profile_dir: Path, tasks: Sequence[str] = TASKS) -> list[str]:
+    """Return every damaged run under ``profile_dir`` to its last verified round.
+
+    Runs whose files no longer match their ``run.json`` (or that were written without
+    checksums) are rolled back (:meth:`RunStore.roll_back`), and round-0 caches whose evidence
+    or ``round0.json`` is unreadable, changed or unverifiable are removed; running the loop
+    again then recomputes exactly what was lost (the loop is deterministic). Runs and caches
+    that verify are not touched.
+
+    Returns
+    -------
+    list of str
+        One line per repair, naming the folder and what was done.
+    """
+    done = []
+    for task in tasks:
+        for meta_path in sorted(Path(profile_dir).glob(f"{task}/*/*/seed*/run.json")):
+            store = RunStore(meta_path.parent)
+            try:
+                store.load()
+            except RunIntegrityError:
+                kept = store.roll_back()
+                done.append(f"{store.directory}: " + (f"rolled back to round {kept}" if kept >= 0 else
+                            "no round verified, files removed") + "; the next run recomputes the rest")
+        for cache in sorted(Path(profile_dir).glob(f"{task}/*/{SHARED_DIR}/seed*")):
+            problem = _round_zero_cache_problem(cache)
+            if problem:
+                (cache / "round0.json").unlink(missing_ok=True)
+                (cache / "evidence.npz").unlink(missing_ok=True)
+                done.append(f"{cache}: removed ({problem}); the next run recomputes round 0")
+    return done
+
+
+def _round_zero_cache_problem(folder: Path) -> str | None:
+    try:
+        meta = json.loads((folder / "round0.json").read_text())
+    except FileNotFoundError:
+        return "round0.json missing"
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "round0.json not valid JSON"
+    return _evidence_problem(folder / "evidence.npz", meta.get("evidence"))
+

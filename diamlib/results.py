@@ -12,16 +12,16 @@ Every analysis in :mod:`diamlib.stats` works on this table.
 """
 from __future__ import annotations
 
-import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from diamlib.runstore import CURVE_COLUMNS
+from diamlib.config import TASKS
+from diamlib.runstore import CURVE_COLUMNS, SHARED_DIR, RunIntegrityError, RunStore, repair_hint, settings_differences
 
-TASKS = ("classification", "regression")
 
 #: Columns of the tidy results table, in order.
 TIDY_COLUMNS = [
@@ -63,34 +63,48 @@ class NoResultsError(FileNotFoundError):
 
 
 # --------------------------------------------------------------------------- our runs
-def load_results(root: Path, *, task: str | None = None, complete_only: bool = False) -> pd.DataFrame:
-    """Read every run under a profile's results folder into one tidy table.
+class ResultsWarning(UserWarning):
+    """Runs were left out of a results table (``load_results(..., on_problem="warn")``)."""
+
+
+def load_results(root: Path, *, task: str | None = None, on_problem: str = "raise") -> pd.DataFrame:
+    """Read every run under a profile's results folder into one tidy table, verified.
+
+    Each run's ``curve.csv`` must match the size, row count and SHA-256 that its ``run.json``
+    vouches for (:class:`diamlib.runstore.RunStore`), the run must be complete, and all runs of
+    one ``<task>/<dataset>`` must share the same settings (data, zoo, training, budget). A run
+    is never dropped silently.
 
     Parameters
     ----------
     root : Path
         A profile's results folder, ``<results root>/<profile>/``, holding
-        ``<task>/<dataset>/<method>/seed<s>/{curve.csv,run.json}``.
+        ``<task>/<dataset>/<method>/seed<s>/{curve.csv,queries.csv,run.json}``.
     task : {"classification", "regression"}, optional
         Read only this task (default: both).
-    complete_only : bool
-        Skip runs whose ``run.json`` says ``"complete": false`` (default: keep their finished
-        rounds).
+    on_problem : {"raise", "warn"}
+        What to do with incomplete or unverifiable runs: ``"raise"`` (default) lists them all
+        in one :class:`~diamlib.runstore.RunIntegrityError`; ``"warn"`` leaves them out, issues a
+        :class:`ResultsWarning` listing them, and stores them in
+        ``table.attrs["problems"]`` (columns ``run, problem``).
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`TIDY_COLUMNS`, ``source == "ours"``; ``n_models`` and ``model_index``
         follow the run's ``models`` list (zoo order); ``beta`` is the ``beta`` strategy option
-        where the run has one, else NaN. Rows after the run's ``completed_rounds`` (a write
-        that was interrupted) are dropped.
+        where the run has one, else NaN.
 
     Raises
     ------
     NoResultsError
         ``root`` does not exist or holds no run (of ``task``).
+    RunIntegrityError
+        With ``on_problem="raise"``: a run is incomplete, a file is missing or differs from
+        what its ``run.json`` vouches for, or breaks the format (each named with its fix).
+        Always: runs of one dataset were made with different settings (mixed results).
     ValueError
-        ``task`` is unknown, or a run's files break the format (the message names the file).
+        ``task`` or ``on_problem`` is unknown.
 
     References
     ----------
@@ -99,50 +113,77 @@ def load_results(root: Path, *, task: str | None = None, complete_only: bool = F
     root = Path(root)
     if task is not None and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; use one of {TASKS} or None for both")
+    if on_problem not in ("raise", "warn"):
+        raise ValueError(f"on_problem must be 'raise' or 'warn'; got {on_problem!r}")
     if not root.is_dir():
         raise NoResultsError(
             f"results folder {root} does not exist; run the active-learning notebooks "
             f"(02_classification, 03_regression) for this profile first"
         )
     tasks = [task] if task else list(TASKS)
-    run_files = sorted(p for t in tasks for p in (root / t).glob("*/*/seed*/run.json"))
-    frames = [_read_run(p.parent, complete_only=complete_only) for p in run_files]
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
+    run_folders = sorted({p.parent for t in tasks for pattern in ("*/*/seed*/run.json", "*/*/seed*/curve.csv")
+                          for p in (root / t).glob(pattern) if p.parent.parent.name != SHARED_DIR})
+    if not run_folders:
         what = f"{task} runs" if task else "runs"
         raise NoResultsError(
-            f"no {what} found under {root} (expected <task>/<dataset>/<method>/seed<s>/run.json"
-            f"{' of complete runs' if complete_only else ''}); run the active-learning notebooks first"
+            f"no {what} found under {root} (expected <task>/<dataset>/<method>/seed<s>/run.json); "
+            f"run the active-learning notebooks first"
         )
-    table = pd.concat(frames, ignore_index=True)
-    return _finish(table)
+    frames, settings, problems = [], {}, []
+    for folder in run_folders:
+        try:
+            meta, curve = _read_run(folder)
+        except RunIntegrityError as exc:
+            problems.append((str(folder), str(exc)))
+            continue
+        frames.append(curve)
+        settings[folder] = meta.get("settings")
+    _check_not_mixed(settings)
+    if problems:
+        listing = "\n".join(f"  {problem if run in problem else f'{run}: {problem}'}" for run, problem in problems)
+        if on_problem == "raise":
+            raise RunIntegrityError(
+                f"{len(problems)} of {len(run_folders)} runs under {root} cannot be used:\n{listing}\n"
+                f"To analyse only the others, call load_results(..., on_problem='warn')"
+            )
+        warnings.warn(ResultsWarning(f"left out {len(problems)} of {len(run_folders)} runs under {root}:\n"
+                                     f"{listing}"), stacklevel=2)
+    if not frames:
+        raise NoResultsError(f"no usable run under {root}; see the problems listed in the warning")
+    table = _finish(pd.concat(frames, ignore_index=True))
+    table.attrs["problems"] = pd.DataFrame(problems, columns=["run", "problem"])
+    return table
 
 
-def _read_run(folder: Path, *, complete_only: bool) -> pd.DataFrame | None:
-    """One run folder -> tidy rows (None when skipped as incomplete)."""
-    meta_path = folder / "run.json"
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{meta_path}: not valid JSON ({exc}); delete the run folder and re-run it") from None
+def _read_run(folder: Path) -> tuple[dict, pd.DataFrame]:
+    """One verified, complete run folder -> (run.json, tidy rows); RunIntegrityError otherwise."""
+    store = RunStore(folder)
+    if not store.exists():
+        raise RunIntegrityError(f"{store.meta_path}: file missing, so {folder / 'curve.csv'} is not vouched for; "
+                                f"{repair_hint(folder)}")
+    meta = store.read_meta()
     required = ("task", "dataset", "method", "strategy", "seed", "models")
     missing = [k for k in required if k not in meta]
     if missing:
-        raise ValueError(f"{meta_path}: missing keys {missing}; the run was written by an incompatible version")
-    if complete_only and not meta.get("complete", False):
-        return None
+        raise RunIntegrityError(f"{store.meta_path}: missing keys {missing}; the run was written by an "
+                                f"incompatible version: delete {folder} and run it again")
+    problems = store.problems(meta)
+    if problems:
+        raise RunIntegrityError("; ".join(problems) + f"; {repair_hint(folder)}")
+    if not meta.get("complete", False):
+        raise RunIntegrityError(
+            f"incomplete: rounds 0..{meta.get('completed_rounds', -1)} of a longer run are saved; "
+            f"run the notebooks again (or run_task) to resume it"
+        )
     curve_path = folder / "curve.csv"
-    if not curve_path.is_file():
-        return None
-    curve = pd.read_csv(curve_path)
+    curve = store.load().curve
     if list(curve.columns) != CURVE_COLUMNS:
-        raise ValueError(f"{curve_path}: header must be {','.join(CURVE_COLUMNS)}; got {','.join(curve.columns)}")
-    if "completed_rounds" in meta:
-        curve = curve[curve["round"] <= int(meta["completed_rounds"])]
+        raise RunIntegrityError(
+            f"{curve_path}: header must be {','.join(CURVE_COLUMNS)}; got {','.join(curve.columns)}")
     models = list(meta["models"])
     unknown = sorted(set(curve["model"]) - set(models))
     if unknown:
-        raise ValueError(f"{curve_path}: models {unknown} are not in run.json's 'models' list {models}")
+        raise RunIntegrityError(f"{curve_path}: models {unknown} are not in run.json's 'models' list {models}")
     options = meta.get("strategy_options") or {}
     beta = options.get("beta")
     curve = curve.assign(
@@ -151,7 +192,26 @@ def _read_run(folder: Path, *, complete_only: bool) -> pd.DataFrame | None:
         model_index=curve["model"].map({name: i for i, name in enumerate(models)}),
         beta=float(beta) if beta is not None else math.nan,
     )
-    return curve
+    return meta, curve
+
+
+def _check_not_mixed(settings: dict[Path, dict | None]) -> None:
+    """All runs of one ``<task>/<dataset>`` folder must share their recorded settings."""
+    first: dict[Path, Path] = {}
+    for folder, recorded in settings.items():
+        if recorded is None:
+            continue
+        dataset_dir = folder.parent.parent
+        if dataset_dir not in first:
+            first[dataset_dir] = folder
+            continue
+        names = tuple(f"in {f.relative_to(dataset_dir).as_posix()}" for f in (first[dataset_dir], folder))
+        differences = settings_differences(settings[first[dataset_dir]], recorded, names)
+        if differences:
+            raise RunIntegrityError(
+                f"{dataset_dir} mixes runs made with different settings:\n  " + "\n  ".join(differences)
+                + "\nTheir curves cannot be compared; re-run one group under another profile name"
+            )
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:

@@ -3,19 +3,28 @@
 ``python -m diamlib run --profile NAME [--only 01 ...]`` writes executed notebooks to
 ``results/NAME/`` (figures and tables go to ``results/NAME/figures`` and ``tables``). A
 failing notebook stops the run: its error is shown and the partially executed notebook is
-kept as ``NN_name.FAILED.ipynb``.
+kept as ``NN_name.FAILED.ipynb``. Before anything runs, the profile is validated, the data
+folders it names must exist, the results folder must be writable, and every parameter passed
+must be declared in the ``parameters`` cell of a notebook that receives it (papermill alone only
+warns about an unknown one). Kernels talk to the runner over IPC (local socket files), not
+unencrypted TCP.
 """
 from __future__ import annotations
 
-import sys
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
+from jupyter_client.manager import AsyncKernelManager
 from tqdm.auto import tqdm
+from traitlets import CaselessStrEnum, default
 
-from diamlib.config import load_profile
+from diamlib.config import TASKS, check_data_roots, load_profile
 from diamlib.paths import profile_results_dir, project_root
+from diamlib.runstore import check_writable
 
 KERNEL_NAME = "diamlib"
 
@@ -27,6 +36,57 @@ AUTHORS_RESULTS = "../shared/reference/diam-authors-results"
 def authors_results_parameter() -> dict:
     """``{"reference_dir": ...}`` when the authors' published results sit beside the checkout."""
     return {"reference_dir": AUTHORS_RESULTS} if (project_root() / AUTHORS_RESULTS).is_dir() else {}
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels listen on local IPC sockets in a private folder.
+
+    The folders made are listed in :attr:`socket_dirs` and removed by :func:`run_notebooks`.
+    """
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+    socket_dirs: list[str] = []
+
+    @default("ip")
+    def _private_socket_prefix(self) -> str:
+        folder = tempfile.mkdtemp(prefix="diamlib-kernel-")
+        IpcKernelManager.socket_dirs.append(folder)
+        return os.path.join(folder, "kernel")
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    """Names assigned in the notebook's ``parameters`` cell (papermill's ``inspect_notebook``)."""
+    import papermill as pm
+
+    return set(pm.inspect_notebook(str(notebook)))
+
+
+def notebook_parameters(notebooks: Sequence[Path], common: Mapping[str, Any],
+                        chosen: Mapping[str, Any]) -> dict[Path, dict]:
+    """The parameters each notebook receives.
+
+    ``common`` ones (profile, results_root, reference_dir, ...) go to the notebooks that
+    declare them; every ``chosen`` one (given by the user) must be declared by at least one of
+    ``notebooks``.
+
+    Raises
+    ------
+    ValueError
+        A chosen parameter no notebook declares (with the declared names, and a did-you-mean).
+    """
+    import difflib
+
+    declared = {notebook: declared_parameters(notebook) for notebook in notebooks}
+    known = sorted(set().union(*declared.values())) if declared else []
+    for name in chosen:
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise ValueError(
+                f"unknown notebook parameter {name!r}.{did_you_mean} The notebooks declare: {', '.join(known)}"
+            )
+    merged = {**common, **chosen}
+    return {notebook: {k: v for k, v in merged.items() if k in names} for notebook, names in declared.items()}
 
 
 def notebooks_dir() -> Path:
@@ -82,32 +142,43 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
     Raises
     ------
     ConfigError
-        The profile does not validate (nothing is executed or written).
+        The profile does not validate, or a ``data_root`` it names does not exist (nothing is
+        executed or written).
+    ValueError
+        An ``extra_parameters`` name that no selected notebook declares.
+    StorageError
+        The results folder is not writable.
     NotebookFailure
         A cell raised; the partially executed notebook is kept under a ``.FAILED`` name.
     """
     import papermill as pm
 
     cfg = load_profile(profile, overrides)
+    check_data_roots(cfg, [task for task in TASKS if getattr(cfg, task) is not None])
     notebooks = list_notebooks(only, folder)
     out_dir = profile_results_dir(cfg.name, results_root).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    parameters = {"profile": profile, "overrides": dict(overrides or {})}
+    common = {"profile": profile, "overrides": dict(overrides or {})}
     if results_root is not None:
-        parameters["results_root"] = str(out_dir.parent)
-    parameters.update(authors_results_parameter())
-    parameters.update(extra_parameters or {})
+        common["results_root"] = str(out_dir.parent)
+    common.update(authors_results_parameter())
+    per_notebook = notebook_parameters(notebooks, common, extra_parameters or {})
+    check_writable(out_dir)
     executed = []
-    for notebook in tqdm(notebooks, desc=f"notebooks ({cfg.name})", unit="notebook"):
-        target = out_dir / notebook.name
-        failed = target.with_suffix(".FAILED.ipynb")
-        failed.unlink(missing_ok=True)
-        try:
-            pm.execute_notebook(str(notebook), str(target), parameters=parameters, kernel_name=kernel_name,
-                                cwd=str(notebook.parent), progress_bar=True)
-        except pm.PapermillExecutionError as exc:
-            target.replace(failed)
-            raise NotebookFailure(notebook, failed, f"{exc.ename}: {exc.evalue}") from None
-        record_paths_relative(target)
-        executed.append(target)
+    try:
+        for notebook in tqdm(notebooks, desc=f"notebooks ({cfg.name})", unit="notebook"):
+            target = out_dir / notebook.name
+            failed = target.with_suffix(".FAILED.ipynb")
+            failed.unlink(missing_ok=True)
+            try:
+                pm.execute_notebook(str(notebook), str(target), parameters=per_notebook[notebook],
+                                    kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=True,
+                                    kernel_manager_class=IpcKernelManager)
+            except pm.PapermillExecutionError as exc:
+                target.replace(failed)
+                raise NotebookFailure(notebook, failed, f"{exc.ename}: {exc.evalue}") from None
+            record_paths_relative(target)
+            executed.append(target)
+    finally:
+        while IpcKernelManager.socket_dirs:
+            shutil.rmtree(IpcKernelManager.socket_dirs.pop(), ignore_errors=True)
     return executed

@@ -1,54 +1,179 @@
-"""Persistence of one active-learning run, written atomically after every round.
+"""Persistence of one active-learning run, written atomically and verified on every read.
 
 Layout of ``<profile>/<task>/<dataset>/<method>/seed<s>/``:
 
 - ``curve.csv``   tidy ``round,n_labeled,model,metric,value``
 - ``queries.csv`` ``round,index``: training-set indices labeled in each round (round 0 = the
   initial random labels)
-- ``run.json``    resolved parameters, versions, git commit, per-round seconds, and
-  ``completed_rounds`` / ``complete``
+- ``run.json``    resolved parameters, versions, git commit, per-round seconds,
+  ``completed_rounds`` / ``complete``, and the size, row count and SHA-256 of the tables it
+  vouches for (``files``; the same record per round in ``rounds[i]["files"]``) and of the
+  shared round-0 evidence the run started from (``round0_evidence``)
 - ``log.txt``     human-readable run log (e.g. when a strategy filled its batch at random)
 
 Every file is replaced atomically (write to a temporary file, then ``os.replace``), and
-``run.json`` is written last, so an interrupted run resumes after its last completed round
-and never reads half-written rows.
+``run.json`` is written last: it is the commit point of a round. Rounds only ever append rows,
+so the content a round vouches for is a prefix of each CSV file; bytes after that prefix are
+the rows of a round whose commit was interrupted, and a resume ignores them. Any other
+difference (rows removed or edited, a file missing, ``run.json`` unreadable) is a
+:class:`RunIntegrityError` naming the file, the problem and the fix;
+:meth:`RunStore.roll_back` repairs a run by returning it to its last verified round.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, IO
 
 import pandas as pd
 
 CURVE_COLUMNS = ["round", "n_labeled", "model", "metric", "value"]
 QUERY_COLUMNS = ["round", "index"]
+#: Folder of the round 0 shared by all strategies, beside the method folders of a dataset.
+SHARED_DIR = "_round0"
+#: The tables a round's commit vouches for, in the order they are written.
+TABLE_FILES = {"curve.csv": CURVE_COLUMNS, "queries.csv": QUERY_COLUMNS}
 
 
 class RunConflictError(RuntimeError):
     """Results already exist in a run folder but were produced with other parameters."""
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+class RunIntegrityError(ValueError):
+    """A run folder's files do not match what its ``run.json`` vouches for."""
+
+
+class StorageError(OSError):
+    """A results file could not be written (disk full, no permission); names the path."""
+
+
+# --------------------------------------------------------------------------- writing
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through ``write(handle)`` so that readers see the old or the new file.
+
+    The content goes to a temporary file in the same folder, then replaces ``path``. On any
+    failure the temporary file is removed and ``path`` is left as it was; an ``OSError``
+    (disk full, permission) becomes a :class:`StorageError` that names ``path``.
+    """
+    path = Path(path)
+    tmp = None
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.chmod(tmp, 0o666 & ~_umask())  # what open() would give, not mkstemp's 0600
         os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise StorageError(
+            exc.errno, f"could not write {path}: {exc.strerror or exc}. Free disk space or make the "
+            f"folder writable, then run again: every completed round is kept and the run resumes"
+        ) from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
+    atomic_write(path, lambda handle: handle.write(text.encode()))
+
+
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` and write (then remove) a probe file, before any work starts.
+
+    Raises
+    ------
+    StorageError
+        The folder cannot be created or written; the message names it and the fix.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-probe.", suffix=".tmp")
+        os.close(fd)
+        Path(probe).unlink()
+    except OSError as exc:
+        raise StorageError(
+            exc.errno, f"results folder {folder} is not writable ({exc.strerror or exc}); fix its "
+            f"permissions or choose another results folder (results_root, or $DIAMLIB_RESULTS_DIR)"
+        ) from exc
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# --------------------------------------------------------------------------- checksums
+def digest(data: bytes, *, table: bool = True) -> dict:
+    """``{"bytes", "sha256"}`` of a file's content, plus ``"rows"`` (lines after the header) of a table."""
+    record = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    if table:
+        record["rows"] = max(data.count(b"\n") - 1, 0)
+    return record
+
+
+def file_digest(path: Path, *, table: bool = False) -> dict:
+    """:func:`digest` of the file at ``path``."""
+    return digest(Path(path).read_bytes(), table=table)
+
+
+def settings_differences(stored: dict, current: dict, labels: tuple[str, str] = ("there", "now")) -> list[str]:
+    """``"key: A there, B now"`` for every (dotted) parameter whose value differs."""
+    flat_stored, flat_current = _flatten(stored), _flatten(current)
+    first, second = labels
+    return [f"{key}: {flat_stored.get(key, '(absent)')!r} {first}, {flat_current.get(key, '(absent)')!r} {second}"
+            for key in sorted(set(flat_stored) | set(flat_current))
+            if flat_stored.get(key, "(absent)") != flat_current.get(key, "(absent)")]
+
+
+def _flatten(values: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def check_prefix(path: Path, vouched: dict, *, allow_extra: bool) -> str | None:
+    """What is wrong with ``path`` compared with its ``vouched`` digest, or None if it matches.
+
+    The first ``vouched["bytes"]`` bytes must have the vouched SHA-256; with ``allow_extra``,
+    bytes after them (an interrupted later round) are accepted.
+    """
+    if not path.is_file():
+        return "file missing"
+    data = path.read_bytes()
+    size, rows = int(vouched["bytes"]), vouched.get("rows")
+    if len(data) < size or (len(data) > size and not allow_extra):
+        found = digest(data)["rows"]
+        if rows is not None and found != rows:
+            what = "rows missing" if found < rows else "rows added"
+            return f"{what}: it has {found} rows where run.json records {rows}"
+        return f"{len(data)} bytes where run.json records {size}"
+    if hashlib.sha256(data[:size]).hexdigest() != vouched["sha256"]:
+        return "content changed: its SHA-256 differs from the one run.json records"
+    return None
+
+
+# --------------------------------------------------------------------------- one run
 @dataclass
 class RunRecord:
     """In-memory state of a run folder."""
@@ -67,8 +192,14 @@ class RunRecord:
         return bool(self.meta.get("complete", False))
 
 
+def repair_hint(folder: Path) -> str:
+    return (f"to fix: run again with --repair (python -m diamlib run --profile NAME --repair, or "
+            f"run_task(..., repair=True)) to recompute it from its last verified round, or delete "
+            f"{folder} and run again")
+
+
 class RunStore:
-    """Reads and writes one run folder."""
+    """Reads, verifies and writes one run folder."""
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
@@ -80,24 +211,114 @@ class RunStore:
     def exists(self) -> bool:
         return self.meta_path.is_file()
 
+    def read_meta(self) -> dict:
+        """``run.json`` as a dict; a :class:`RunIntegrityError` naming the file if unreadable."""
+        try:
+            meta = json.loads(self.meta_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RunIntegrityError(
+                f"{self.meta_path}: not valid JSON ({exc}; truncated or emptied?), so nothing in "
+                f"{self.directory} can be verified; {repair_hint(self.directory)}"
+            ) from None
+        if not isinstance(meta, dict):
+            raise RunIntegrityError(f"{self.meta_path}: expected a JSON object; {repair_hint(self.directory)}")
+        return meta
+
+    def problems(self, meta: dict) -> list[str]:
+        """Every file of the run that does not match ``meta["files"]`` (empty when all do).
+
+        Bytes after the vouched prefix are accepted only while the run is incomplete (the rows
+        of a round whose commit was interrupted); a complete run has no later round.
+        """
+        allow_extra = not meta.get("complete", False)
+        files = meta.get("files")
+        if not isinstance(files, dict):
+            return [f"{self.meta_path}: records no checksums (written by an older version), so its "
+                    f"files cannot be verified; delete {self.directory} and run again"]
+        found = []
+        for name, vouched in files.items():
+            path = self.directory / name
+            problem = check_prefix(path, vouched, allow_extra=allow_extra)
+            if problem:
+                found.append(f"{path}: {problem}")
+        return found
+
     def load(self) -> RunRecord:
-        """Read the run, dropping rows beyond ``completed_rounds`` (an interrupted write)."""
-        meta = json.loads(self.meta_path.read_text())
-        done = int(meta.get("completed_rounds", -1))
-        curve_path, query_path = self.directory / "curve.csv", self.directory / "queries.csv"
-        curve = pd.read_csv(curve_path) if curve_path.is_file() else pd.DataFrame(columns=CURVE_COLUMNS)
-        queries = pd.read_csv(query_path) if query_path.is_file() else pd.DataFrame(columns=QUERY_COLUMNS)
-        curve = curve[curve["round"] <= done].reset_index(drop=True)
-        queries = queries[queries["round"] <= done + 1].reset_index(drop=True)
-        return RunRecord(meta=meta, curve=curve, queries=queries)
+        """Read and verify the run: exactly the rows that ``run.json`` vouches for.
+
+        Raises
+        ------
+        RunIntegrityError
+            ``run.json`` is unreadable or a file it vouches for is missing or changed.
+        """
+        meta = self.read_meta()
+        problems = self.problems(meta)
+        if problems:
+            raise RunIntegrityError(
+                f"run {self.directory} is damaged:\n  " + "\n  ".join(problems) + f"\n{repair_hint(self.directory)}"
+            )
+        tables = {name: self._read_table(name, meta["files"][name]) for name in TABLE_FILES}
+        return RunRecord(meta=meta, curve=tables["curve.csv"], queries=tables["queries.csv"])
+
+    def _read_table(self, name: str, vouched: dict) -> pd.DataFrame:
+        data = (self.directory / name).read_bytes()[: int(vouched["bytes"])]
+        if not data:
+            return pd.DataFrame(columns=TABLE_FILES[name])
+        return pd.read_csv(io.BytesIO(data))
 
     def save(self, record: RunRecord) -> None:
-        """Write curve, queries, then run.json (the commit point)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.directory / "curve.csv", record.curve[CURVE_COLUMNS].to_csv(index=False))
-        atomic_write_text(self.directory / "queries.csv", record.queries[QUERY_COLUMNS].to_csv(index=False))
+        """Write curve, queries, then run.json (the commit point) with their checksums."""
+        files = {}
+        for name, columns in TABLE_FILES.items():
+            table = record.curve if name == "curve.csv" else record.queries
+            data = table[columns].to_csv(index=False).encode()
+            atomic_write(self.directory / name, lambda handle, data=data: handle.write(data))
+            files[name] = digest(data)
+        record.meta["files"] = files
+        done = record.completed_rounds
+        for entry in record.meta.get("rounds", []):
+            if entry.get("round") == done:
+                entry["files"] = files
         record.meta["updated"] = now_iso()
         atomic_write_text(self.meta_path, json.dumps(record.meta, indent=2, sort_keys=False, default=str))
+
+    def last_verified_round(self, meta: dict) -> int:
+        """The latest round whose recorded checksums the files still match; -1 if none."""
+        for entry in sorted(meta.get("rounds", []), key=lambda e: -int(e.get("round", -1))):
+            files = entry.get("files")
+            if isinstance(files, dict) and not self.problems({"files": files}):
+                return int(entry["round"])
+        return -1
+
+    def roll_back(self) -> int:
+        """Return a damaged run to its last verified round; returns that round (-1: restart).
+
+        Rows after that round are dropped and ``run.json`` is rewritten to vouch for the rest,
+        so the next run recomputes the missing rounds (the loop is deterministic, so the result
+        equals an undamaged run). With no verified round (or ``run.json`` unreadable), the
+        run's files are removed and it restarts from round 0.
+        """
+        try:
+            meta = self.read_meta()
+        except RunIntegrityError:
+            meta = None
+        kept = self.last_verified_round(meta) if meta is not None else -1
+        if kept < 0:
+            self.meta_path.unlink(missing_ok=True)  # the commit point goes first
+            for name in TABLE_FILES:
+                (self.directory / name).unlink(missing_ok=True)
+            self.log("repair: no verified round; the run restarts from round 0")
+            return -1
+        files = next(e["files"] for e in meta["rounds"] if int(e["round"]) == kept)
+        for name in TABLE_FILES:
+            prefix = (self.directory / name).read_bytes()[: int(files[name]["bytes"])]
+            atomic_write(self.directory / name, lambda handle, data=prefix: handle.write(data))
+        complete = bool(meta.get("complete")) and kept == int(meta.get("completed_rounds", -1))
+        meta["rounds"] = [e for e in meta["rounds"] if int(e["round"]) <= kept]
+        meta.update(completed_rounds=kept, complete=complete, files=files, updated=now_iso())
+        atomic_write_text(self.meta_path, json.dumps(meta, indent=2, default=str))
+        self.log(f"repair: rolled back to round {kept}, the last round whose files verified")
+        return kept
 
     def log(self, message: str) -> None:
         """Append one line to the run log."""

@@ -3,8 +3,9 @@
 Expected under the data root: ``cifar-10-batches-py/`` (``data_batch_1`` .. ``data_batch_5``,
 ``test_batch``, ``batches.meta``) or ``cifar-100-python/`` (``train``, ``test``, ``meta``). With
 ``download=True`` and the files missing, torchvision downloads and extracts them there.
-CIFAR-100 uses its 100 fine labels. The batches are Python pickles: only load files from a
-source you trust.
+CIFAR-100 uses its 100 fine labels. The batches are Python pickles; they are read by an
+unpickler that builds only containers and numpy arrays and refuses anything else, so a file
+cannot run code.
 
 References
 ----------
@@ -88,10 +89,28 @@ def load_cifar(name: str, *, split: str, root: Path, download: bool) -> ArrayDat
                         targets=np.concatenate(labels), task="classification", classes=classes)
 
 
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles plain containers and numpy arrays only: any other class or function a file
+    names (the way a pickle runs code) is refused, so a batch file stays data."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: CIFAR batches hold only arrays")
+        if module.startswith("numpy") and name in ("_reconstruct", "scalar"):
+            module = "numpy._core.multiarray"
+        return super().find_class(module, name)
+
+
 def _unpickle(path: Path) -> dict:
     try:
         with open(path, "rb") as f:
-            content = pickle.load(f, encoding="latin1")
+            content = _ArraysOnlyUnpickler(f, encoding="latin1").load()
     except (pickle.UnpicklingError, EOFError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable CIFAR batch ({exc}); download or extract it again") from None
     if not isinstance(content, dict):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TASKS = ("classification", "regression")
+from diamlib.config import TASKS
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,7 +17,7 @@ from diamlib.data.dataset import TASKS, ArrayDataset
 from diamlib.data.digits import load_digits_dataset
 from diamlib.data.landmarks import DEFAULT_OPTIONS, embed_landmark_task
 from diamlib.data.lfw_net import load_lfw_net
-from diamlib.data.locations import resolve_data_root
+from diamlib.data.locations import default_data_root, resolve_data_root
 from diamlib.data.mnist_family import load_idx_dataset
 from diamlib.seeding import child_rng
 
@@ -159,4 +159,9 @@ def load_dataset(name: str, *, split: str, data_root: str | os.PathLike | None =
         valid = ", ".join(spec.options) if spec.options else "none"
         raise TypeError(f"dataset {name!r} does not take the option(s) {', '.join(unknown)}; valid options: {valid}")
     root = resolve_data_root(data_root)
+    if data_root is not None and not root.is_dir() and not download:
+        raise FileNotFoundError(
+            f"data_root {root} does not exist; create it and put the {name} files there, fix the path, "
+            f"or leave data_root unset to use the default data folder ({default_data_root()})"
+        )
     return spec.load(split, root, bool(download), int(rng_seed), **task_options)

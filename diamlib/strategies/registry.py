@@ -35,7 +35,7 @@ from diamlib.strategies.random import select_random
 from diamlib.strategies.regression import select_diam_leverage, select_diam_svd
 from diamlib.strategies.uncertainty import select_entropy, select_least_confidence, select_margin
 
-TASKS = ("classification", "regression")
+from diamlib.config import TASKS
 #: Kinds of strategy: the paper's grouping of the baselines (Sec. 6.1, 6.6) plus DIAM's.
 FAMILIES = ("uncertainty", "disagreement", "diversity", "hybrid", "passive")
 #: Per-model evidence a strategy may read: the array fields of :class:`~diamlib.evidence.ModelEvidence`.

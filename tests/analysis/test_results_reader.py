@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from diamlib.results import (AUTHORS_MODELS, TIDY_COLUMNS, NoResultsError, load_authors_results,
-                             load_results)
+from diamlib.results import (AUTHORS_MODELS, TIDY_COLUMNS, NoResultsError, ResultsWarning,
+                             load_authors_results, load_results)
+from diamlib.runstore import RunIntegrityError, RunRecord, RunStore, file_digest
 
 MODELS = ["big", "mid", "small"]
 
@@ -19,23 +20,30 @@ def write_run(root, *, task="classification", dataset="digits", method="diam", s
               seed=0, options=None, rounds=2, completed=None, metrics=("accuracy",), offset=0.0):
     """A run folder as the active-learning loop writes it (models listed in zoo order)."""
     folder = root / task / dataset / method / f"seed{seed}"
-    folder.mkdir(parents=True)
     completed = rounds if completed is None else completed
     rows = []
-    for r in range(rounds + 1):
+    for r in range(completed + 1):
         # curve rows in an order other than the zoo's, to check model_index follows run.json
         for name in reversed(MODELS):
             for metric in metrics:
                 value = 0.5 + 0.1 * r + 0.01 * MODELS.index(name) + offset
                 rows.append((r, 60 + 40 * r, name, metric, value))
-    pd.DataFrame(rows, columns=["round", "n_labeled", "model", "metric", "value"]).to_csv(
-        folder / "curve.csv", index=False)
-    pd.DataFrame({"round": [0, 0], "index": [3, 7]}).to_csv(folder / "queries.csv", index=False)
     meta = {"task": task, "dataset": dataset, "method": method, "strategy": strategy,
             "strategy_options": options or {}, "seed": seed, "models": MODELS,
+            "settings": {"dataset": dataset, "training": {"epochs": 2}},
+            "rounds": [{"round": r} for r in range(completed + 1)],
             "completed_rounds": completed, "complete": completed == rounds}
-    (folder / "run.json").write_text(json.dumps(meta))
+    RunStore(folder).save(RunRecord(
+        meta=meta, curve=pd.DataFrame(rows, columns=["round", "n_labeled", "model", "metric", "value"]),
+        queries=pd.DataFrame({"round": [0, 0], "index": [3, 7]})))
     return folder
+
+
+def vouch(folder):
+    """Record the files' current checksums in run.json, as if the loop had written them."""
+    meta = json.loads((folder / "run.json").read_text())
+    meta["files"] = {name: file_digest(folder / name, table=True) for name in ("curve.csv", "queries.csv")}
+    (folder / "run.json").write_text(json.dumps(meta))
 
 
 def test_reads_a_results_tree(tmp_path):
@@ -64,13 +72,15 @@ def test_reads_a_results_tree(tmp_path):
     assert set(regression["metric"]) == {"mse", "mae"} and set(regression["task"]) == {"regression"}
 
 
-def test_incomplete_runs(tmp_path):
+def test_incomplete_runs_are_listed_never_dropped(tmp_path):
     write_run(tmp_path, method="random", strategy="random")
-    write_run(tmp_path, method="diam", rounds=3, completed=1)
-    table = load_results(tmp_path)
-    # rows after completed_rounds (an interrupted write) are dropped
-    assert sorted(table[table["method"] == "diam"]["round"].unique()) == [0, 1]
-    assert set(load_results(tmp_path, complete_only=True)["method"]) == {"random"}
+    incomplete = write_run(tmp_path, method="diam", rounds=3, completed=1)
+    with pytest.raises(RunIntegrityError, match=r"1 of 2 runs(.|\n)*diam/seed0: incomplete: rounds 0..1"):
+        load_results(tmp_path)
+    with pytest.warns(ResultsWarning, match="left out 1 of 2 runs"):
+        table = load_results(tmp_path, on_problem="warn")
+    assert set(table["method"]) == {"random"}
+    assert table.attrs["problems"]["run"].tolist() == [str(incomplete)]
 
 
 def test_clear_errors(tmp_path):
@@ -83,11 +93,17 @@ def test_clear_errors(tmp_path):
         load_results(tmp_path, task="regression")
     with pytest.raises(ValueError, match="unknown task"):
         load_results(tmp_path, task="ranking")
+    with pytest.raises(ValueError, match="on_problem must be"):
+        load_results(tmp_path, on_problem="ignore")
     bad = write_run(tmp_path, method="entropy", strategy="entropy")
     (bad / "curve.csv").write_text("round,labels,model,metric,value\n0,60,big,accuracy,0.5\n")
+    with pytest.raises(RunIntegrityError, match="curve.csv: rows missing: it has 1 rows where run.json records 9"):
+        load_results(tmp_path)
+    vouch(bad)
     with pytest.raises(ValueError, match="curve.csv: header must be"):
         load_results(tmp_path)
     (bad / "curve.csv").write_text("round,n_labeled,model,metric,value\n0,60,huge,accuracy,0.5\n")
+    vouch(bad)
     with pytest.raises(ValueError, match=r"models \['huge'\] are not in run.json"):
         load_results(tmp_path)
     (bad / "run.json").write_text(json.dumps({"task": "classification"}))

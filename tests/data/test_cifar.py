@@ -66,3 +66,20 @@ def test_corrupt_batch_is_reported(tmp_path):
         (folder / name).write_bytes(b"not a pickle")
     with pytest.raises(ValueError, match="not a readable CIFAR batch"):
         load_dataset("cifar100", split="test", data_root=tmp_path)
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_a_batch_that_would_run_code_is_refused(tmp_path, capsys):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5",
+                 "test_batch", "batches.meta"):
+        with open(folder / name, "wb") as f:
+            pickle.dump({b"data": _RunsCode()}, f)
+    with pytest.raises(ValueError, match="refusing to load builtins.print"):
+        load_dataset("cifar10", split="test", data_root=tmp_path)
+    assert "must never run" not in capsys.readouterr().out

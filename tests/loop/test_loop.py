@@ -84,7 +84,7 @@ def test_interrupted_run_resumes_after_last_completed_round(tmp_path, user_zoo, 
 
 def test_changed_parameters_do_not_mix_with_old_results(tmp_path, user_zoo, make_profile):
     run_task(make_profile(strategies=("random",)), "classification", tmp_path, zoo=user_zoo)
-    with pytest.raises(RunConflictError, match="other parameters"):
+    with pytest.raises(RunConflictError, match=r"other settings(.|\n)*rounds: 2 there, 1 now"):
         run_task(make_profile(strategies=("random",), rounds=1), "classification", tmp_path, zoo=user_zoo)
 
 
