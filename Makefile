@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.diamlib-installed
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 PROFILE ?= default
 
-.PHONY: setup env data run test benchmark clean-results
+.PHONY: setup env data run test refresh benchmark clean-results
 
 setup: env data
 
@@ -39,6 +39,10 @@ run: setup
 
 test: setup
 	$(PY) -m pytest tests --nbval-current-env --nbval notebooks
+
+# Re-execute notebooks/ in place on the smoke profile: the stored outputs that `make test` checks.
+refresh: setup
+	$(PY) -m diamlib refresh
 
 benchmark: env
 	$(PY) benchmarks/selection_benchmark.py

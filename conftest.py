@@ -6,17 +6,17 @@ import os
 
 import pytest
 
-from diamlib.paths import project_root
-from diamlib.runner import AUTHORS_RESULTS
+from diamlib.results import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_beside_checkout
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
 def pytest_collection_modifyitems(config, items):
-    if (project_root() / AUTHORS_RESULTS).is_dir():
+    if authors_results_beside_checkout() is not None:
         return
-    skip = pytest.mark.skip(reason=f"{AUTHORS_RESULTS} is absent: notebook 04's stored outputs show the authors' results")
+    skip = pytest.mark.skip(reason=f"{AUTHORS_RESULTS_BESIDE_CHECKOUT} is absent: notebook 04's stored outputs "
+                                   "show the authors' results")
     for item in items:
         if item.nodeid.startswith("notebooks/04_analysis.ipynb"):
             item.add_marker(skip)

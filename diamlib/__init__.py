@@ -10,7 +10,10 @@ strategies  query strategies (pure functions of per-model arrays) and their regi
 selection   scalable solvers: kNN graphs, DIAM's relaxed QP, k-center greedy
 loop        the resumable pool-based active-learning loop
 results, stats, plots   reading results, the paper's statistics and figures
+run_tables  the checks of a task's runs and its final table (notebooks 02, 03)
+analysis    the analysis of notebook 04: tables, figures and summary per source
 theory      exact checks of the paper's theory on toy hypothesis classes
 runner      executes the notebooks with papermill
+stored_outputs  re-executes notebooks/ in place for nbval
 """
 __version__ = "0.1.0"

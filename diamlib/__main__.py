@@ -1,9 +1,10 @@
-"""Command line: ``python -m diamlib {run,validate,profiles}``.
+"""Command line: ``python -m diamlib {run,refresh,validate,profiles}``.
 
 ``run --repair`` first returns damaged runs of the profile to their last verified round (see
 :func:`diamlib.loop.repair_results`); the notebooks then recompute what is missing.
 ``run -p NAME VALUE`` sets a notebook parameter; a name no notebook declares is refused.
-Ctrl-C stops a run with one line saying what is kept and how to resume.
+Ctrl-C stops a run with one line saying what is kept and how to resume. ``refresh``
+re-executes ``notebooks/`` in place on their own parameters (the outputs nbval checks).
 """
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="roll damaged runs back to their last verified round first, then recompute the rest")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="a notebook parameter (VALUE read as YAML); must be declared by a notebook")
+    refresh = commands.add_parser("refresh", help="re-execute notebooks/ in place on their own parameters "
+                                                  "(the stored outputs that nbval checks)")
+    refresh.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="notebook prefixes, e.g. 01 02")
     validate = commands.add_parser("validate", help="validate a profile and print it")
     validate.add_argument("--profile", required=True)
     commands.add_parser("profiles", help="list the available profiles")
@@ -66,6 +70,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             profile = load_profile(args.profile)
             print(profile.model_dump_json(indent=2))
+            return 0
+        if args.command == "refresh":
+            from diamlib.runner import NotebookFailure
+            from diamlib.stored_outputs import refresh_stored_outputs
+
+            try:
+                refreshed = refresh_stored_outputs(args.only)
+            except NotebookFailure as failure:
+                print(f"error: {failure}", file=sys.stderr)
+                return 1
+            print(f"re-executed {len(refreshed)} notebook(s) in place")
             return 0
         return _run(args)
     except ConfigError as exc:

@@ -191,20 +191,19 @@ def wtl_file_stem(context: dict, reference: str, test: str) -> str:
     return stem
 
 
-def save_wtl_tables(comparison: pd.DataFrame, directory: Path) -> dict[str, pd.DataFrame]:
-    """Build, save (CSV and LaTeX) and return the W/T/L table of every context and reference.
+def wtl_tables(comparison: pd.DataFrame) -> dict[str, tuple[str, pd.DataFrame]]:
+    """The W/T/L table of every context and reference, with its file stem and caption.
 
     Parameters
     ----------
     comparison : DataFrame
         :func:`diamlib.stats.compare_all` or :func:`diamlib.stats.compare_methods` rows.
-    directory : Path
-        Tables folder; files are named by :func:`wtl_file_stem`.
 
     Returns
     -------
     dict
-        Caption -> :func:`diamlib.stats.wtl_table`, in the order of ``comparison``.
+        File stem (:func:`wtl_file_stem`) -> (caption, :func:`diamlib.stats.wtl_table`), in the
+        order of ``comparison``.
 
     References
     ----------
@@ -214,17 +213,41 @@ def save_wtl_tables(comparison: pd.DataFrame, directory: Path) -> dict[str, pd.D
     for keys, part in comparison.groupby(CONTEXT + ["reference", "test", "alpha"], sort=False):
         context = dict(zip(CONTEXT, keys[:len(CONTEXT)]))
         reference, test, alpha = keys[len(CONTEXT):]
-        table = wtl_table(part)
         caption = (f"Win/Tie/Loss of {display_name(reference)} against the other methods after each query "
                    f"batch ({test} at the {alpha:g} level over {context['n_models']} target models): "
                    f"{context['dataset']}, {context['metric']}, {SOURCE_NAMES.get(context['source'], context['source'])}")
-        stem = wtl_file_stem(context, reference, test)
-        csv_path = Path(directory) / f"{stem}.csv"
-        csv_path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(csv_path)
-        (Path(directory) / f"{stem}.tex").write_text(wtl_to_latex(table, caption=caption, label=f"tab:{stem}"))
-        tables[caption] = table
+        tables[wtl_file_stem(context, reference, test)] = (caption, wtl_table(part))
     return tables
+
+
+def save_wtl_files(table: pd.DataFrame, directory: Path, *, stem: str, caption: str) -> list[Path]:
+    """Write one W/T/L table as ``<stem>.csv`` and ``<stem>.tex``; return both paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    csv_path, tex_path = directory / f"{stem}.csv", directory / f"{stem}.tex"
+    table.to_csv(csv_path)
+    tex_path.write_text(wtl_to_latex(table, caption=caption, label=f"tab:{stem}"))
+    return [csv_path, tex_path]
+
+
+def save_wtl_tables(comparison: pd.DataFrame, directory: Path) -> dict[str, pd.DataFrame]:
+    """Build, save (CSV and LaTeX) and return the W/T/L table of every context and reference.
+
+    Returns
+    -------
+    dict
+        Caption -> :func:`diamlib.stats.wtl_table`, in the order of ``comparison``; the files
+        are named by :func:`wtl_file_stem`.
+
+    References
+    ----------
+    Table 2 of the paper.
+    """
+    saved = {}
+    for stem, (caption, table) in wtl_tables(comparison).items():
+        save_wtl_files(table, directory, stem=stem, caption=caption)
+        saved[caption] = table
+    return saved
 
 
 # --------------------------------------------------------------------------- printed vs recomputed

@@ -28,15 +28,6 @@ from diamlib.runstore import check_writable
 
 KERNEL_NAME = "diamlib"
 
-#: Where a checkout keeps the authors' published raw results, relative to the project root
-#: (a ``shared/`` folder beside the checkout); passed to notebook 04 when it exists.
-AUTHORS_RESULTS = "../shared/reference/diam-authors-results"
-
-
-def authors_results_parameter() -> dict:
-    """``{"reference_dir": ...}`` when the authors' published results sit beside the checkout."""
-    return {"reference_dir": AUTHORS_RESULTS} if (project_root() / AUTHORS_RESULTS).is_dir() else {}
-
 
 class IpcKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels listen on local IPC sockets in a private folder.
@@ -131,6 +122,26 @@ def record_paths_relative(executed: Path) -> None:
     nbformat.write(notebook, executed)
 
 
+#: Output data that only a live Jupyter front end can render (progress-bar widgets).
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def strip_widget_state(executed: Path) -> None:
+    """Drop ipywidgets state (``metadata.widgets``) and widget-view outputs from an executed notebook.
+
+    Progress bars are widgets: their state is megabytes that no static view of the record can
+    show (their text is a 0 % placeholder).
+    """
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [output for output in cell.outputs if WIDGET_VIEW not in output.get("data", {})]
+    nbformat.write(notebook, executed)
+
+
 def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_root: str | None = None,
                   kernel_name: str = KERNEL_NAME, extra_parameters: dict | None = None,
                   folder: Path | None = None, overrides: dict | None = None) -> list[Path]:
@@ -160,7 +171,6 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
     common = {"profile": profile, "overrides": dict(overrides or {})}
     if results_root is not None:
         common["results_root"] = str(out_dir.parent)
-    common.update(authors_results_parameter())
     per_notebook = notebook_parameters(notebooks, common, extra_parameters or {})
     check_writable(out_dir)
     executed = []
@@ -177,6 +187,7 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
                 target.replace(failed)
                 raise NotebookFailure(notebook, failed, f"{exc.ename}: {exc.evalue}") from None
             record_paths_relative(target)
+            strip_widget_state(target)
             executed.append(target)
     finally:
         while IpcKernelManager.socket_dirs:

@@ -71,9 +71,8 @@ from diamlib.theory.regression import (
     assert_problem2,
     check_problem1,
     check_problem2,
-    leverage_scores_svd,
-    max_disagreement_closed_form,
     max_disagreement_cvxpy,
+    max_disagreement_diam_svd,
 )
 from diamlib.theory.settings import ToySetting
 
@@ -109,11 +108,10 @@ __all__ = [
     "interval_disagreement_coefficient",
     "intervals",
     "labels_needed",
-    "leverage_scores_svd",
     "linear_separators",
     "make_setting",
-    "max_disagreement_closed_form",
     "max_disagreement_cvxpy",
+    "max_disagreement_diam_svd",
     "projections",
     "run_cal",
     "run_passive_erm",

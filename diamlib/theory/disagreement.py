@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from diamlib.strategies.disagreement import disagreement_mask
+
 # Distances are sums of float weights; values closer than this count as equal.
 DISTANCE_TOLERANCE = 1e-12
 
@@ -67,6 +69,9 @@ def disagreement_matrix(
 def disagreement_region(predictions: np.ndarray) -> np.ndarray:
     """``DIS(V)``: the points on which at least two hypotheses of ``V`` disagree.
 
+    Computed by :func:`diamlib.strategies.disagreement.disagreement_mask`, the test that CAL
+    and DIAM apply to the snapshot hypotheses of each target model in the experiments.
+
     Parameters
     ----------
     predictions : ndarray of bool, shape (n_hypotheses, n_points)
@@ -78,12 +83,9 @@ def disagreement_region(predictions: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Definition 4 of the paper.
+    Definition 4 of the paper; Algorithm 2, lines 4 and 8.
     """
-    p = _as_predictions(predictions)
-    if p.shape[0] == 0:
-        return np.zeros(p.shape[1], dtype=bool)
-    return p.any(axis=0) & ~p.all(axis=0)
+    return disagreement_mask(_as_predictions(predictions))
 
 
 def disagreement_mass(predictions: np.ndarray, weights: np.ndarray) -> float:

@@ -7,13 +7,11 @@ Definitions 3-4, Corollary 2, Algorithm 1 / Theorem 3 and Sec. 5.3 of the paper.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from diamlib.paths import figures_dir
 from diamlib.theory.closed_forms import (
     interval_disagreement_coefficient,
     threshold_disagreement_coefficient,
@@ -26,15 +24,6 @@ METHOD_STYLES = {
     "passive ERM": ("tab:gray", "^"),
     "CAL per class": ("tab:green", "D"),
 }
-
-
-def save_figure(fig: plt.Figure, out_dir: str | Path, stem: str) -> list[Path]:
-    """Save ``fig`` as ``<out_dir>/figures/<stem>.png`` and ``.svg``; returns the paths."""
-    folder = figures_dir(Path(out_dir))
-    paths = [folder / f"{stem}.png", folder / f"{stem}.svg"]
-    fig.savefig(paths[0], dpi=120, bbox_inches="tight", metadata={"Software": None})
-    fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    return paths
 
 
 def plot_coefficients(coefficients: pd.DataFrame, step: float, ax: plt.Axes) -> None:
@@ -127,12 +116,12 @@ def plot_label_usage(trajectories: pd.DataFrame, ax: plt.Axes, title: str) -> No
 
 
 def plot_regression_checks(problem1: pd.DataFrame, problem2: pd.DataFrame, axes: Sequence[plt.Axes]) -> None:
-    """Left: cvxpy versus Eq. (12). Right: leverage scores versus the hat-matrix diagonal."""
+    """Left: cvxpy versus DIAM-svd's Eq. (12). Right: DIAM-leverage's scores versus the hat-matrix diagonal."""
     left, right = axes
-    left.plot(problem1["closed_form"], problem1["cvxpy"], "o", mfc="none")
-    lim = [0, float(problem1[["closed_form", "cvxpy"]].to_numpy().max()) * 1.05]
+    left.plot(problem1["diam_svd"], problem1["cvxpy"], "o", mfc="none")
+    lim = [0, float(problem1[["diam_svd", "cvxpy"]].to_numpy().max()) * 1.05]
     left.plot(lim, lim, "k--", lw=1)
-    left.set_xlabel(r"closed form $2\sqrt{\sigma}\,\|\Sigma^{-1}B^\top x\|$")
+    left.set_xlabel(r"DIAM-svd $2\sqrt{\sigma}\,\|\Sigma^{-1}B^\top x\|$")
     left.set_ylabel(r"cvxpy $\max |w_1^\top x - w_2^\top x|$")
     left.set_title("Problem 1 (Eq. 12)")
     colours = np.where(problem2["unlabeled"], "tab:orange", "tab:blue")
@@ -140,5 +129,5 @@ def plot_regression_checks(problem1: pd.DataFrame, problem2: pd.DataFrame, axes:
     lim = [0, float(problem2[["hat_diagonal", "leverage"]].to_numpy().max()) * 1.05]
     right.plot(lim, lim, "k--", lw=1)
     right.set_xlabel(r"$[X(X^\top X)^{-1}X^\top]_{jj}$")
-    right.set_ylabel(r"$\|e_j^\top A\|^2$ (orange: unlabeled rows)")
+    right.set_ylabel(r"DIAM-leverage $\|e_j^\top A\|^2$ (orange: unlabeled rows)")
     right.set_title("Problem 2 (leverage scores)")

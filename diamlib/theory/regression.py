@@ -1,4 +1,9 @@
-"""Sec. 5.3 checks: the ellipsoid disagreement of Problem 1 and the leverage scores of Problem 2.
+"""Sec. 5.3 checks of the shipped DIAM-svd and DIAM-leverage code against independent oracles.
+
+Problem 1: the spread of the ellipsoid soft version space computed by
+:func:`diamlib.strategies.regression.svd_disagreement` against cvxpy's solution of the
+maximisation. Problem 2: :func:`diamlib.strategies.regression.leverage_scores` (its Gram
+eigen-decomposition and rank truncation) against the hat-matrix diagonal ``X (X'X)^-1 X'``.
 
 References
 ----------
@@ -12,20 +17,22 @@ import numpy as np
 import pandas as pd
 
 from diamlib.seeding import child_rng
+from diamlib.strategies.regression import leverage_scores, svd_disagreement
 
 # cvxpy's conic solvers reach about 1e-7 relative accuracy on these small problems.
 SOLVER_TOLERANCE = 1e-5
 ALGEBRA_TOLERANCE = 1e-9
 
 
-def max_disagreement_closed_form(labeled: np.ndarray, x: np.ndarray, sigma: float) -> float:
-    """``max |w1'x - w2'x|`` over ``w1, w2`` in ``{w : ||L(w - w_bar)||^2 <= sigma}``.
+def max_disagreement_diam_svd(labeled: np.ndarray, x: np.ndarray, sigma: float) -> float:
+    """``max |w1'x - w2'x|`` over the soft version space ``{w : ||L(w - w_bar)||^2 <= sigma}``, by the shipped code.
 
-    With the thin SVD ``L = A Sigma B'``, substituting ``pi = Sigma B'(w - w_bar)`` turns the
-    ellipsoid into the ball ``||pi||^2 <= sigma`` and ``w'x`` into ``pi' Sigma^-1 B' x`` up to
-    a constant, so the largest difference is ``2 sqrt(sigma) ||Sigma^-1 B' x||``. (The paper
-    compares the distance of Eq. (12) with ``sigma``; for the ball ``||pi||^2 <= sigma`` its
-    radius is ``sqrt(sigma)``. Either way the ranking by ``||Sigma^-1 B' x||`` is the same.)
+    Eq. (12) gives ``2 sqrt(sigma) ||Sigma^-1 B' x||`` for ``L = A Sigma B'`` of full column
+    rank; ``||Sigma^-1 B' x||`` is the ``row_space_score`` that DIAM-svd ranks by
+    (:func:`diamlib.strategies.regression.svd_disagreement`, the function the experiments run).
+    (The paper compares the distance of Eq. (12) with ``sigma``; for the ball
+    ``||pi||^2 <= sigma`` its radius is ``sqrt(sigma)``. Either way the ranking by
+    ``||Sigma^-1 B' x||`` is the same.)
 
     Parameters
     ----------
@@ -39,14 +46,19 @@ def max_disagreement_closed_form(labeled: np.ndarray, x: np.ndarray, sigma: floa
     -------
     float
 
+    Raises
+    ------
+    ValueError
+        ``L`` is rank-deficient (the spread is then unbounded along its null space).
+
     References
     ----------
     Problem 1 and Eq. (12) of the paper.
     """
-    _, singular_values, vt = np.linalg.svd(labeled, full_matrices=False)
-    if singular_values.min() <= 1e-12 * singular_values.max():
-        raise ValueError("L must have full column rank (Problem 1); it is rank-deficient")
-    return float(2.0 * np.sqrt(sigma) * np.linalg.norm((vt @ x) / singular_values))
+    found = svd_disagreement(np.asarray(x, dtype=float)[None, :], labeled)
+    if found.rank < labeled.shape[1]:
+        raise ValueError(f"L must have full column rank (Problem 1); its rank is {found.rank} < {labeled.shape[1]}")
+    return float(2.0 * np.sqrt(sigma) * found.row_space_score[0])
 
 
 def max_disagreement_cvxpy(labeled: np.ndarray, w_bar: np.ndarray, x: np.ndarray, sigma: float) -> float:
@@ -87,7 +99,7 @@ def max_disagreement_cvxpy(labeled: np.ndarray, w_bar: np.ndarray, x: np.ndarray
 def check_problem1(
     n_instances: int, seed: int, n_labeled: int = 30, n_features: int = 5, sigma: float = 0.5
 ) -> pd.DataFrame:
-    """Compare cvxpy with the closed form of Eq. (12) on random instances of Problem 1.
+    """Compare cvxpy with DIAM-svd's spread (Eq. 12, the shipped code) on random instances of Problem 1.
 
     Each instance draws ``L`` (Gaussian, ``n_labeled x n_features``, with one column rescaled
     to make the ellipsoid elongated), labels ``y``, ``w_bar = argmin ||L w - y||`` and a query
@@ -104,7 +116,7 @@ def check_problem1(
     Returns
     -------
     pandas.DataFrame
-        Columns ``instance, cvxpy, closed_form, rel_error``.
+        Columns ``instance, cvxpy, diam_svd`` (:func:`max_disagreement_diam_svd`), ``rel_error``.
 
     References
     ----------
@@ -123,20 +135,19 @@ def check_problem1(
         w_bar = np.linalg.lstsq(labeled, y, rcond=None)[0]
         x = rng.standard_normal(n_features)
         numeric = max_disagreement_cvxpy(labeled, w_bar, x, sigma)
-        closed = max_disagreement_closed_form(labeled, x, sigma)
-        rows.append({"instance": instance, "cvxpy": numeric, "closed_form": closed})
+        shipped = max_disagreement_diam_svd(labeled, x, sigma)
+        rows.append({"instance": instance, "cvxpy": numeric, "diam_svd": shipped})
     frame = pd.DataFrame(rows)
-    frame["rel_error"] = (frame["cvxpy"] - frame["closed_form"]).abs() / frame["closed_form"]
+    frame["rel_error"] = (frame["cvxpy"] - frame["diam_svd"]).abs() / frame["diam_svd"]
     return frame
 
 
-def leverage_scores_svd(features: np.ndarray) -> np.ndarray:
-    """``||e_j' A||^2`` for ``X = A Sigma B'`` (thin SVD): the DIAM-leverage scores.
+def all_leverage_scores(features: np.ndarray, n_unlabeled: int) -> np.ndarray:
+    """Leverage scores of every row of ``X = [U; L]`` by the shipped DIAM-leverage code.
 
-    Parameters
-    ----------
-    features : ndarray, shape (n, c)
-        ``X = [U; L]``, full column rank.
+    :func:`diamlib.strategies.regression.leverage_scores` scores the pool rows ``U``; the
+    labeled rows are scored by swapping the roles (the hat matrix does not depend on the order
+    of the rows).
 
     Returns
     -------
@@ -146,14 +157,12 @@ def leverage_scores_svd(features: np.ndarray) -> np.ndarray:
     ----------
     Problem 2 and Algorithm 4 of the paper.
     """
-    a, singular_values, _ = np.linalg.svd(features, full_matrices=False)
-    if singular_values.min() <= 1e-12 * singular_values.max():
-        raise ValueError("X must have full column rank (Problem 2); it is rank-deficient")
-    return (a**2).sum(axis=1)
+    pool, labeled = features[:n_unlabeled], features[n_unlabeled:]
+    return np.concatenate([leverage_scores(pool, labeled), leverage_scores(labeled, pool)])
 
 
 def hat_matrix_diagonal(features: np.ndarray) -> np.ndarray:
-    """Diagonal of ``X (X'X)^-1 X'``, shape (n,), computed without an SVD."""
+    """Diagonal of ``X (X'X)^-1 X'``, shape (n,): the definition of leverage, the oracle of the check."""
     gram = features.T @ features
     return np.einsum("ij,ji->i", features, np.linalg.solve(gram, features.T))
 
@@ -161,10 +170,10 @@ def hat_matrix_diagonal(features: np.ndarray) -> np.ndarray:
 def check_problem2(
     n_instances: int, seed: int, n_unlabeled: int = 40, n_labeled: int = 20, n_features: int = 6
 ) -> pd.DataFrame:
-    """Leverage scores from the SVD versus the hat-matrix diagonal, and Problem 2's closed form.
+    """DIAM-leverage's scores (the shipped code) versus the hat-matrix diagonal.
 
-    Also checks that Problem 2's disagreement statistic ``||Sigma^-1 B' x_j||^2`` (Problem 1's
-    closed form with ``L`` replaced by ``X``) equals the leverage score of row ``j``.
+    Also checks that Problem 2's disagreement statistic ``||Sigma^-1 B' x_j||^2`` (DIAM-svd's
+    score with ``L`` replaced by ``X``, the shipped code) equals the leverage score of row ``j``.
 
     Parameters
     ----------
@@ -211,9 +220,10 @@ def problem2_scores(
     Returns
     -------
     pandas.DataFrame
-        One row per row of ``X``: ``unlabeled`` (bool), ``leverage`` (``||e_j' A||^2``),
-        ``hat_diagonal`` (``[X (X'X)^-1 X']_jj``) and ``statistic``
-        (``||Sigma^-1 B' x_j||^2``, Problem 2's disagreement statistic).
+        One row per row of ``X``: ``unlabeled`` (bool), ``leverage`` (``||e_j' A||^2`` by
+        :func:`all_leverage_scores`), ``hat_diagonal`` (``[X (X'X)^-1 X']_jj``, the oracle) and
+        ``statistic`` (``||Sigma^-1 B' x_j||^2``, Problem 2's disagreement statistic, by
+        :func:`diamlib.strategies.regression.svd_disagreement`).
 
     References
     ----------
@@ -222,23 +232,22 @@ def problem2_scores(
     rng = child_rng(seed, "problem2", instance)
     features = rng.standard_normal((n_unlabeled + n_labeled, n_features))
     features[: n_unlabeled // 4] *= 3.0
-    _, singular_values, vt = np.linalg.svd(features, full_matrices=False)
     return pd.DataFrame(
         {
             "unlabeled": np.arange(features.shape[0]) < n_unlabeled,
-            "leverage": leverage_scores_svd(features),
+            "leverage": all_leverage_scores(features, n_unlabeled),
             "hat_diagonal": hat_matrix_diagonal(features),
-            "statistic": (((features @ vt.T) / singular_values) ** 2).sum(axis=1),
+            "statistic": svd_disagreement(features, features).row_space_score ** 2,
         }
     )
 
 
 def assert_problem1(frame: pd.DataFrame, tolerance: float = SOLVER_TOLERANCE) -> None:
-    """Raise AssertionError if cvxpy and Eq. (12) disagree beyond ``tolerance`` (relative)."""
+    """Raise AssertionError if cvxpy and DIAM-svd's Eq. (12) disagree beyond ``tolerance`` (relative)."""
     worst = float(frame["rel_error"].max())
     if worst > tolerance:
         raise AssertionError(
-            f"Problem 1: cvxpy and the closed form 2 sqrt(sigma) ||Sigma^-1 B' x|| differ by a "
+            f"Problem 1: cvxpy and DIAM-svd's 2 sqrt(sigma) ||Sigma^-1 B' x|| differ by a "
             f"relative {worst:.2e} > {tolerance:.0e}:\n{frame.to_string(index=False)}"
         )
 

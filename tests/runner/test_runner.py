@@ -40,3 +40,58 @@ def test_failing_notebook_stops_the_run_and_keeps_its_partial_output(tmp_path):
     assert not (out / "03_never.ipynb").exists()
     executed = nbformat.read(out / "01_ok.ipynb", as_version=4)
     assert any("smoke" in o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+
+
+def test_records_carry_no_widget_state(tmp_path):
+    from diamlib.runner import WIDGET_VIEW, strip_widget_state
+
+    path = tmp_path / "01_a.ipynb"
+    write_notebook(path, "x = 1")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"m": {}}}}
+    notebook.cells[1].outputs = [
+        nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "m"}, "text/plain": "0%|"}),
+        nbformat.v4.new_output("stream", text="kept\n"),
+    ]
+    nbformat.write(notebook, path)
+    strip_widget_state(path)
+    stripped = nbformat.read(path, as_version=4)
+    assert "widgets" not in stripped.metadata
+    assert [o["output_type"] for o in stripped.cells[1].outputs] == ["stream"]
+
+
+def test_refreshed_notebooks_store_their_outputs_without_injected_parameters(tmp_path):
+    from diamlib.stored_outputs import refresh_stored_outputs, strip_injected_parameters
+
+    write_notebook(tmp_path / "01_a.ipynb", "print(profile)")
+    assert refresh_stored_outputs(kernel_name="python3", folder=tmp_path) == [tmp_path / "01_a.ipynb"]
+    stored = nbformat.read(tmp_path / "01_a.ipynb", as_version=4)
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in stored.cells)
+    assert stored.cells[1].outputs[0]["text"] == "smoke\n"
+    assert stored.metadata["papermill"]["parameters"] == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01_a.ipynb"]
+    # a notebook executed with parameters gets an injected cell, which is removed
+    import papermill as pm
+
+    pm.execute_notebook(str(tmp_path / "01_a.ipynb"), str(tmp_path / "02_b.ipynb"), parameters={"profile": "x"},
+                        kernel_name="python3", progress_bar=False)
+    assert strip_injected_parameters(tmp_path / "02_b.ipynb") == 1
+    assert strip_injected_parameters(tmp_path / "02_b.ipynb") == 0
+
+
+def test_a_failing_refresh_leaves_the_stored_notebook_as_it_was(tmp_path):
+    from diamlib.stored_outputs import refresh_stored_outputs
+
+    write_notebook(tmp_path / "01_broken.ipynb", "raise RuntimeError('cell exploded')")
+    before = (tmp_path / "01_broken.ipynb").read_text()
+    with pytest.raises(NotebookFailure, match="cell exploded"):
+        refresh_stored_outputs(kernel_name="python3", folder=tmp_path)
+    assert (tmp_path / "01_broken.ipynb").read_text() == before
+    assert (tmp_path / "01_broken.FAILED.ipynb").is_file()
+
+
+def test_refresh_command_names_an_unknown_notebook(capsys):
+    from diamlib.__main__ import main
+
+    assert main(["refresh", "--only", "99"]) == 2
+    assert "no notebook matches ['99']" in capsys.readouterr().err

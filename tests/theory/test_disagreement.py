@@ -92,3 +92,13 @@ def test_pseudometric_check_passes_on_d_and_fails_on_a_broken_matrix():
         assert_pseudometric(broken)
     with pytest.raises(AssertionError, match="symmetric"):
         assert_pseudometric(np.array([[0.0, 0.2], [0.1, 0.0]]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_disagreement_region_matches_the_definition_pair_by_pair(seed):
+    """Oracle: x is in DIS(V) iff some pair (h, g) of V has h(x) != g(x) (Definition 4)."""
+    rng = np.random.default_rng(seed)
+    predictions = rng.random((5, 40)) < rng.random(40)
+    expected = [any(predictions[h, x] != predictions[g, x] for h in range(5) for g in range(5))
+                for x in range(40)]
+    np.testing.assert_array_equal(disagreement_region(predictions), expected)

@@ -42,13 +42,18 @@ def test_comparisons_are_reproducible():
 
 
 def test_theorem3_setting_diam_online_not_worse_than_cal_prime():
+    """Theorem 3 bounds the labels until every member of the soft version spaces is good:
+    DIAM-online <= CAL' for that output rule. For the ERM output rule neither is consistently
+    ahead (notebook 01, Sec. 3), so only what holds for it is checked: DIAM-online (ERM)
+    reaches every epsilon with no more labels than passive ERM."""
     result = compare_agnostic(
         "interleaved", seeds=[0, 1], epsilons=[0.1, 0.05], pool_size=300, noise=0.05,
         stream_log2=13, delta=0.05,
     )
     summary = summarise_labels(result.labels)
-    for output in ("erm", "version_space"):
-        assert_fewer_labels(summary, DIAM_ONLINE, CAL_PRIME_ROBUST, output=output)
+    assert_fewer_labels(summary, DIAM_ONLINE, CAL_PRIME_ROBUST, output="version_space")
+    assert_reaches_every_epsilon(summary, DIAM_ONLINE, output="erm")
+    assert_fewer_labels(summary, DIAM_ONLINE, PASSIVE, output="erm")
     diam = result.trajectories[result.trajectories["method"] == DIAM_ONLINE]
     # The three interleaved classes have (nearly) equal disagreement regions.
     assert (diam["union_mass"] - diam["intersection_mass"]).max() <= 0.05
