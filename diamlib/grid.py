@@ -101,7 +101,10 @@ _CONTEXTS: dict[tuple, object] = {}
 
 def task_context(spec: GridSpec, dataset: str):
     """The :class:`diamlib.loop.TaskContext` of ``dataset``, built once per process."""
-    from diamlib.loop import TaskContext, configure_torch, load_task_data, resolve_zoo
+    from diamlib.data import load_task_data
+    from diamlib.loop import TaskContext
+    from diamlib.training import configure_torch
+    from diamlib.zoo import resolve_zoo
 
     zoo_names = tuple(s.name for s in spec.zoo) if spec.zoo is not None else None
     key = (spec.profile.model_dump_json(), spec.task, dataset, str(spec.profile_dir), zoo_names)
@@ -196,7 +199,7 @@ def resolve_workers(workers: int | str, n_runs: int, device: str = "cpu") -> int
 
 def available_gpus() -> int:
     """CUDA devices visible to this process (at least 1, so a profile fails later with a clear
-    message from :func:`diamlib.loop.configure_torch` when there is none)."""
+    message from :func:`diamlib.training.configure_torch` when there is none)."""
     import torch
 
     return max(1, torch.cuda.device_count())

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
-import subprocess
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Collection, Sequence
@@ -25,67 +22,21 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from diamlib import __version__
-from diamlib.config import TASKS, ExperimentParams, MethodEntry, Profile, check_data_roots, resolve_profile_data_root
-from diamlib.data import ArrayDataset, load_dataset, subsample
-from diamlib.evidence import Evidence, ModelEvidence, restrict_evidence
+from diamlib.config import TASKS, ExperimentParams, MethodEntry, Profile
+from diamlib.data import ArrayDataset
+from diamlib.evidence import Evidence, restrict_evidence
 from diamlib.paths import run_dir
-from diamlib.runstore import (RunConflictError, RunIntegrityError, RunRecord, RunStore, SHARED_DIR, atomic_write,
-                              atomic_write_text, check_writable, file_digest, now_iso, settings_differences)
+from diamlib.provenance import git_commit, package_versions
+from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore, atomic_write_text,
+                              evidence_file_problem, file_digest, load_evidence, now_iso, save_evidence,
+                              settings_differences)
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.strategies.registry import get_strategy, make_selector
 from diamlib.training import ModelInputs, RoundData, train_model_round
-from diamlib.zoo import ModelSpec, build_zoo, zoo_table
-
-#: Seed of the draw of the training/test subsets, shared by every seed of a profile so all
-#: runs of a profile use the same pool and test set.
-DATA_SEED = 0
+from diamlib.zoo import ModelSpec, zoo_table
 
 
 # --------------------------------------------------------------------------- set-up
-def configure_torch(profile: Profile) -> None:
-    """Threads and deterministic kernels, so CPU runs repeat bit for bit."""
-    if profile.threads:
-        torch.set_num_threads(profile.threads)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    if profile.device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
-            "the profile asks for device: cuda but no CUDA device is available; "
-            "use a GPU machine or set device: cpu"
-        )
-
-
-def load_task_data(section: ExperimentParams, task: str, dataset: str) -> tuple[ArrayDataset, ArrayDataset]:
-    """Training and test sets of ``dataset``, subsampled to the profile's sizes."""
-    options = {}
-    data_root = resolve_profile_data_root(section.data_root)
-    if dataset.startswith("landmarks-"):
-        options = section.landmarks.model_dump()
-    train = load_dataset(dataset, split="train", data_root=data_root, download=section.download,
-                         rng_seed=DATA_SEED, **options)
-    test = load_dataset(dataset, split="test", data_root=data_root, download=section.download,
-                        rng_seed=DATA_SEED + 1, **options)
-    if train.task != task:
-        raise ValueError(f"dataset {dataset!r} is a {train.task} dataset, listed under {task}")
-    if section.train_size is not None and section.train_size < train.n:
-        train = subsample(train, section.train_size, child_rng(DATA_SEED, "subsample-train"))
-    if section.test_size is not None and section.test_size < test.n:
-        test = subsample(test, section.test_size, child_rng(DATA_SEED, "subsample-test"))
-    needed = section.initial_labels + section.rounds * section.query_size
-    if needed > train.n:
-        raise ValueError(
-            f"{dataset}: initial_labels + rounds * query_size = {needed} exceeds the "
-            f"{train.n} training examples; lower them"
-        )
-    return train, test
-
-
-def resolve_zoo(section: ExperimentParams, n_outputs: int) -> list[ModelSpec]:
-    """The target models of a profile section."""
-    return build_zoo(section.zoo, n_outputs=n_outputs, width_mult=section.width_mult,
-                     resolution=section.resolution, pretrained=section.pretrained)
-
-
 def feature_model_index(feature_model: str, specs: Sequence[ModelSpec], n_parameters: Sequence[int]) -> int:
     """Position of the model whose features single-model strategies use (default: largest)."""
     if feature_model == "largest":
@@ -94,30 +45,6 @@ def feature_model_index(feature_model: str, specs: Sequence[ModelSpec], n_parame
     if feature_model not in names:
         raise ValueError(f"feature_model {feature_model!r} is not a target model; valid: largest, {', '.join(names)}")
     return names.index(feature_model)
-
-
-# --------------------------------------------------------------------------- provenance
-def package_versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    versions = {"python": platform.python_version(), "diamlib": __version__}
-    for name in ("torch", "torchvision", "ofa", "numpy", "scipy", "scikit-learn", "cvxpy", "pandas"):
-        try:
-            versions[name] = md.version(name)
-        except md.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def git_commit() -> str | None:
-    from diamlib.paths import project_root
-
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True,
-                             text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def _fingerprint(payload: dict) -> str:
@@ -237,61 +164,6 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
 
 
 # --------------------------------------------------------------------------- shared round 0
-def _save_evidence(path: Path, evidence: Evidence) -> None:
-    arrays = {"unlabeled_indices": evidence.unlabeled_indices,
-              "feature_model": np.array(evidence.feature_model)}
-    for i, m in enumerate(evidence.models):
-        for key in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions", "pool_outputs"):
-            value = getattr(m, key)
-            if value is not None:
-                arrays[f"m{i}_{key}"] = value
-        arrays[f"m{i}_n_parameters"] = np.array(m.n_parameters)
-    atomic_write(path, lambda handle: write_npz(handle, arrays))
-
-
-def write_npz(handle, arrays: dict[str, np.ndarray]) -> None:
-    """``np.savez``'s format with fixed member timestamps, so equal arrays give equal bytes.
-
-    A recomputed round-0 cache then has the same SHA-256 as the one it replaces.
-    """
-    with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED) as archive:
-        for key, value in arrays.items():
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            with archive.open(info, mode="w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
-
-
-def _load_evidence(path: Path, task: str, names: Sequence[str]) -> Evidence:
-    """Read an evidence file written by :func:`_save_evidence`; never unpickles.
-
-    Raises
-    ------
-    RunIntegrityError
-        The file is not a readable ``.npz`` of plain arrays (truncated, or holds pickled objects).
-    """
-    try:
-        return _evidence_from_npz(path, task, names)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise RunIntegrityError(
-            f"{path}: not a readable evidence file ({type(exc).__name__}: {exc}); it is a cache of "
-            f"round 0, so delete it (or run again with --repair) to recompute it"
-        ) from None
-
-
-def _evidence_from_npz(path: Path, task: str, names: Sequence[str]) -> Evidence:
-    with np.load(path, allow_pickle=False) as arrays:
-        models = []
-        for i, name in enumerate(names):
-            def get(key):
-                return arrays[f"m{i}_{key}"] if f"m{i}_{key}" in arrays else None
-            models.append(ModelEvidence(name=name, pool_features=get("pool_features"),
-                                        labeled_features=get("labeled_features"), pool_probs=get("pool_probs"),
-                                        snapshot_predictions=get("snapshot_predictions"),
-                                        pool_outputs=get("pool_outputs"), n_parameters=int(get("n_parameters"))))
-        return Evidence(task=task, unlabeled_indices=arrays["unlabeled_indices"], models=tuple(models),
-                        feature_model=int(arrays["feature_model"]))
-
-
 def round_zero_dir(ctx: TaskContext, seed: int) -> Path:
     """``<task>/<dataset>/_round0/seed<s>/``: the round 0 shared by every strategy of ``seed``."""
     return ctx.dataset_dir / SHARED_DIR / f"seed{seed}"
@@ -322,35 +194,23 @@ def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence
                 f"{folder} caches a round 0 made with other settings:\n  " + "\n  ".join(differences)
                 + f"\nTo fix: run under another profile name or results folder, or delete {folder}"
             )
-        problem = _evidence_problem(evidence_path, meta.get("evidence"))
+        problem = evidence_file_problem(evidence_path, meta.get("evidence"))
         if problem is not None:
             raise RunIntegrityError(
                 f"{evidence_path}: {problem}; to fix: run again with --repair (recomputes round 0), "
                 f"or delete {folder}"
             )
-        evidence = _load_evidence(evidence_path, ctx.task, [s.name for s in ctx.specs])
+        evidence = load_evidence(evidence_path, ctx.task, [s.name for s in ctx.specs])
         return np.asarray(meta["labeled"], dtype=np.int64), evidence, meta["rows"], meta["seconds"]
     rng = child_rng(seed, "initial-labels")
     labeled = np.sort(rng.choice(ctx.train.n, size=ctx.section.initial_labels, replace=False)).astype(np.int64)
     evidence, rows, seconds = train_round(ctx, labeled, seed, 0)
-    _save_evidence(evidence_path, evidence)
+    save_evidence(evidence_path, evidence)
     atomic_write_text(meta_path, json.dumps({
         "fingerprint": fingerprint, "settings": settings, "models": [s.name for s in ctx.specs],
         "labeled": labeled.tolist(), "rows": rows, "seconds": seconds,
         "evidence": file_digest(evidence_path)}))
     return labeled, evidence, rows, seconds
-
-
-def _evidence_problem(path: Path, vouched: dict | None) -> str | None:
-    """What is wrong with the cached evidence file, or None."""
-    if not path.is_file():
-        return "file missing"
-    if vouched is None:
-        return "round0.json records no checksum for it (written by an older version)"
-    if file_digest(path) != vouched:
-        return (f"{path.stat().st_size} bytes with another SHA-256 than round0.json records "
-                f"({vouched['bytes']} bytes): truncated or changed")
-    return None
 
 
 def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) -> Evidence:
@@ -359,7 +219,7 @@ def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) 
     if not (folder / "round0.json").is_file():
         raise FileNotFoundError(f"no shared round 0 under {folder}; run the loop for this task first")
     names = json.loads((folder / "round0.json").read_text())["models"]
-    return _load_evidence(folder / "evidence.npz", task, names)
+    return load_evidence(folder / "evidence.npz", task, names)
 
 
 # --------------------------------------------------------------------------- one run
@@ -493,5 +353,5 @@ def _round_zero_cache_problem(folder: Path) -> str | None:
         return "round0.json missing"
     except (json.JSONDecodeError, UnicodeDecodeError):
         return "round0.json not valid JSON"
-    return _evidence_problem(folder / "evidence.npz", meta.get("evidence"))
+    return evidence_file_problem(folder / "evidence.npz", meta.get("evidence"))
 

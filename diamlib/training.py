@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from diamlib.config import TrainingParams
+from diamlib.config import Profile, TrainingParams
 from diamlib.data import to_model_input
 from diamlib.data.augment import augment_batch
 from diamlib.evidence import ModelEvidence
@@ -66,6 +66,18 @@ class ModelInputs:
         else:
             batch = self._convert(np.asarray(indices))
         return batch.pin_memory() if self.pin_memory and not batch.is_pinned() else batch
+
+
+def configure_torch(profile: Profile) -> None:
+    """Threads and deterministic kernels, so CPU runs repeat bit for bit."""
+    if profile.threads:
+        torch.set_num_threads(profile.threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if profile.device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            "the profile asks for device: cuda but no CUDA device is available; "
+            "use a GPU machine or set device: cpu"
+        )
 
 
 @dataclass(frozen=True)
