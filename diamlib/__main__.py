@@ -17,6 +17,24 @@ from diamlib.config import ConfigError, available_profiles, load_profile
 from diamlib.runstore import RunConflictError, RunIntegrityError, StorageError
 
 
+def _workers(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"--workers takes 'auto' or a positive integer, got {value!r}")
+    return count
+
+
+def execution_overrides(workers: int | str | None, scheduler: str | None) -> dict:
+    """Profile overrides for the ``execution`` section from the command line."""
+    execution = {key: value for key, value in (("workers", workers), ("scheduler", scheduler)) if value is not None}
+    return {"execution": execution} if execution else {}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m diamlib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -25,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", required=True, help="profile name in params/ or a YAML path")
     run.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="notebook prefixes, e.g. 01 02")
     run.add_argument("--results-root", default=None, help="results folder (default: results/)")
+    run.add_argument("--workers", default=None, type=_workers,
+                     help="experiment-grid worker processes: auto (one per core) or a number; 1 runs "
+                          "without Dask (default: the profile's execution.workers)")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run the experiment grid on a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
     run.add_argument("--repair", action="store_true",
                      help="roll damaged runs back to their last verified round first, then recompute the rest")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
@@ -75,7 +98,8 @@ def _run(args: argparse.Namespace) -> int:
     from diamlib.paths import profile_results_dir
     from diamlib.runner import NotebookFailure, run_notebooks
 
-    profile = load_profile(args.profile)
+    overrides = execution_overrides(args.workers, args.scheduler)
+    profile = load_profile(args.profile, overrides)
     out_dir = profile_results_dir(profile.name, args.results_root)
     parameters = {name: yaml.safe_load(value) for name, value in args.parameter}
     if args.repair:
@@ -85,7 +109,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"repair: {line}")
     try:
         executed = run_notebooks(args.profile, only=args.only, results_root=args.results_root,
-                                 extra_parameters=parameters)
+                                 extra_parameters=parameters, overrides=overrides)
     except NotebookFailure as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 1

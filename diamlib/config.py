@@ -106,6 +106,9 @@ class TrainingParams(_Frozen):
         Training-time augmentation of classification inputs: ``authors`` = random resized
         crop (area 8-100 %, aspect 3/4-4/3), horizontal flip and brightness jitter of
         +-32/255, drawn from the round's seeded generator (:mod:`diamlib.data.augment`).
+    amp : bool
+        Mixed precision on CUDA (bfloat16 autocast for the forward and backward passes;
+        weights and optimiser state stay float32). Needs ``device: cuda``.
     """
 
     epochs: int = Field(20, ge=1)
@@ -118,6 +121,7 @@ class TrainingParams(_Frozen):
     decay_norm_and_bias: bool = True
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
     augmentation: Literal["none", "authors"] = "none"
+    amp: bool = False
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> "TrainingParams":
@@ -208,6 +212,41 @@ class ExperimentParams(_Frozen):
         return merged
 
 
+class ExecutionParams(_Frozen):
+    """Where the experiment grid runs (:mod:`diamlib.grid`).
+
+    Attributes
+    ----------
+    workers : int or "auto"
+        ``1``: every run in this process, one after the other (no Dask). ``N > 1``: a Dask
+        ``LocalCluster`` of ``N`` single-threaded worker processes. ``auto``: one worker per
+        CPU core available to this process.
+    scheduler : str, optional
+        Address of a running Dask scheduler (e.g. ``tcp://10.0.0.5:8786``): the grid is sent
+        to its workers instead, and ``workers`` is ignored.
+    """
+
+    workers: int | Literal["auto"] = "auto"
+    scheduler: str | None = None
+
+    @field_validator("workers")
+    @classmethod
+    def _positive_workers(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"workers must be 'auto' or a positive number of worker processes; got {value}")
+        return value
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$", value):
+            raise ValueError(
+                f"scheduler must be a Dask scheduler address such as tcp://127.0.0.1:8786; got {value!r} "
+                f"(start one with `dask scheduler`, or leave scheduler unset for a local cluster)"
+            )
+        return value
+
+
 class AnalysisParams(_Frozen):
     """Notebook 04: statistics over result tables (Table 2, 3; Fig. 1-4)."""
 
@@ -225,6 +264,7 @@ class Profile(_Frozen):
     device: Literal["cpu", "cuda"] = "cpu"
     threads: int | None = Field(None, ge=1)
     progress: bool = True
+    execution: ExecutionParams = Field(default_factory=ExecutionParams)
     theory: TheoryParams = Field(default_factory=TheoryParams)
     classification: ExperimentParams | None = None
     regression: ExperimentParams | None = None
@@ -233,6 +273,17 @@ class Profile(_Frozen):
     _seeds_distinct_non_negative = field_validator("seeds")(_check_seeds)
     #: The file the profile was read from (None for a dict), for error messages.
     _source: str | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _amp_needs_cuda(self) -> "Profile":
+        for task in ("classification", "regression"):
+            section = getattr(self, task)
+            if section is not None and section.training.amp and self.device != "cuda":
+                raise ValueError(
+                    f"{task}.training.amp: true needs device: cuda (mixed precision is for GPUs); "
+                    f"set device: cuda or remove amp"
+                )
+        return self
 
     @model_validator(mode="after")
     def _classification_only_training_options(self) -> "Profile":

@@ -10,7 +10,8 @@ hypotheses), penultimate-layer features, informativeness votes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -26,9 +27,9 @@ class ModelEvidence:
     ----------
     name : str
         Model name (unique within the zoo).
-    pool_features : ndarray, shape (n_pool, d)
+    pool_features : ndarray, shape (n_pool, d), optional
         Final-epoch penultimate-layer features of the unlabeled pool.
-    labeled_features : ndarray, shape (n_labeled, d)
+    labeled_features : ndarray, shape (n_labeled, d), optional
         Final-epoch penultimate-layer features of the labeled set.
     pool_probs : ndarray, shape (n_pool, n_classes), optional
         Final-epoch softmax probabilities on the pool (classification only).
@@ -39,11 +40,14 @@ class ModelEvidence:
         Final-epoch predictions on the pool (regression only).
     n_parameters : int
         Number of parameters of the model (used to pick the largest model).
+
+    A training round computes only the arrays the strategy reads (its registry entry's
+    ``evidence``); the others are None.
     """
 
     name: str
-    pool_features: np.ndarray
-    labeled_features: np.ndarray
+    pool_features: np.ndarray | None = None
+    labeled_features: np.ndarray | None = None
     pool_probs: np.ndarray | None = None
     snapshot_predictions: np.ndarray | None = None
     pool_outputs: np.ndarray | None = None
@@ -95,3 +99,15 @@ class Selection:
     indices: np.ndarray
     scores: np.ndarray | None = None
     info: dict = field(default_factory=dict)
+
+
+def restrict_evidence(evidence: Evidence, fields: Collection[str]) -> Evidence:
+    """The same evidence with only ``fields`` of every model kept (the others set to None).
+
+    The loop hands each strategy only the arrays its registry entry declares, so a strategy
+    cannot silently depend on evidence that its rounds do not compute.
+    """
+    keep = set(fields)
+    dropped = {f: None for f in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions",
+                                 "pool_outputs") if f not in keep}
+    return replace(evidence, models=tuple(replace(m, **dropped) for m in evidence.models))

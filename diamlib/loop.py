@@ -1,89 +1,42 @@
 """The pool-based active-learning loop for several target models (Algorithm 2's outer loop).
 
 One loop serves classification and regression. Each round: train every target model on the
-labeled set, compute the evidence once (predictions, soft-version-space votes, features),
-select a batch with the strategy, add the oracle's labels, and persist the round. Round 0
-(the initial random labels) is trained once per (task, dataset, seed) and shared by all
-strategies. Re-running resumes after the last completed round; finished runs are skipped.
+labeled set, compute the evidence the strategy reads (predictions, soft-version-space votes,
+features: its registry entry's ``evidence``), select a batch with the strategy, add the
+oracle's labels, and persist the round. Round 0 (the initial random labels) is trained once
+per (task, dataset, seed), with all evidence, and shared by all strategies. Re-running
+resumes after the last completed round; finished runs are skipped. The grid of runs is
+walked by :mod:`diamlib.grid`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import platform
-import subprocess
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from diamlib import __version__
-from diamlib.config import TASKS, ExperimentParams, MethodEntry, Profile, check_data_roots, resolve_profile_data_root
-from diamlib.data import ArrayDataset, load_dataset, subsample
-from diamlib.evidence import Evidence, ModelEvidence
+from diamlib.config import TASKS, ExperimentParams, MethodEntry, Profile
+from diamlib.data import ArrayDataset
+from diamlib.evidence import Evidence, restrict_evidence
 from diamlib.paths import run_dir
-from diamlib.runstore import (RunConflictError, RunIntegrityError, RunRecord, RunStore, SHARED_DIR, atomic_write,
-                              atomic_write_text, check_writable, file_digest, now_iso, settings_differences)
+from diamlib.provenance import git_commit, package_versions
+from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore, atomic_write_text,
+                              evidence_file_problem, file_digest, load_evidence, now_iso, save_evidence,
+                              settings_differences)
 from diamlib.seeding import child_int_seed, child_rng
-from diamlib.strategies.registry import make_selector
+from diamlib.strategies.registry import get_strategy, make_selector
 from diamlib.training import ModelInputs, RoundData, train_model_round
-from diamlib.zoo import ModelSpec, build_zoo, zoo_table
-
-#: Seed of the draw of the training/test subsets, shared by every seed of a profile so all
-#: runs of a profile use the same pool and test set.
-DATA_SEED = 0
+from diamlib.zoo import ModelSpec, zoo_table
 
 
 # --------------------------------------------------------------------------- set-up
-def configure_torch(profile: Profile) -> None:
-    """Threads and deterministic kernels, so CPU runs repeat bit for bit."""
-    if profile.threads:
-        torch.set_num_threads(profile.threads)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    if profile.device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
-            "the profile asks for device: cuda but no CUDA device is available; "
-            "use a GPU machine or set device: cpu"
-        )
-
-
-def load_task_data(section: ExperimentParams, task: str, dataset: str) -> tuple[ArrayDataset, ArrayDataset]:
-    """Training and test sets of ``dataset``, subsampled to the profile's sizes."""
-    options = {}
-    data_root = resolve_profile_data_root(section.data_root)
-    if dataset.startswith("landmarks-"):
-        options = section.landmarks.model_dump()
-    train = load_dataset(dataset, split="train", data_root=data_root, download=section.download,
-                         rng_seed=DATA_SEED, **options)
-    test = load_dataset(dataset, split="test", data_root=data_root, download=section.download,
-                        rng_seed=DATA_SEED + 1, **options)
-    if train.task != task:
-        raise ValueError(f"dataset {dataset!r} is a {train.task} dataset, listed under {task}")
-    if section.train_size is not None and section.train_size < train.n:
-        train = subsample(train, section.train_size, child_rng(DATA_SEED, "subsample-train"))
-    if section.test_size is not None and section.test_size < test.n:
-        test = subsample(test, section.test_size, child_rng(DATA_SEED, "subsample-test"))
-    needed = section.initial_labels + section.rounds * section.query_size
-    if needed > train.n:
-        raise ValueError(
-            f"{dataset}: initial_labels + rounds * query_size = {needed} exceeds the "
-            f"{train.n} training examples; lower them"
-        )
-    return train, test
-
-
-def resolve_zoo(section: ExperimentParams, n_outputs: int) -> list[ModelSpec]:
-    """The target models of a profile section."""
-    return build_zoo(section.zoo, n_outputs=n_outputs, width_mult=section.width_mult,
-                     resolution=section.resolution, pretrained=section.pretrained)
-
-
 def feature_model_index(feature_model: str, specs: Sequence[ModelSpec], n_parameters: Sequence[int]) -> int:
     """Position of the model whose features single-model strategies use (default: largest)."""
     if feature_model == "largest":
@@ -92,30 +45,6 @@ def feature_model_index(feature_model: str, specs: Sequence[ModelSpec], n_parame
     if feature_model not in names:
         raise ValueError(f"feature_model {feature_model!r} is not a target model; valid: largest, {', '.join(names)}")
     return names.index(feature_model)
-
-
-# --------------------------------------------------------------------------- provenance
-def package_versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    versions = {"python": platform.python_version(), "diamlib": __version__}
-    for name in ("torch", "torchvision", "ofa", "numpy", "scipy", "scikit-learn", "cvxpy", "pandas"):
-        try:
-            versions[name] = md.version(name)
-        except md.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def git_commit() -> str | None:
-    from diamlib.paths import project_root
-
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True,
-                             text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def _fingerprint(payload: dict) -> str:
@@ -146,8 +75,9 @@ class TaskContext:
         if self._inputs is None:
             self._inputs = {}
         if resolution not in self._inputs:
-            self._inputs[resolution] = (ModelInputs(self.train.images, resolution),
-                                        ModelInputs(self.test.images, resolution))
+            pin = self.profile.device == "cuda"
+            self._inputs[resolution] = (ModelInputs(self.train.images, resolution, pin_memory=pin),
+                                        ModelInputs(self.test.images, resolution, pin_memory=pin))
         return self._inputs[resolution]
 
     @property
@@ -198,9 +128,13 @@ def check_no_mixing(ctx: TaskContext) -> None:
             )
 
 
-def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: int
-                ) -> tuple[Evidence, list[dict], dict[str, float]]:
-    """Train every target model on ``labeled``; return evidence, curve rows and timings."""
+def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: int, *,
+                evidence: Collection[str] | None = None) -> tuple[Evidence, list[dict], dict[str, float]]:
+    """Train every target model on ``labeled``; return evidence, curve rows and timings.
+
+    ``evidence`` names the per-model arrays to compute (default: all); see
+    :func:`diamlib.training.train_model_round`.
+    """
     pool = np.setdiff1d(np.arange(ctx.train.n), labeled)
     rows, model_evidence = [], []
     timings = {"training": 0.0, "evidence": 0.0}
@@ -210,10 +144,11 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
         train_inputs, test_inputs = ctx.inputs(spec.resolution)
         data = RoundData(train_inputs=train_inputs, train_targets=ctx.train.targets, test_inputs=test_inputs,
                          test_targets=ctx.test.targets, labeled=labeled, pool=pool, task=ctx.task)
-        torch.manual_seed(child_int_seed(seed, "init", round_index, position))
-        model = spec.factory(ctx.train.n_outputs)
+        with torch.random.fork_rng(devices=[]):  # the initial weights come from the run's seed alone
+            torch.manual_seed(child_int_seed(seed, "init", round_index, position))
+            model = spec.factory(ctx.train.n_outputs)
         result = train_model_round(model, data, ctx.section.training, device=ctx.profile.device,
-                                   rng=child_rng(seed, "shuffle", round_index, position),
+                                   rng=child_rng(seed, "shuffle", round_index, position), evidence=evidence,
                                    progress=ctx.profile.progress, description=spec.name)
         timings["training"] += result.seconds_training
         timings["evidence"] += result.seconds_evidence
@@ -223,67 +158,12 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
                          "metric": metric, "value": value})
     feature_model = feature_model_index(ctx.section.feature_model, ctx.specs,
                                         [m.n_parameters for m in model_evidence])
-    evidence = Evidence(task=ctx.task, unlabeled_indices=pool, models=tuple(model_evidence),
-                        feature_model=feature_model)
-    return evidence, rows, timings
+    round_evidence = Evidence(task=ctx.task, unlabeled_indices=pool, models=tuple(model_evidence),
+                              feature_model=feature_model)
+    return round_evidence, rows, timings
 
 
 # --------------------------------------------------------------------------- shared round 0
-def _save_evidence(path: Path, evidence: Evidence) -> None:
-    arrays = {"unlabeled_indices": evidence.unlabeled_indices,
-              "feature_model": np.array(evidence.feature_model)}
-    for i, m in enumerate(evidence.models):
-        for key in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions", "pool_outputs"):
-            value = getattr(m, key)
-            if value is not None:
-                arrays[f"m{i}_{key}"] = value
-        arrays[f"m{i}_n_parameters"] = np.array(m.n_parameters)
-    atomic_write(path, lambda handle: write_npz(handle, arrays))
-
-
-def write_npz(handle, arrays: dict[str, np.ndarray]) -> None:
-    """``np.savez``'s format with fixed member timestamps, so equal arrays give equal bytes.
-
-    A recomputed round-0 cache then has the same SHA-256 as the one it replaces.
-    """
-    with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED) as archive:
-        for key, value in arrays.items():
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            with archive.open(info, mode="w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
-
-
-def _load_evidence(path: Path, task: str, names: Sequence[str]) -> Evidence:
-    """Read an evidence file written by :func:`_save_evidence`; never unpickles.
-
-    Raises
-    ------
-    RunIntegrityError
-        The file is not a readable ``.npz`` of plain arrays (truncated, or holds pickled objects).
-    """
-    try:
-        return _evidence_from_npz(path, task, names)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise RunIntegrityError(
-            f"{path}: not a readable evidence file ({type(exc).__name__}: {exc}); it is a cache of "
-            f"round 0, so delete it (or run again with --repair) to recompute it"
-        ) from None
-
-
-def _evidence_from_npz(path: Path, task: str, names: Sequence[str]) -> Evidence:
-    with np.load(path, allow_pickle=False) as arrays:
-        models = []
-        for i, name in enumerate(names):
-            def get(key):
-                return arrays[f"m{i}_{key}"] if f"m{i}_{key}" in arrays else None
-            models.append(ModelEvidence(name=name, pool_features=get("pool_features"),
-                                        labeled_features=get("labeled_features"), pool_probs=get("pool_probs"),
-                                        snapshot_predictions=get("snapshot_predictions"),
-                                        pool_outputs=get("pool_outputs"), n_parameters=int(get("n_parameters"))))
-        return Evidence(task=task, unlabeled_indices=arrays["unlabeled_indices"], models=tuple(models),
-                        feature_model=int(arrays["feature_model"]))
-
-
 def round_zero_dir(ctx: TaskContext, seed: int) -> Path:
     """``<task>/<dataset>/_round0/seed<s>/``: the round 0 shared by every strategy of ``seed``."""
     return ctx.dataset_dir / SHARED_DIR / f"seed{seed}"
@@ -314,35 +194,23 @@ def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence
                 f"{folder} caches a round 0 made with other settings:\n  " + "\n  ".join(differences)
                 + f"\nTo fix: run under another profile name or results folder, or delete {folder}"
             )
-        problem = _evidence_problem(evidence_path, meta.get("evidence"))
+        problem = evidence_file_problem(evidence_path, meta.get("evidence"))
         if problem is not None:
             raise RunIntegrityError(
                 f"{evidence_path}: {problem}; to fix: run again with --repair (recomputes round 0), "
                 f"or delete {folder}"
             )
-        evidence = _load_evidence(evidence_path, ctx.task, [s.name for s in ctx.specs])
+        evidence = load_evidence(evidence_path, ctx.task, [s.name for s in ctx.specs])
         return np.asarray(meta["labeled"], dtype=np.int64), evidence, meta["rows"], meta["seconds"]
     rng = child_rng(seed, "initial-labels")
     labeled = np.sort(rng.choice(ctx.train.n, size=ctx.section.initial_labels, replace=False)).astype(np.int64)
     evidence, rows, seconds = train_round(ctx, labeled, seed, 0)
-    _save_evidence(evidence_path, evidence)
+    save_evidence(evidence_path, evidence)
     atomic_write_text(meta_path, json.dumps({
         "fingerprint": fingerprint, "settings": settings, "models": [s.name for s in ctx.specs],
         "labeled": labeled.tolist(), "rows": rows, "seconds": seconds,
         "evidence": file_digest(evidence_path)}))
     return labeled, evidence, rows, seconds
-
-
-def _evidence_problem(path: Path, vouched: dict | None) -> str | None:
-    """What is wrong with the cached evidence file, or None."""
-    if not path.is_file():
-        return "file missing"
-    if vouched is None:
-        return "round0.json records no checksum for it (written by an older version)"
-    if file_digest(path) != vouched:
-        return (f"{path.stat().st_size} bytes with another SHA-256 than round0.json records "
-                f"({vouched['bytes']} bytes): truncated or changed")
-    return None
 
 
 def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) -> Evidence:
@@ -351,18 +219,21 @@ def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) 
     if not (folder / "round0.json").is_file():
         raise FileNotFoundError(f"no shared round 0 under {folder}; run the loop for this task first")
     names = json.loads((folder / "round0.json").read_text())["models"]
-    return _load_evidence(folder / "evidence.npz", task, names)
+    return load_evidence(folder / "evidence.npz", task, names)
 
 
 # --------------------------------------------------------------------------- one run
-def run_method(ctx: TaskContext, entry: MethodEntry, seed: int) -> Path:
+def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
+               after_round: Callable[[Path, int], None] | None = None) -> Path:
     """Run (or resume, or skip) one method for one seed; returns the run folder.
 
     An existing run is verified first (:meth:`RunStore.load`); a damaged one raises
-    :class:`RunIntegrityError` (see :func:`repair_results`).
+    :class:`RunIntegrityError` (see :func:`repair_results`). ``after_round(folder,
+    round_index)``, if given, is called after each persisted round.
     """
     options = ctx.section.options_for(entry)
     selector: Callable = make_selector(entry.strategy, ctx.task, options)
+    strategy_evidence = get_strategy(entry.strategy).evidence
     folder = run_dir(ctx.profile_dir, ctx.task, ctx.dataset, entry.method, seed)
     store = RunStore(folder)
     run_settings = _as_json({"strategy": entry.strategy, "strategy_options": options, "seed": seed})
@@ -406,12 +277,14 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int) -> Path:
                 **file_digest(evidence_path)}
         else:
             labeled = np.sort(record.queries["index"].to_numpy(dtype=np.int64))
-            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index)
+            # rounds after the shared round 0 compute only what this strategy reads
+            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index, evidence=strategy_evidence)
         record.curve = pd.concat([record.curve, pd.DataFrame(rows)], ignore_index=True)
         round_log = {"round": round_index, "n_labeled": int(len(labeled)), "seconds": dict(seconds)}
         if round_index < section.rounds:
             start = time.perf_counter()
-            selection = selector(evidence, budget=section.query_size, rng=child_rng(seed, "select", round_index))
+            selection = selector(restrict_evidence(evidence, strategy_evidence), budget=section.query_size,
+                                 rng=child_rng(seed, "select", round_index))
             round_log["seconds"]["selection"] = time.perf_counter() - start
             chosen = np.asarray(selection.indices, dtype=np.int64)
             _check_selection(chosen, labeled, section.query_size, entry.method)
@@ -425,6 +298,8 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int) -> Path:
         record.meta["completed_rounds"] = round_index
         record.meta["complete"] = round_index == section.rounds
         store.save(record)
+        if after_round is not None:
+            after_round(folder, round_index)
     return folder
 
 
@@ -435,64 +310,6 @@ def _check_selection(chosen: np.ndarray, labeled: np.ndarray, budget: int, metho
 
 def _jsonable(info: dict) -> dict:
     return json.loads(json.dumps(info, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
-
-
-# --------------------------------------------------------------------------- everything
-def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[ModelSpec] | None = None,
-             methods: Sequence[str] | None = None, repair: bool = False) -> list[Path]:
-    """Run every dataset x method x seed of ``task`` in ``profile``; resumable and idempotent.
-
-    Parameters
-    ----------
-    profile : Profile
-    task : "classification" | "regression"
-    profile_dir : Path
-        ``results/<profile>``; runs go to ``<profile_dir>/<task>/<dataset>/<method>/seed<s>/``.
-    zoo : sequence of ModelSpec, optional
-        Bring-your-own target models (see :func:`diamlib.zoo.custom_zoo`); default: the
-        profile's zoo.
-    methods : sequence of str, optional
-        Only these method labels.
-    repair : bool
-        First roll damaged runs of ``task`` back to their last verified round and remove damaged
-        round-0 caches (:func:`repair_results`), so the rest is recomputed instead of refused.
-
-    Raises
-    ------
-    ConfigError
-        Unknown ``task`` (with a did-you-mean), the profile has no section for it, or its
-        ``data_root`` does not exist.
-    StorageError
-        ``profile_dir`` is not writable (checked before any training), or a write failed
-        (disk full); the message names the path.
-    RunConflictError
-        Runs or a round-0 cache of other settings exist for a dataset (before its training);
-        the message names every differing parameter with both values.
-    RunIntegrityError
-        A run's files do not match its ``run.json`` (without ``repair``).
-    """
-    section = profile.experiment(task)
-    unknown = sorted(set(methods or ()) - {e.method for e in section.strategies})
-    if unknown:
-        raise ValueError(f"methods {unknown} are not in the profile's {task}.strategies "
-                         f"({', '.join(e.method for e in section.strategies)})")
-    check_data_roots(profile, [task])
-    check_writable(Path(profile_dir))
-    if repair:
-        repair_results(Path(profile_dir), tasks=[task])
-    configure_torch(profile)
-    entries = [e for e in section.strategies if methods is None or e.method in methods]
-    folders = []
-    for dataset in section.datasets:
-        train, test = load_task_data(section, task, dataset)
-        specs = list(zoo) if zoo is not None else resolve_zoo(section, train.n_outputs)
-        ctx = TaskContext(profile=profile, task=task, dataset=dataset, section=section, train=train,
-                          test=test, specs=specs, profile_dir=Path(profile_dir))
-        check_no_mixing(ctx)
-        jobs = [(seed, entry) for seed in profile.seeds for entry in entries]
-        for seed, entry in tqdm(jobs, desc=f"{task}/{dataset}", disable=not profile.progress, unit="run"):
-            folders.append(run_method(ctx, entry, seed))
-    return folders
 
 
 # --------------------------------------------------------------------------- repair
@@ -536,5 +353,5 @@ def _round_zero_cache_problem(folder: Path) -> str | None:
         return "round0.json missing"
     except (json.JSONDecodeError, UnicodeDecodeError):
         return "round0.json not valid JSON"
-    return _evidence_problem(folder / "evidence.npz", meta.get("evidence"))
+    return evidence_file_problem(folder / "evidence.npz", meta.get("evidence"))
 

@@ -144,8 +144,11 @@ def strip_widget_state(executed: Path) -> None:
 
 def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_root: str | None = None,
                   kernel_name: str = KERNEL_NAME, extra_parameters: dict | None = None,
-                  folder: Path | None = None) -> list[Path]:
+                  folder: Path | None = None, overrides: dict | None = None) -> list[Path]:
     """Execute notebooks on ``profile``; returns the executed notebooks' paths.
+
+    ``overrides`` (nested or dotted keys, e.g. ``{"execution": {"workers": 2}}``) are
+    validated with the profile and passed to every notebook.
 
     Raises
     ------
@@ -161,11 +164,11 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
     """
     import papermill as pm
 
-    cfg = load_profile(profile)
+    cfg = load_profile(profile, overrides)
     check_data_roots(cfg, [task for task in TASKS if getattr(cfg, task) is not None])
     notebooks = list_notebooks(only, folder)
     out_dir = profile_results_dir(cfg.name, results_root).resolve()
-    common = {"profile": profile, "overrides": {}}
+    common = {"profile": profile, "overrides": dict(overrides or {})}
     if results_root is not None:
         common["results_root"] = str(out_dir.parent)
     per_notebook = notebook_parameters(notebooks, common, extra_parameters or {})

@@ -11,6 +11,10 @@ Layout of ``<profile>/<task>/<dataset>/<method>/seed<s>/``:
   shared round-0 evidence the run started from (``round0_evidence``)
 - ``log.txt``     human-readable run log (e.g. when a strategy filled its batch at random)
 
+and the round 0 shared by the strategies of one seed, ``<dataset>/_round0/seed<s>/``, holds
+``evidence.npz`` (:func:`save_evidence`: plain arrays, read back without unpickling) and
+``round0.json``.
+
 Every file is replaced atomically (write to a temporary file, then ``os.replace``), and
 ``run.json`` is written last: it is the commit point of a round. Rounds only ever append rows,
 so the content a round vouches for is a prefix of each CSV file; bytes after that prefix are
@@ -26,12 +30,16 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, IO
+from typing import IO, Callable, Sequence
 
+import numpy as np
 import pandas as pd
+
+from diamlib.evidence import Evidence, ModelEvidence
 
 CURVE_COLUMNS = ["round", "n_labeled", "model", "metric", "value"]
 QUERY_COLUMNS = ["round", "index"]
@@ -325,3 +333,72 @@ class RunStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.directory / "log.txt", "a") as handle:
             handle.write(f"{now_iso()} {message}\n")
+
+
+# --------------------------------------------------------------------------- evidence files
+def save_evidence(path: Path, evidence: Evidence) -> None:
+    """Write ``evidence`` atomically as an ``.npz`` of plain arrays (see :func:`write_npz`)."""
+    arrays = {"unlabeled_indices": evidence.unlabeled_indices,
+              "feature_model": np.array(evidence.feature_model)}
+    for i, m in enumerate(evidence.models):
+        for key in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions", "pool_outputs"):
+            value = getattr(m, key)
+            if value is not None:
+                arrays[f"m{i}_{key}"] = value
+        arrays[f"m{i}_n_parameters"] = np.array(m.n_parameters)
+    atomic_write(path, lambda handle: write_npz(handle, arrays))
+
+
+def write_npz(handle, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez``'s format with fixed member timestamps, so equal arrays give equal bytes.
+
+    A recomputed round-0 cache then has the same SHA-256 as the one it replaces.
+    """
+    with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            with archive.open(info, mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
+
+
+def load_evidence(path: Path, task: str, names: Sequence[str]) -> Evidence:
+    """Read an evidence file written by :func:`save_evidence`; never unpickles.
+
+    Raises
+    ------
+    RunIntegrityError
+        The file is not a readable ``.npz`` of plain arrays (truncated, or holds pickled objects).
+    """
+    try:
+        return _evidence_from_npz(path, task, names)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise RunIntegrityError(
+            f"{path}: not a readable evidence file ({type(exc).__name__}: {exc}); it is a cache of "
+            f"round 0, so delete it (or run again with --repair) to recompute it"
+        ) from None
+
+
+def _evidence_from_npz(path: Path, task: str, names: Sequence[str]) -> Evidence:
+    with np.load(path, allow_pickle=False) as arrays:
+        models = []
+        for i, name in enumerate(names):
+            def get(key):
+                return arrays[f"m{i}_{key}"] if f"m{i}_{key}" in arrays else None
+            models.append(ModelEvidence(name=name, pool_features=get("pool_features"),
+                                        labeled_features=get("labeled_features"), pool_probs=get("pool_probs"),
+                                        snapshot_predictions=get("snapshot_predictions"),
+                                        pool_outputs=get("pool_outputs"), n_parameters=int(get("n_parameters"))))
+        return Evidence(task=task, unlabeled_indices=arrays["unlabeled_indices"], models=tuple(models),
+                        feature_model=int(arrays["feature_model"]))
+
+
+def evidence_file_problem(path: Path, vouched: dict | None) -> str | None:
+    """What is wrong with the cached evidence file, or None."""
+    if not path.is_file():
+        return "file missing"
+    if vouched is None:
+        return "round0.json records no checksum for it (written by an older version)"
+    if file_digest(path) != vouched:
+        return (f"{path.stat().st_size} bytes with another SHA-256 than round0.json records "
+                f"({vouched['bytes']} bytes): truncated or changed")
+    return None

@@ -10,17 +10,18 @@ the labeled set's features and the test metrics.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from diamlib.config import TrainingParams
+from diamlib.config import Profile, TrainingParams
 from diamlib.data import to_model_input
 from diamlib.data.augment import augment_batch
 from diamlib.evidence import ModelEvidence
@@ -36,12 +37,15 @@ class ModelInputs:
     converted batch by batch.
     """
 
-    def __init__(self, images: np.ndarray, resolution: int, channels: int = 3):
+    def __init__(self, images: np.ndarray, resolution: int, channels: int = 3, *, pin_memory: bool = False):
         self.images = images
         self.resolution = resolution
         self.channels = channels
+        self.pin_memory = pin_memory
         n_bytes = images.shape[0] * channels * resolution * resolution * 4
         self._cache = self._convert(np.arange(images.shape[0])) if n_bytes <= MAX_CACHED_INPUT_BYTES else None
+        if self._cache is not None and pin_memory:
+            self._cache = self._cache.pin_memory()
 
     def _convert(self, indices: np.ndarray) -> torch.Tensor:
         chunks = [
@@ -52,10 +56,28 @@ class ModelInputs:
         return torch.cat(chunks) if chunks else torch.empty(0, self.channels, self.resolution, self.resolution)
 
     def batch(self, indices: np.ndarray) -> torch.Tensor:
-        """Inputs for ``indices`` (n,) -> (n, channels, resolution, resolution)."""
+        """Inputs for ``indices`` (n,) -> (n, channels, resolution, resolution).
+
+        With ``pin_memory`` the batch lives in page-locked memory, so that
+        ``batch.to("cuda", non_blocking=True)`` overlaps the copy with computation.
+        """
         if self._cache is not None:
-            return self._cache[torch.from_numpy(np.asarray(indices, dtype=np.int64))]
-        return self._convert(np.asarray(indices))
+            batch = self._cache[torch.from_numpy(np.asarray(indices, dtype=np.int64))]
+        else:
+            batch = self._convert(np.asarray(indices))
+        return batch.pin_memory() if self.pin_memory and not batch.is_pinned() else batch
+
+
+def configure_torch(profile: Profile) -> None:
+    """Threads and deterministic kernels, so CPU runs repeat bit for bit."""
+    if profile.threads:
+        torch.set_num_threads(profile.threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if profile.device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            "the profile asks for device: cuda but no CUDA device is available; "
+            "use a GPU machine or set device: cpu"
+        )
 
 
 @dataclass(frozen=True)
@@ -133,6 +155,13 @@ def make_optimizer(model: nn.Module, training: TrainingParams) -> torch.optim.SG
     return torch.optim.SGD(groups, lr=training.lr, momentum=training.momentum, nesterov=training.nesterov)
 
 
+def mixed_precision(training: TrainingParams, device: str):
+    """bfloat16 autocast on CUDA when ``training.amp``; otherwise a context that does nothing."""
+    if training.amp and str(device).startswith("cuda"):
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def learning_rate(training: TrainingParams, step: int, total_steps: int) -> float:
     """Learning rate of optimisation step ``step`` (0-based) of ``total_steps`` in a round.
 
@@ -151,7 +180,7 @@ def predict(model, inputs: ModelInputs, indices: np.ndarray, *, batch_size: int,
     model.eval()
     outputs, features = [], []
     for start in range(0, len(indices), batch_size):
-        x = inputs.batch(indices[start : start + batch_size]).to(device)
+        x = inputs.batch(indices[start : start + batch_size]).to(device, non_blocking=True)
         if with_features:
             out, feat = model.forward_with_features(x)
             features.append(feat.float().cpu())
@@ -217,8 +246,12 @@ def even_batches(indices: np.ndarray, batch_size: int) -> list[np.ndarray]:
     return [b for b in np.array_split(np.asarray(indices), n_batches) if len(b) > 0]
 
 
+#: The per-model evidence a round can compute: the array fields of ModelEvidence.
+EVIDENCE_FIELDS = ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions", "pool_outputs")
+
+
 def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: np.random.Generator,
-                      device: str = "cpu", eval_batch_size: int = 512,
+                      device: str = "cpu", eval_batch_size: int = 512, evidence: Collection[str] | None = None,
                       progress: bool = False, description: str = "") -> ModelRoundResult:
     """Train ``model`` on the labeled set, record its soft version space, return its evidence.
 
@@ -231,12 +264,17 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     rng : numpy.random.Generator
         Draws the order of the training examples in each epoch (and, with
         ``training.augmentation``, every augmentation draw).
+    evidence : collection of str, optional
+        The :data:`EVIDENCE_FIELDS` to compute (default: all that apply to the task); the
+        others stay None. Skipping ``snapshot_predictions`` saves one pool pass per
+        snapshot epoch, skipping all pool fields the final pool pass. The model and its
+        test metrics are the same whatever is computed.
 
     Returns
     -------
     ModelRoundResult
         ``evidence.snapshot_predictions`` has shape (len(snapshot_epochs(T)), n_pool)
-        for classification, None for regression.
+        for classification, None for regression (and when not asked for).
 
     References
     ----------
@@ -251,7 +289,15 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     steps_per_epoch = len(even_batches(data.labeled, training.batch_size))
     total_steps, step = steps_per_epoch * training.epochs, 0
     targets = torch.from_numpy(data.train_targets)
-    keep = set(snapshot_epochs(training.epochs)) if data.task == "classification" else set()
+    wanted = set(EVIDENCE_FIELDS if evidence is None else evidence)
+    unknown = wanted - set(EVIDENCE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown evidence {sorted(unknown)}; valid: {', '.join(EVIDENCE_FIELDS)}")
+    classify = data.task == "classification"
+    want_snapshots = classify and "snapshot_predictions" in wanted
+    want_features = "pool_features" in wanted
+    want_pool = want_snapshots or want_features or ("pool_probs" in wanted if classify else "pool_outputs" in wanted)
+    keep = set(snapshot_epochs(training.epochs)) if want_snapshots else set()
     snapshots: list[np.ndarray] = []
     seconds_training = seconds_evidence = 0.0
     epochs = tqdm(range(1, training.epochs + 1), desc=description or "epochs", leave=False,
@@ -260,7 +306,7 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
         start = time.perf_counter()
         model.train()
         for indices in even_batches(data.labeled[rng.permutation(len(data.labeled))], training.batch_size):
-            x = data.train_inputs.batch(indices).to(device)
+            x = data.train_inputs.batch(indices).to(device, non_blocking=True)
             if augment:
                 x = augment_batch(x, rng)
             y = targets[torch.from_numpy(indices)].to(device)
@@ -268,7 +314,8 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
                 group["lr"] = learning_rate(training, step, total_steps)
             step += 1
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+            with mixed_precision(training, device):
+                loss = loss_fn(model(x), y)
             loss.backward()
             optimizer.step()
         seconds_training += time.perf_counter() - start
@@ -285,27 +332,27 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     seconds_training += time.perf_counter() - start
 
     start = time.perf_counter()
-    pool_out, pool_feat = predict(model, data.train_inputs, data.pool, batch_size=eval_batch_size,
+    pool_out = pool_feat = labeled_feat = None
+    if want_pool:
+        pool_out, pool_feat = predict(model, data.train_inputs, data.pool, batch_size=eval_batch_size,
+                                      device=device, with_features=want_features)
+    if "labeled_features" in wanted:
+        _, labeled_feat = predict(model, data.train_inputs, data.labeled, batch_size=eval_batch_size,
                                   device=device, with_features=True)
-    _, labeled_feat = predict(model, data.train_inputs, data.labeled, batch_size=eval_batch_size,
-                              device=device, with_features=True)
     seconds_evidence += time.perf_counter() - start
     test_out, _ = predict(model, data.test_inputs, np.arange(len(data.test_targets)),
                           batch_size=eval_batch_size, device=device)
     metrics = evaluation_metrics(data.task, test_out, data.test_targets)
 
-    if data.task == "classification":
-        snapshots.append(pool_out.argmax(axis=1).astype(np.int32))
-        pool_probs = torch.softmax(torch.from_numpy(pool_out), dim=1).numpy()
-        evidence = ModelEvidence(
-            name=model.name, pool_features=pool_feat, labeled_features=labeled_feat,
-            pool_probs=pool_probs, snapshot_predictions=np.stack(snapshots),
-            n_parameters=int(model.n_parameters),
-        )
-    else:
-        evidence = ModelEvidence(
-            name=model.name, pool_features=pool_feat, labeled_features=labeled_feat,
-            pool_outputs=pool_out, n_parameters=int(model.n_parameters),
-        )
-    return ModelRoundResult(metrics=metrics, evidence=evidence, seconds_training=seconds_training,
+    arrays: dict[str, np.ndarray | None] = {"pool_features": pool_feat, "labeled_features": labeled_feat}
+    if classify and pool_out is not None:
+        if want_snapshots:
+            snapshots.append(pool_out.argmax(axis=1).astype(np.int32))
+            arrays["snapshot_predictions"] = np.stack(snapshots)
+        if "pool_probs" in wanted:
+            arrays["pool_probs"] = torch.softmax(torch.from_numpy(pool_out), dim=1).numpy()
+    elif not classify and "pool_outputs" in wanted:
+        arrays["pool_outputs"] = pool_out
+    model_evidence = ModelEvidence(name=model.name, n_parameters=int(model.n_parameters), **arrays)
+    return ModelRoundResult(metrics=metrics, evidence=model_evidence, seconds_training=seconds_training,
                             seconds_evidence=seconds_evidence)

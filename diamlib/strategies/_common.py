@@ -92,7 +92,7 @@ def feature_model(evidence: Evidence) -> ModelEvidence:
 
 
 # --------------------------------------------------------------------------- per-model arrays
-def model_features(model: ModelEvidence, n_pool: int) -> tuple[np.ndarray, np.ndarray]:
+def model_features(model: ModelEvidence, n_pool: int, *, with_labeled: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Validated float64 views of one model's pool and labeled features.
 
     Parameters
@@ -100,6 +100,9 @@ def model_features(model: ModelEvidence, n_pool: int) -> tuple[np.ndarray, np.nd
     model : ModelEvidence
     n_pool : int
         Expected number of pool rows.
+    with_labeled : bool
+        False for strategies that read only the pool's features: the labeled features are
+        then neither required nor checked, and come back as a (0, d) array.
 
     Returns
     -------
@@ -113,8 +116,15 @@ def model_features(model: ModelEvidence, n_pool: int) -> tuple[np.ndarray, np.nd
         Wrong shapes, NaN or inf entries, or a feature matrix whose rows are all identical
         (every feature constant over pool and labeled set): no ranking could be derived from it.
     """
+    if model.pool_features is None or (with_labeled and model.labeled_features is None):
+        missing = "pool_features" if model.pool_features is None else "labeled_features"
+        raise ValueError(f"model {model.name!r} has no {missing}; the strategy reads them, so they must be "
+                         f"computed (declare {missing!r} in the strategy's registry entry)")
     pool = np.asarray(model.pool_features, dtype=np.float64)
-    labeled = np.asarray(model.labeled_features, dtype=np.float64)
+    if not with_labeled:
+        labeled = np.zeros((0, pool.shape[1] if pool.ndim == 2 else 0))
+    else:
+        labeled = np.asarray(model.labeled_features, dtype=np.float64)
     if pool.ndim != 2 or pool.shape[0] != n_pool:
         raise ValueError(
             f"model {model.name!r}: pool_features must have shape (n_pool={n_pool}, d), got {pool.shape}"

@@ -252,7 +252,7 @@ def select_diam(
     k = neighbour_count(n_pool, knn_fraction)
     similarities = []
     for model in evidence.models:
-        pool, _ = model_features(model, n_pool)
+        pool, _ = model_features(model, n_pool, with_labeled=False)
         similarities.append(knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim))
     solution = solve_diam_relaxation(similarities, votes.astype(np.float64), tau=budget, beta=beta,
                                      solver=solver, max_iter=max_iter, tol=tol)

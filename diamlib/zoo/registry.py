@@ -22,11 +22,14 @@ Sec. 6.1 of the paper (target models); Cai et al., ICLR 2020 (OFA).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from diamlib.zoo.ofa_zoo import OFAMember, build_ofa_zoo
 from diamlib.zoo.paper12 import paper12_members, paper12_published_info
 from diamlib.zoo.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from diamlib.config import ExperimentParams
 
 __all__ = ["ZooBuilder", "ZOOS", "zoo_names", "build_zoo", "scaled_paper_zoo"]
 
@@ -152,3 +155,9 @@ def build_zoo(name: str, *, n_outputs: int, width_mult: float | None = None, res
     if name not in ZOOS:
         raise ValueError(f"unknown model zoo {name!r}; valid names: {', '.join(zoo_names())}")
     return ZOOS[name](n_outputs=n_outputs, width_mult=width_mult, resolution=resolution, pretrained=pretrained)
+
+
+def resolve_zoo(section: "ExperimentParams", n_outputs: int) -> list[ModelSpec]:
+    """The target models of a profile section."""
+    return build_zoo(section.zoo, n_outputs=n_outputs, width_mult=section.width_mult,
+                     resolution=section.resolution, pretrained=section.pretrained)

@@ -32,7 +32,7 @@ def user_zoo():
 def _make_profile(task: str = "classification", strategies=("random", "diam"), rounds: int = 2):
     dataset = "digits" if task == "classification" else "landmarks-digits"
     return profile_from_dict({
-        "name": "looptest", "seeds": [0], "threads": 1, "progress": False,
+        "name": "looptest", "seeds": [0], "threads": 1, "progress": False, "execution": {"workers": 1},
         task: {
             "datasets": [dataset], "train_size": 240, "test_size": 80, "zoo": "smoke3",
             "initial_labels": 30, "query_size": 20, "rounds": rounds, "strategies": list(strategies),

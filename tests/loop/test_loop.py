@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import diamlib.loop as loop
-from diamlib.loop import run_task
+from diamlib.grid import run_task
 from diamlib.runstore import RunConflictError
 
 
@@ -57,12 +57,12 @@ def test_interrupted_run_resumes_after_last_completed_round(tmp_path, user_zoo, 
     trained_rounds = []
     crash = {"armed": True}
 
-    def crash_in_round_two(ctx, labeled, seed, round_index):
+    def crash_in_round_two(ctx, labeled, seed, round_index, **kwargs):
         trained_rounds.append(round_index)
         if round_index == 2 and crash["armed"]:
             crash["armed"] = False
             raise KeyboardInterrupt("simulated interruption")
-        return real_train_round(ctx, labeled, seed, round_index)
+        return real_train_round(ctx, labeled, seed, round_index, **kwargs)
 
     monkeypatch.setattr(loop, "train_round", crash_in_round_two)
     with pytest.raises(KeyboardInterrupt):
@@ -95,3 +95,27 @@ def test_regression_loop_records_mse_and_mae(tmp_path, user_zoo, make_profile):
     assert folder.relative_to(tmp_path).as_posix() == "regression/landmarks-digits/diam-svd/seed0"
     assert set(curve["metric"]) == {"mse", "mae"} and (curve["value"] >= 0).all()
     assert len(queries) == 50 and meta["complete"]
+
+
+def test_strategies_get_only_the_evidence_they_declare(tmp_path, user_zoo, make_profile):
+    from diamlib.evidence import Selection
+    from diamlib.strategies.registry import STRATEGIES, StrategySpec, register
+
+    seen = []
+
+    def select_probs_only(evidence, *, budget, rng):
+        seen.append({f: any(getattr(m, f) is not None for m in evidence.models)
+                     for f in ("snapshot_predictions", "pool_probs", "pool_features", "labeled_features")})
+        return Selection(indices=evidence.unlabeled_indices[:budget])
+
+    saved = dict(STRATEGIES)
+    register(StrategySpec("probs-only", select_probs_only, "Probs only", "uncertainty",
+                          frozenset({"classification"}), frozenset({"pool_probs"}), "#010203", "test strategy"))
+    try:
+        folder = run_task(make_profile(strategies=("probs-only",)), "classification", tmp_path, zoo=user_zoo)[0]
+    finally:
+        STRATEGIES.clear()
+        STRATEGIES.update(saved)
+    assert seen == [{"snapshot_predictions": False, "pool_probs": True, "pool_features": False,
+                     "labeled_features": False}] * 2
+    assert read_run(folder)[2]["complete"]

@@ -8,6 +8,7 @@ import diamlib.loop as loop
 from diamlib.__main__ import main
 from diamlib.config import ConfigError, load_profile
 from diamlib.data import load_dataset
+from diamlib.grid import run_task
 from diamlib.runner import notebook_parameters, run_notebooks
 from tiny_run import TASK, run, tiny_profile, tiny_zoo
 
@@ -52,14 +53,14 @@ def test_missing_section_names_the_file_it_was_read_from(tmp_path):
 
 def test_unknown_task_has_a_did_you_mean(tmp_path, no_training):
     with pytest.raises(ConfigError, match="unknown task 'classfication'. Did you mean 'classification'"):
-        loop.run_task(tiny_profile(), "classfication", tmp_path, zoo=tiny_zoo())
+        run_task(tiny_profile(), "classfication", tmp_path, zoo=tiny_zoo())
 
 
 def test_missing_data_root_is_an_error_never_a_fallback(tmp_path, no_training):
     missing = tmp_path / "no-such-folder"
     profile = tiny_profile(datasets=["fashion-mnist"], data_root=str(missing))
     with pytest.raises(ConfigError, match=f"classification.data_root: folder {missing} does not exist"):
-        loop.run_task(profile, TASK, tmp_path / "results", zoo=tiny_zoo())
+        run_task(profile, TASK, tmp_path / "results", zoo=tiny_zoo())
     assert not (tmp_path / "results").exists()
     with pytest.raises(FileNotFoundError, match=f"data_root {missing} does not exist"):
         load_dataset("fashion-mnist", split="test", data_root=missing)

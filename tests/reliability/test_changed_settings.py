@@ -6,7 +6,8 @@ import json
 import pytest
 
 import diamlib.loop as loop
-from diamlib.loop import repair_results, run_task
+from diamlib.grid import run_task
+from diamlib.loop import repair_results
 from diamlib.results import load_results
 from diamlib.runstore import RunConflictError, RunIntegrityError
 from run_files import results_of, snapshot

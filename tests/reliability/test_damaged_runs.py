@@ -63,10 +63,10 @@ def test_damaged_run_is_refused_by_name_then_repaired(damage, run_copy, referenc
 def test_interrupted_run_with_a_removed_row_is_refused_then_repaired(run_copy, reference_run, monkeypatch):
     real_train_round = loop.train_round
 
-    def interrupt_round_two(ctx, labeled, seed, round_index):
+    def interrupt_round_two(ctx, labeled, seed, round_index, **kwargs):
         if round_index == 2:
             raise KeyboardInterrupt("simulated Ctrl-C")
-        return real_train_round(ctx, labeled, seed, round_index)
+        return real_train_round(ctx, labeled, seed, round_index, **kwargs)
 
     for name in ("curve.csv", "queries.csv", "run.json"):
         (run_copy / DIAM / name).unlink()

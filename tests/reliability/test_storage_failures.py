@@ -27,7 +27,7 @@ def test_read_only_results_folder_fails_before_any_training(tmp_path, monkeypatc
 
         monkeypatch.setattr(runstore.tempfile, "mkstemp", denied)
     trained = []
-    monkeypatch.setattr(loop, "train_round", lambda *args: trained.append(args))
+    monkeypatch.setattr(loop, "train_round", lambda *args, **kwargs: trained.append(args))
     try:
         with pytest.raises(StorageError, match=rf"results folder {folder} is not writable"
                                                rf" \(Permission denied\); fix its permissions"):

@@ -38,7 +38,7 @@ def tiny_zoo():
 def tiny_profile(strategies=METHODS, *, epochs: int = 1, beta: float = -1.0, **section):
     """Two rounds of 10 queries after 20 initial labels, on 120 training digits."""
     return profile_from_dict({
-        "name": "tiny", "seeds": [0], "threads": 1, "progress": False,
+        "name": "tiny", "seeds": [0], "threads": 1, "progress": False, "execution": {"workers": 1},
         TASK: {"datasets": ["digits"], "train_size": 120, "test_size": 40, "zoo": "smoke3",
                "initial_labels": 20, "query_size": 10, "rounds": 2, "strategies": list(strategies),
                "strategy_options": {"diam": {"beta": beta}},
@@ -47,7 +47,7 @@ def tiny_profile(strategies=METHODS, *, epochs: int = 1, beta: float = -1.0, **s
 
 
 def run(out: Path, **kwargs):
-    from diamlib.loop import run_task
+    from diamlib.grid import run_task
 
     return run_task(tiny_profile(), TASK, out, zoo=tiny_zoo(), **kwargs)
 

@@ -74,3 +74,27 @@ def test_round_returns_snapshots_features_and_learns_a_separable_task():
     assert evidence.pool_features.shape == (60, 4) and evidence.labeled_features.shape == (60, 4)
     assert np.allclose(evidence.pool_probs.sum(axis=1), 1, atol=1e-5)
     assert result.metrics["accuracy"] > 0.9
+
+
+def test_a_round_computes_only_the_evidence_asked_for_and_the_same_model():
+    rng = np.random.default_rng(0)
+    targets = rng.integers(0, 2, size=60)
+    images = (np.where(targets[:, None, None] == 1, 200, 40) + rng.integers(0, 40, (60, 8, 8))).astype(np.uint8)
+    inputs = ModelInputs(images, 8)
+    data = RoundData(inputs, targets.astype(np.int64), inputs, targets.astype(np.int64),
+                     np.arange(30), np.arange(30, 60), "classification")
+    results = {}
+    for name, asked in {"all": None, "probs": {"pool_probs"}, "nothing": set()}.items():
+        torch.manual_seed(0)
+        results[name] = train_model_round(_tiny_model(2), data, TrainingParams(epochs=4, batch_size=10, lr=0.1),
+                                          rng=np.random.default_rng(1), evidence=asked)
+    full, probs, nothing = results["all"].evidence, results["probs"].evidence, results["nothing"].evidence
+    assert full.snapshot_predictions is not None and full.labeled_features is not None
+    assert probs.snapshot_predictions is None and probs.pool_features is None and probs.labeled_features is None
+    assert np.array_equal(probs.pool_probs, full.pool_probs)
+    assert all(getattr(nothing, f) is None for f in ("pool_probs", "pool_features", "labeled_features",
+                                                      "snapshot_predictions", "pool_outputs"))
+    assert results["all"].metrics == results["probs"].metrics == results["nothing"].metrics
+    with pytest.raises(ValueError, match="unknown evidence"):
+        train_model_round(_tiny_model(2), data, TrainingParams(epochs=1), rng=np.random.default_rng(1),
+                          evidence={"gradients"})

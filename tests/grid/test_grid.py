@@ -1,0 +1,167 @@
+"""The experiment grid on Dask: same bytes whatever the workers, a killed worker, an external
+scheduler, and the execution settings."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import cloudpickle
+import pytest
+from torch import nn
+
+from diamlib.config import ConfigError, profile_from_dict
+from diamlib.grid import GridSpec, RunKey, resolve_workers, run_task, worker_gpu
+from diamlib.zoo import custom_zoo, wrap_module
+
+# the zoo factories and hooks below are defined in this test module, which Dask's worker
+# processes cannot import: send them by value
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+METHODS = ("random", "diam")
+SEEDS = [0, 1]
+
+
+def _cnn(width: int) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+def tiny_zoo():
+    return custom_zoo({
+        "cnn-4": lambda n_out: wrap_module("cnn-4", _cnn(4), 4, n_out),
+        "cnn-6": lambda n_out: wrap_module("cnn-6", _cnn(6), 6, n_out),
+    }, resolution=8)
+
+
+def tiny_profile(**execution):
+    return profile_from_dict({
+        "name": "gridtest", "seeds": SEEDS, "threads": 1, "progress": False, "execution": execution,
+        "classification": {
+            "datasets": ["digits"], "train_size": 200, "test_size": 60, "zoo": "smoke3",
+            "initial_labels": 20, "query_size": 10, "rounds": 2, "strategies": list(METHODS),
+            "training": {"epochs": 2, "batch_size": 10, "lr": 0.05},
+        },
+    })
+
+
+def result_bytes(folders) -> dict[str, bytes]:
+    return {f"{Path(f).parent.name}/{Path(f).name}/{name}": (Path(f) / name).read_bytes()
+            for f in folders for name in ("curve.csv", "queries.csv")}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The grid run in this process, without Dask."""
+    root = tmp_path_factory.mktemp("reference")
+    folders = run_task(tiny_profile(workers=1), "classification", root, zoo=tiny_zoo())
+    return result_bytes(folders)
+
+
+def test_grid_order_and_layout(reference):
+    assert list(reference)[:4] == ["random/seed0/curve.csv", "random/seed0/queries.csv",
+                                   "diam/seed0/curve.csv", "diam/seed0/queries.csv"]
+    assert len(reference) == 2 * len(METHODS) * len(SEEDS)
+
+
+def test_two_workers_write_the_same_bytes_as_one(reference, tmp_path):
+    folders = run_task(tiny_profile(workers=2), "classification", tmp_path, zoo=tiny_zoo())
+    assert result_bytes(folders) == reference
+
+
+def kill_once(marker: Path):
+    """An after-round hook that SIGKILLs its worker process the first time round 1 is saved."""
+    def hook(folder: Path, round_index: int) -> None:
+        if round_index == 1 and not marker.exists():
+            marker.write_text(f"{folder.parent.name}/{folder.name}")
+            os.kill(os.getpid(), signal.SIGKILL)
+    return hook
+
+
+def test_a_killed_worker_does_not_change_the_results(reference, tmp_path):
+    marker = tmp_path / "killed"
+    folders = run_task(tiny_profile(workers=2), "classification", tmp_path / "runs", zoo=tiny_zoo(),
+                       after_round=kill_once(marker))
+    assert marker.exists(), "the hook killed a worker"
+    killed_run = tmp_path / "runs" / "classification" / "digits" / marker.read_text()
+    assert "resuming after round 1" in (killed_run / "log.txt").read_text()
+    assert result_bytes(folders) == reference
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_grid_runs_on_an_external_scheduler_and_worker(reference, tmp_path):
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--dashboard-address", ":0"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                                   "--nworkers", "1", "--dashboard-address", ":0"],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        folders = run_task(tiny_profile(scheduler=address), "classification", tmp_path, zoo=tiny_zoo())
+        assert result_bytes(folders) == reference
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+# --------------------------------------------------------------------------- settings
+def test_execution_defaults_to_one_worker_per_core_and_caps_at_the_runs():
+    assert tiny_profile().execution.workers == "auto"
+    assert resolve_workers("auto", 100) == len(os.sched_getaffinity(0))
+    assert resolve_workers(8, 3) == 3 and resolve_workers(1, 10) == 1
+
+
+@pytest.mark.parametrize("execution, message", [
+    ({"workers": 0}, "positive number of worker processes"),
+    ({"workers": "many"}, "workers"),
+    ({"scheduler": "localhost:8786"}, "tcp://127.0.0.1:8786"),
+])
+def test_bad_execution_settings_are_refused_with_the_fix(execution, message):
+    with pytest.raises(ConfigError, match=message):
+        tiny_profile(**execution)
+
+
+def test_grid_spec_lists_runs_dataset_then_seed_then_method():
+    profile = tiny_profile()
+    spec = GridSpec(profile, "classification", Path("x"), methods=tuple(profile.classification.strategies))
+    assert spec.runs() == [RunKey("digits", s, m) for s in SEEDS for m in METHODS]
+
+
+def test_local_gpu_workers_take_one_gpu_each():
+    assert [worker_gpu(i, 4) for i in range(6)] == [0, 1, 2, 3, 0, 1]
+    assert worker_gpu("gpu-node-a", 4) == 0 and worker_gpu("3", 2) == 1
+
+
+def test_amp_is_refused_without_cuda():
+    data = tiny_profile().model_dump()
+    data["classification"]["training"]["amp"] = True
+    with pytest.raises(ConfigError, match="amp: true needs device: cuda"):
+        profile_from_dict(data)
+
+
+def test_cli_passes_workers_and_scheduler_as_profile_overrides():
+    from diamlib.__main__ import _parser, execution_overrides
+
+    args = _parser().parse_args(["run", "--profile", "smoke", "--workers", "2", "--scheduler", "tcp://h:1"])
+    assert execution_overrides(args.workers, args.scheduler) == {"execution": {"workers": 2, "scheduler": "tcp://h:1"}}
+    assert execution_overrides(None, None) == {}
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["run", "--profile", "smoke", "--workers", "0"])
