@@ -145,34 +145,58 @@ def _completed_rounds(folder: Path) -> int:
         return -1
 
 
-class GridProgress:
-    """A progress bar over all rounds of all runs, with runs done and the runs under way.
+#: Environment variable that switches the grid's progress to plain lines (set by the runner,
+#: whose terminal shows a notebook kernel's stderr).
+PROGRESS_LINES_ENV = "DIAMLIB_PROGRESS_LINES"
 
-    The bar counts persisted rounds, read from the runs' ``run.json`` files, so it moves
-    whichever process (or machine) trains them.
+
+class GridProgress:
+    """Progress over all rounds of all runs, with runs done, the runs under way and the time.
+
+    It counts persisted rounds, read from the runs' ``run.json`` files, so it moves whichever
+    process (or machine) trains them. Shown as a progress bar (a widget in JupyterLab), or,
+    when :data:`PROGRESS_LINES_ENV` is set (``python -m diamlib run`` sets it for its
+    kernels), as one plain line on stderr whenever a round completes, at most every
+    ``line_seconds``, which reads well in a terminal or a log file.
     """
 
-    def __init__(self, spec: GridSpec, *, enabled: bool):
+    def __init__(self, spec: GridSpec, *, enabled: bool, line_seconds: float = 10.0):
         self.spec = spec
         self.folders = {key: run_dir(spec.profile_dir, spec.task, key.dataset, key.method, key.seed)
                         for key in spec.runs()}
         self.rounds_per_run = spec.profile.experiment(spec.task).rounds + 1
+        self.total = len(self.folders) * self.rounds_per_run
         self.started = time.perf_counter()
-        self.bar = tqdm(total=len(self.folders) * self.rounds_per_run, desc=f"{spec.task}: rounds",
-                        unit="round", disable=not enabled, dynamic_ncols=True)
+        self.lines = enabled and bool(os.environ.get(PROGRESS_LINES_ENV))
+        self.line_seconds = line_seconds
+        self._last_line = (-1, -float("inf"))
+        self.bar = tqdm(total=self.total, desc=f"{spec.task}: rounds", unit="round",
+                        disable=not enabled or self.lines, dynamic_ncols=True)
 
-    def update(self) -> None:
+    def status(self) -> tuple[int, str]:
+        """Rounds persisted so far, and a one-line summary."""
         done_rounds = {key: _completed_rounds(folder) + 1 for key, folder in self.folders.items()}
         finished = sum(n == self.rounds_per_run for n in done_rounds.values())
         running = [f"{key.method} s{key.seed} r{n}" for key, n in done_rounds.items() if 0 < n < self.rounds_per_run]
-        self.bar.n = sum(done_rounds.values())
         elapsed = time.perf_counter() - self.started
-        self.bar.set_postfix_str(f"runs {finished}/{len(self.folders)}"
-                                 + (f" | at {', '.join(running[:3])}" if running else "")
-                                 + f" | {elapsed / 60:.1f} min", refresh=True)
+        summary = (f"runs {finished}/{len(self.folders)}" + (f" | at {', '.join(running[:3])}" if running else "")
+                   + f" | {elapsed / 60:.1f} min")
+        return sum(done_rounds.values()), summary
+
+    def update(self, *, final: bool = False) -> None:
+        done, summary = self.status()
+        if self.lines:
+            last_done, last_time = self._last_line
+            now = time.perf_counter()
+            if done != last_done and (final or now - last_time >= self.line_seconds or done == self.total):
+                print(f"[{self.spec.task}] rounds {done}/{self.total} | {summary}", file=sys.stderr, flush=True)
+                self._last_line = (done, now)
+            return
+        self.bar.n = done
+        self.bar.set_postfix_str(summary, refresh=True)
 
     def close(self) -> None:
-        self.update()
+        self.update(final=True)
         self.bar.close()
 
 

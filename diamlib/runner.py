@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from jupyter_client.manager import AsyncKernelManager
-from tqdm.auto import tqdm
 from traitlets import CaselessStrEnum, default
 
 from diamlib.config import TASKS, check_data_roots, load_profile
+from diamlib.grid import PROGRESS_LINES_ENV
 from diamlib.paths import profile_results_dir, project_root
 from diamlib.runstore import check_writable
 
@@ -174,22 +176,32 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
     per_notebook = notebook_parameters(notebooks, common, extra_parameters or {})
     check_writable(out_dir)
     executed = []
+    previous_lines = os.environ.get(PROGRESS_LINES_ENV)
+    os.environ[PROGRESS_LINES_ENV] = "1"  # kernels report the grid's progress as lines on stderr
     try:
-        for notebook in tqdm(notebooks, desc=f"notebooks ({cfg.name})", unit="notebook"):
+        for position, notebook in enumerate(notebooks, start=1):
             target = out_dir / notebook.name
             failed = target.with_suffix(".FAILED.ipynb")
             failed.unlink(missing_ok=True)
+            print(f"[{position}/{len(notebooks)}] {notebook.name} on {cfg.name} ...", file=sys.stderr, flush=True)
+            started = time.perf_counter()
             try:
                 pm.execute_notebook(str(notebook), str(target), parameters=per_notebook[notebook],
-                                    kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=True,
-                                    kernel_manager_class=IpcKernelManager)
+                                    kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
+                                    kernel_manager_class=IpcKernelManager, stderr_file=sys.stderr)
             except pm.PapermillExecutionError as exc:
                 target.replace(failed)
                 raise NotebookFailure(notebook, failed, f"{exc.ename}: {exc.evalue}") from None
             record_paths_relative(target)
             strip_widget_state(target)
             executed.append(target)
+            print(f"[{position}/{len(notebooks)}] {notebook.name} done in "
+                  f"{(time.perf_counter() - started) / 60:.1f} min", file=sys.stderr, flush=True)
     finally:
+        if previous_lines is None:
+            os.environ.pop(PROGRESS_LINES_ENV, None)
+        else:
+            os.environ[PROGRESS_LINES_ENV] = previous_lines
         while IpcKernelManager.socket_dirs:
             shutil.rmtree(IpcKernelManager.socket_dirs.pop(), ignore_errors=True)
     return executed

@@ -165,3 +165,26 @@ def test_cli_passes_workers_and_scheduler_as_profile_overrides():
     assert execution_overrides(None, None) == {}
     with pytest.raises(SystemExit):
         _parser().parse_args(["run", "--profile", "smoke", "--workers", "0"])
+
+
+def test_progress_lines_report_rounds_runs_and_the_runs_under_way(tmp_path, monkeypatch, capsys):
+    import json
+
+    from diamlib.grid import PROGRESS_LINES_ENV, GridProgress
+    from diamlib.paths import run_dir
+
+    monkeypatch.setenv(PROGRESS_LINES_ENV, "1")
+    profile = tiny_profile()
+    spec = GridSpec(profile, "classification", tmp_path, methods=tuple(profile.classification.strategies))
+    progress = GridProgress(spec, enabled=True, line_seconds=0.0)
+    for key, completed in zip(spec.runs(), [2, 1, -1, -1]):
+        if completed >= 0:
+            folder = run_dir(tmp_path, "classification", key.dataset, key.method, key.seed)
+            folder.mkdir(parents=True)
+            (folder / "run.json").write_text(json.dumps({"completed_rounds": completed}))
+    progress.update()
+    progress.update()  # nothing new: no second line
+    progress.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("[classification] rounds 5/12 | runs 1/4 | at diam s0 r2 |")
