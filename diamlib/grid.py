@@ -255,8 +255,12 @@ def pin_worker_gpu(profile: Profile) -> None:
         torch.cuda.set_device(worker_gpu(worker.name, torch.cuda.device_count()))
 
 
+def _announce(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 @contextmanager
-def dask_client(*, workers: int, scheduler: str | None, announce: Callable[[str], None] = print):
+def dask_client(*, workers: int, scheduler: str | None, announce: Callable[[str], None] = _announce):
     """A ``distributed.Client`` on ``scheduler``, or on a new ``LocalCluster`` of
     ``workers`` single-threaded processes (closed afterwards)."""
     from distributed import Client, LocalCluster
