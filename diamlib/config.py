@@ -90,7 +90,7 @@ class DiamOptions(_Frozen):
 
     beta: float = -1.0
     knn_fraction: float = Field(0.01, gt=0.0, le=0.5)
-    solver: Literal["fista", "cvxpy"] = "fista"
+    solver: Literal["greedy-swap", "authors", "fista", "cvxpy"] = "greedy-swap"
     max_iter: int = Field(500, ge=1)
     tol: float = Field(1e-6, gt=0.0)
     knn_approx_dim: int | None = Field(None, ge=2)
