@@ -42,6 +42,7 @@ test: setup
 
 benchmark: env
 	$(PY) benchmarks/selection_benchmark.py
+	$(PY) benchmarks/selection_quality.py
 
 clean-results:
 	rm -rf results/*/
