@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 15000])
     parser.add_argument("--models", type=int, nargs="+", default=[6, 12])
     parser.add_argument("--disagreement", nargs="+", default=list(DISAGREEMENT), choices=list(DISAGREEMENT))
-    parser.add_argument("--real", nargs="*", default=["default", "smoke"], help="profiles whose round-0 evidence to use")
+    parser.add_argument("--real", nargs="*", default=["default", "smoke"],
+                        help="profiles whose round-0 evidence to use")
     parser.add_argument("--no-synthetic", action="store_true")
     parser.add_argument("--output", default=None, help="also append the JSON lines to this file")
     args = parser.parse_args(argv)

@@ -17,7 +17,7 @@ import numpy as np
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.authors import authors_selection
 from diamlib.selection.greedy import greedy_swap_selection
-from diamlib.selection.knn import check_knn_fraction, knn_adjacency, neighbour_count
+from diamlib.selection.knn import check_knn_fraction, knn_adjacency, neighbour_count, symmetrize
 from diamlib.selection.qp import _check_beta, select_top, solve_diam_relaxation
 from diamlib.strategies._common import (
     check_call,
@@ -223,20 +223,28 @@ def select_diam_nodiv(evidence: Evidence, *, budget: int, rng: np.random.Generat
 
 
 # --------------------------------------------------------------------------- DIAM's batch solvers
-def _pool_adjacencies(evidence: Evidence, k: int, knn_approx_dim: int | None) -> list:
-    """Raw (unsymmetrised) kNN adjacency of Eq. 10 in every model's feature space."""
+def _pool_adjacencies(evidence: Evidence, k: int, knn_approx_dim: int | None, *, symmetrised: bool) -> list:
+    """kNN adjacency of Eq. 10 in every model's feature space, raw or symmetrised (Algorithm 2, line 6).
+
+    The relaxation solvers apply the symmetric part of a raw graph implicitly (no second
+    copy); the greedy search adds whole columns of ``S`` and takes the symmetrised graphs,
+    built one model at a time so that a raw graph never outlives its symmetrisation.
+    """
     graphs = []
     for model in evidence.models:
         pool, _ = model_features(model, evidence.n_pool)
-        graphs.append(knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim))
+        graph = knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim)
+        graphs.append(symmetrize(graph) if symmetrised else graph)
+        del graph
     return graphs
 
 
 def _batch_greedy_swap(evidence, votes, *, budget, beta, knn_fraction, knn_approx_dim, swap_candidates,
                        max_swap_passes, **_):
     k = neighbour_count(evidence.n_pool, knn_fraction)
-    result = greedy_swap_selection(_pool_adjacencies(evidence, k, knn_approx_dim), votes, tau=budget, beta=beta,
-                                   n_candidates=swap_candidates, max_passes=max_swap_passes)
+    graphs = _pool_adjacencies(evidence, k, knn_approx_dim, symmetrised=True)
+    result = greedy_swap_selection(graphs, votes, tau=budget, beta=beta, n_candidates=swap_candidates,
+                                   max_passes=max_swap_passes)
     scores = np.zeros(evidence.n_pool)
     scores[result.positions] = 1.0
     return result.positions, scores, {
@@ -258,8 +266,8 @@ def _batch_authors(evidence, votes, *, budget, beta, **_):
 
 def _batch_relaxation(evidence, votes, *, budget, beta, knn_fraction, knn_approx_dim, solver, max_iter, tol, **_):
     k = neighbour_count(evidence.n_pool, knn_fraction)
-    solution = solve_diam_relaxation(_pool_adjacencies(evidence, k, knn_approx_dim), votes, tau=budget, beta=beta,
-                                     solver=solver, max_iter=max_iter, tol=tol)
+    graphs = _pool_adjacencies(evidence, k, knn_approx_dim, symmetrised=False)
+    solution = solve_diam_relaxation(graphs, votes, tau=budget, beta=beta, solver=solver, max_iter=max_iter, tol=tol)
     b = np.asarray(solution.b, dtype=np.float64)
     return select_top(b, budget, tie_break=votes), b, {
         "solver": solution.solver, "relaxed_objective": float(solution.objective),
