@@ -160,6 +160,13 @@ def _check_search_options(n_candidates, max_passes) -> tuple[int, int]:
 
 def _search(graphs: _Graphs, v: np.ndarray, beta: float, positions: np.ndarray, n_candidates: int,
             max_passes: int) -> tuple[np.ndarray, float, int, int, bool]:
+    """Best-improvement swaps from ``positions``; returns (batch, f, swaps, passes, converged).
+
+    Per pass: exact ``S b``, the ``n_candidates`` outsiders of smallest marginal gain, the
+    dense block of ``S`` on batch plus candidates, then the best swap while its change
+    ``Delta`` is below ``-RELATIVE_IMPROVEMENT * scale`` (members' and candidates' ``S b``
+    and the member-candidate block are updated in ``O(tau + n_candidates)`` per swap).
+    """
     n = graphs.n
     batch = np.array(positions, dtype=np.int64)
     b = np.zeros(n)
