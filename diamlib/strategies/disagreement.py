@@ -223,28 +223,37 @@ def select_diam_nodiv(evidence: Evidence, *, budget: int, rng: np.random.Generat
 
 
 # --------------------------------------------------------------------------- DIAM's batch solvers
-def _pool_adjacencies(evidence: Evidence, k: int, knn_approx_dim: int | None, *, symmetrised: bool) -> list:
-    """kNN adjacency of Eq. 10 in every model's feature space, raw or symmetrised (Algorithm 2, line 6).
-
-    The relaxation solvers apply the symmetric part of a raw graph implicitly (no second
-    copy); the greedy search adds whole columns of ``S`` and takes the symmetrised graphs,
-    built one model at a time so that a raw graph never outlives its symmetrisation.
-    """
+def _pool_adjacencies(evidence: Evidence, k: int, knn_approx_dim: int | None) -> list:
+    """Raw (unsymmetrised) kNN adjacency of Eq. 10 in every model's feature space."""
     graphs = []
     for model in evidence.models:
         pool, _ = model_features(model, evidence.n_pool)
-        graph = knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim)
-        graphs.append(symmetrize(graph) if symmetrised else graph)
-        del graph
+        graphs.append(knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim))
     return graphs
+
+
+def _summed_similarity(evidence: Evidence, k: int, knn_approx_dim: int | None):
+    """``S = sum_i sym(S^i)`` as one float32 sparse matrix, built one model at a time.
+
+    Only the sum enters Eq. 9's quadratic term, and the greedy search adds whole columns
+    of ``S``: one symmetric matrix (entries are multiples of 1/2 up to the number of
+    models, exact in float32) stores every neighbour pair once however many models share
+    it, and no raw graph outlives its turn.
+    """
+    total = None
+    for model in evidence.models:
+        pool, _ = model_features(model, evidence.n_pool)
+        graph = symmetrize(knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim))
+        total = graph if total is None else (total + graph).tocsr()
+        del graph
+    return total
 
 
 def _batch_greedy_swap(evidence, votes, *, budget, beta, knn_fraction, knn_approx_dim, swap_candidates,
                        max_swap_passes, **_):
     k = neighbour_count(evidence.n_pool, knn_fraction)
-    graphs = _pool_adjacencies(evidence, k, knn_approx_dim, symmetrised=True)
-    result = greedy_swap_selection(graphs, votes, tau=budget, beta=beta, n_candidates=swap_candidates,
-                                   max_passes=max_swap_passes)
+    result = greedy_swap_selection([_summed_similarity(evidence, k, knn_approx_dim)], votes, tau=budget, beta=beta,
+                                   n_candidates=swap_candidates, max_passes=max_swap_passes)
     scores = np.zeros(evidence.n_pool)
     scores[result.positions] = 1.0
     return result.positions, scores, {
@@ -266,7 +275,7 @@ def _batch_authors(evidence, votes, *, budget, beta, **_):
 
 def _batch_relaxation(evidence, votes, *, budget, beta, knn_fraction, knn_approx_dim, solver, max_iter, tol, **_):
     k = neighbour_count(evidence.n_pool, knn_fraction)
-    graphs = _pool_adjacencies(evidence, k, knn_approx_dim, symmetrised=False)
+    graphs = _pool_adjacencies(evidence, k, knn_approx_dim)
     solution = solve_diam_relaxation(graphs, votes, tau=budget, beta=beta, solver=solver, max_iter=max_iter, tol=tol)
     b = np.asarray(solution.b, dtype=np.float64)
     return select_top(b, budget, tie_break=votes), b, {
