@@ -46,6 +46,7 @@ refresh: setup
 
 benchmark: env
 	$(PY) benchmarks/selection_benchmark.py
+	$(PY) benchmarks/selection_quality.py
 
 clean-results:
 	rm -rf results/*/

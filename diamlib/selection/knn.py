@@ -40,6 +40,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 __all__ = [
+    "check_knn_fraction",
     "knn_adjacency",
     "knn_indices",
     "knn_recall",
@@ -76,6 +77,27 @@ def _check_count(value: int, name: str, low: int, high: int, hint: str) -> int:
 
 
 # --------------------------------------------------------------------------- k
+def check_knn_fraction(knn_fraction: float) -> float:
+    """The fraction of the pool counted as neighbours, validated: a finite number in (0, 1].
+
+    Raises
+    ------
+    ValueError
+        Outside (0, 1] or not a number; the message names the paper's value 0.01.
+
+    References
+    ----------
+    Sec. 5.2 of the paper ("within the smallest 1% of distances across all unlabeled data").
+    """
+    try:
+        fraction = float(knn_fraction)
+    except (TypeError, ValueError):
+        fraction = math.nan
+    if isinstance(knn_fraction, bool) or not (math.isfinite(fraction) and 0.0 < fraction <= 1.0):
+        raise ValueError(f"knn_fraction must be in (0, 1] (the paper uses 0.01), got {knn_fraction!r}")
+    return fraction
+
+
 def neighbour_count(n_pool: int, knn_fraction: float) -> int:
     """Number of neighbours ``k`` per point: the smallest ``knn_fraction`` of the distances.
 
@@ -103,9 +125,7 @@ def neighbour_count(n_pool: int, knn_fraction: float) -> int:
     Sec. 5.2 of the paper ("within the smallest 1% of distances across all unlabeled data").
     """
     n_pool = _check_count(n_pool, "n_pool", 2, np.iinfo(np.int64).max, "a neighbour graph needs at least two points")
-    fraction = float(knn_fraction)
-    if not (math.isfinite(fraction) and 0.0 < fraction <= 1.0):
-        raise ValueError(f"knn_fraction must be in (0, 1] (the paper uses 0.01), got {knn_fraction}")
+    fraction = check_knn_fraction(knn_fraction)
     k = max(1, math.ceil(round(fraction * n_pool, 6)))
     return min(k, n_pool - 1)
 

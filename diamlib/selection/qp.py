@@ -28,6 +28,11 @@ Every iteration costs one sparse product per model and one ``O(n log n)`` projec
 no dense ``n x n`` matrix is formed. A cvxpy path (CLARABEL, falling back to OSQP)
 solves the same convex relaxation for small pools as a reference.
 
+The relaxation rounds loosely (its optimum spreads mass evenly once shifted): the
+``diam`` strategy's default minimises the binary objective directly instead
+(:mod:`diamlib.selection.greedy_swap`); the relaxation is kept for comparison
+(``benchmarks/selection_quality.py``).
+
 References
 ----------
 Eq. 9, Algorithm 2 (lines 9-10) and Sec. 5.2 of the paper.
@@ -412,14 +417,16 @@ def diam_objective(b: np.ndarray, similarities, informativeness: np.ndarray, bet
 
 
 # --------------------------------------------------------------------------- solvers
-def _solve_fista(operator: _SimilaritySum, v: np.ndarray, tau: int, beta: float, shift: float,
-                 lipschitz: float, max_iter: int, tol: float) -> tuple[np.ndarray, float, int, bool]:
+def _solve_fista(operator: _SimilaritySum, v: np.ndarray, tau: int, beta: float, shift: float, high: float,
+                 max_iter: int, tol: float) -> tuple[np.ndarray, str, int, bool]:
     """FISTA with gradient-based adaptive restart on the capped simplex.
 
-    Stops when the objective change relative to the sum of the magnitudes of its three
-    terms is at most ``tol`` and the gradient mapping ``||b - P(b - grad f(b) / L)||_inf``
-    is at most ``sqrt(tol)``.
+    Step ``1 / L`` with ``L = 2 (high + shift)`` (``high`` bounds ``lambda_max(S)``). Stops
+    when the objective change relative to the sum of the magnitudes of its three terms is
+    at most ``tol`` and the gradient mapping ``||b - P(b - grad f(b) / L)||_inf`` is at
+    most ``sqrt(tol)``.
     """
+    lipschitz = max(2.0 * (high + shift), 1e-12)
     n = v.shape[0]
     linear = beta * v
 
@@ -457,12 +464,12 @@ def _solve_fista(operator: _SimilaritySum, v: np.ndarray, tau: int, beta: float,
             sy = sx_new + weight * (sx_new - sx)
             momentum = momentum_new
         x, sx, value = x_new, sx_new, value_new
-    return x, value, iteration, converged
+    return x, "fista", iteration, converged
 
 
-def _solve_cvxpy(operator: _SimilaritySum, v: np.ndarray, tau: int, beta: float,
-                 shift: float, max_iter: int, tol: float) -> tuple[np.ndarray, str, int, bool]:
-    """The same convex relaxation through cvxpy (CLARABEL, falling back to OSQP)."""
+def _solve_cvxpy(operator: _SimilaritySum, v: np.ndarray, tau: int, beta: float, shift: float, high: float,
+                 max_iter: int, tol: float) -> tuple[np.ndarray, str, int, bool]:
+    """The same convex relaxation through cvxpy (CLARABEL, falling back to OSQP); ``high`` is unused."""
     import cvxpy as cp
 
     n = v.shape[0]
@@ -486,7 +493,7 @@ def _solve_cvxpy(operator: _SimilaritySum, v: np.ndarray, tau: int, beta: float,
             continue
         if b.value is not None:
             iterations = problem.solver_stats.num_iters if problem.solver_stats is not None else None
-            return (np.asarray(b.value, dtype=np.float64), f"cvxpy:{name}", int(iterations or 0),
+            return (np.clip(np.asarray(b.value, dtype=np.float64), 0.0, 1.0), f"cvxpy:{name}", int(iterations or 0),
                     problem.status == cp.OPTIMAL)
         errors.append(f"{name}: status {problem.status}")
     raise RuntimeError(f"cvxpy could not solve the relaxation ({'; '.join(errors) or 'no QP solver installed'}); "
@@ -561,15 +568,8 @@ def solve_diam_relaxation(similarities: Sequence[sp.spmatrix], informativeness: 
         raise ValueError(f"tol must be a positive finite number, got {tol!r}")
     low, high = _spectral_bounds(operator)
     shift = max(0.0, -low)
-    if solver == "fista":
-        lipschitz = max(2.0 * (high + shift), 1e-12)
-        b, value, iterations, converged = _solve_fista(operator, v, tau, beta, shift, lipschitz, int(max_iter),
-                                                       float(tol))
-        name = "fista"
-    else:
-        b, name, iterations, converged = _solve_cvxpy(operator, v, tau, beta, shift, int(max_iter), float(tol))
-        b = np.clip(b, 0.0, 1.0)
-        value = float(b @ operator(b) + shift * (b @ b) + beta * (b @ v))
+    b, name, iterations, converged = _SOLVERS[solver](operator, v, tau, beta, shift, high, int(max_iter), float(tol))
+    value = float(b @ operator(b) + shift * (b @ b) + beta * (b @ v))
     return RelaxedSolution(b=b, objective=float(value), shift=float(shift), iterations=int(iterations),
                            converged=bool(converged), solver=name)
 

@@ -16,8 +16,10 @@ import numpy as np
 from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
-from diamlib.selection.knn import knn_adjacency, neighbour_count
-from diamlib.selection.qp import select_top, solve_diam_relaxation
+from diamlib.selection.authors import authors_selection
+from diamlib.selection.greedy_swap import greedy_swap_selection
+from diamlib.selection.knn import check_knn_fraction, knn_adjacency, neighbour_count, symmetrize
+from diamlib.selection.qp import _check_beta, select_top, solve_diam_relaxation
 from diamlib.strategies._common import (
     check_call,
     finish_selection,
@@ -71,8 +73,8 @@ def disagreement_votes(evidence: Evidence) -> np.ndarray:
     return votes
 
 
-def vote_entropy(evidence: Evidence) -> np.ndarray:
-    """Entropy of the label votes of all snapshot hypotheses of all models on each pool point.
+def model_vote_entropy(evidence: Evidence) -> np.ndarray:
+    """Sum over models of the entropy of each model's own snapshot label votes.
 
     Parameters
     ----------
@@ -82,21 +84,63 @@ def vote_entropy(evidence: Evidence) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n_pool,)
-        ``-sum_c q_c log q_c`` with ``q_c`` the fraction of all snapshot predictions
-        (over every model) that say class ``c``.
+        ``sum_i -sum_c q_ic log q_ic`` with ``q_ic`` the fraction of model ``i``'s
+        snapshot hypotheses that predict class ``c`` (0 where a model's snapshots agree).
 
     References
     ----------
-    Tie-break of the conference version of DIAM (no diversity term), Sec. 5.2 of the paper.
+    Tie-break of the conference version of DIAM (no diversity term) as the authors ran
+    it (``DIAM`` in their ``al_select.py``: the summed per-model vote entropies).
     """
     n_pool = evidence.n_pool
-    labels = np.concatenate([model_snapshots(m, n_pool) for m in evidence.models], axis=0).astype(np.int64)
-    n_votes, n_classes = labels.shape[0], int(labels.max()) + 1 if labels.size else 1
-    keys = np.arange(n_pool, dtype=np.int64)[None, :] * n_classes + labels
-    counts = np.bincount(keys.ravel(), minlength=n_pool * n_classes).reshape(n_pool, n_classes)
-    fractions = counts / n_votes
-    safe = np.where(fractions > 0, fractions, 1.0)
-    return -(fractions * np.log(safe)).sum(axis=1)
+    total = np.zeros(n_pool)
+    positions = np.arange(n_pool, dtype=np.int64)[None, :]
+    for model in evidence.models:
+        labels = model_snapshots(model, n_pool).astype(np.int64)
+        n_classes = int(labels.max()) + 1 if labels.size else 1
+        counts = np.bincount((positions * n_classes + labels).ravel(),
+                             minlength=n_pool * n_classes).reshape(n_pool, n_classes)
+        fractions = counts / labels.shape[0]
+        total -= (fractions * np.log(np.where(fractions > 0, fractions, 1.0))).sum(axis=1)
+    return total
+
+
+def vote_diagnostics(votes: np.ndarray, n_models: int, budget: int) -> dict:
+    """How much the votes ``v`` can tell the pool points apart for a batch of ``budget``.
+
+    Parameters
+    ----------
+    votes : ndarray of int, shape (n_pool,)
+        ``v`` from :func:`disagreement_votes`.
+    n_models : int
+    budget : int
+        ``tau``.
+
+    Returns
+    -------
+    dict
+        ``vote_histogram``: number of pool points with ``v = 0, 1, ..., n_models``;
+        ``top_tau_vote``: the ``tau``-th largest ``v``; ``top_tau_tie``: how many pool
+        points share that value; ``top_tau_tie_needed``: how many of them a top-``tau``
+        batch by ``v`` takes (``top_tau_tie >> top_tau_tie_needed`` means ``v`` alone
+        cannot decide the batch); ``fraction_in_any_disagreement``: share of the pool
+        with ``v > 0`` (1.0 makes CAL a random choice).
+
+    References
+    ----------
+    ``v`` of Eq. 9 and Algorithm 2 (line 8) of the paper.
+    """
+    votes = np.asarray(votes, dtype=np.int64)
+    tau = min(int(budget), votes.size)
+    boundary = int(np.partition(votes, votes.size - tau)[votes.size - tau])
+    above = int((votes > boundary).sum())
+    return {
+        "vote_histogram": np.bincount(votes, minlength=n_models + 1).astype(int).tolist(),
+        "top_tau_vote": boundary,
+        "top_tau_tie": int((votes == boundary).sum()),
+        "top_tau_tie_needed": tau - above,
+        "fraction_in_any_disagreement": float((votes > 0).mean()),
+    }
 
 
 # --------------------------------------------------------------------------- strategies
@@ -124,18 +168,26 @@ def select_cal(evidence: Evidence, *, budget: int, rng: np.random.Generator) -> 
     disagreement region of any of the target models").
     """
     check_call(evidence, budget, rng, task="classification")
-    in_any = disagreement_votes(evidence) > 0
+    votes = disagreement_votes(evidence)
+    in_any = votes > 0
     candidates = np.flatnonzero(in_any)
     ranked = rng.permutation(candidates)
     return finish_selection(evidence, ranked, budget=budget, rng=rng, scores=in_any.astype(np.float64),
-                            info={"n_candidates": int(candidates.size)})
+                            info={"n_candidates": int(candidates.size),
+                                  **vote_diagnostics(votes, len(evidence.models), budget)})
+
+
+#: the conference version of DIAM draws its batch at random from this many times ``tau`` top-ranked points
+NODIV_SHORTLIST_FACTOR = 5
 
 
 def select_diam_nodiv(evidence: Evidence, *, budget: int, rng: np.random.Generator) -> Selection:
-    """DIAM without the diversity term: rank by the number of disagreeing models.
+    """DIAM without the diversity term, as the authors ran their conference version.
 
-    Points are ranked by ``v_m`` (descending), ties by the vote entropy of all snapshot
-    predictions of all models (descending), then by pool position.
+    Points are ranked by ``v_m`` (descending), ties by the sum over models of each
+    model's snapshot vote entropy (:func:`model_vote_entropy`, descending), then by pool
+    position; the batch is ``tau`` points drawn at random from the top
+    ``5 tau`` of that ranking.
 
     Parameters
     ----------
@@ -143,27 +195,103 @@ def select_diam_nodiv(evidence: Evidence, *, budget: int, rng: np.random.Generat
         Classification evidence with ``snapshot_predictions`` for every model.
     budget : int
     rng : numpy.random.Generator
-        Unused apart from validation (the ranking is deterministic).
+        Draws the batch from the shortlist.
 
     Returns
     -------
     Selection
-        ``scores`` = ``v + H / (2 H_max)`` with ``H`` the vote entropy and ``H_max`` its
-        largest value over the pool, a single number consistent with the ranking.
+        ``scores`` = ``v + H / (2 H_max)`` with ``H`` the summed vote entropy and
+        ``H_max`` its largest value over the pool (a single number consistent with the
+        ranking); ``info`` holds :func:`vote_diagnostics` and ``shortlist``, the size of
+        the shortlist.
 
     References
     ----------
     Algorithm 2 of the paper with Eq. 9 reduced to its informativeness term ``b' v``
-    (the conference version of DIAM).
+    (the conference version of DIAM; ``DIAM`` in the authors' ``al_select.py``, from
+    which the published raw results come).
     """
     check_call(evidence, budget, rng, task="classification")
-    votes = disagreement_votes(evidence).astype(np.float64)
-    entropy = vote_entropy(evidence)
-    order = order_descending(votes, entropy)
+    votes = disagreement_votes(evidence)
+    entropy = model_vote_entropy(evidence)
+    ranking = order_descending(votes.astype(np.float64), entropy)
+    shortlist = ranking[:min(NODIV_SHORTLIST_FACTOR * budget, ranking.size)]
+    drawn = rng.permutation(shortlist)
     largest = entropy.max()
     scores = votes + (entropy / (2.0 * largest) if largest > 0 else 0.0)
-    return finish_selection(evidence, order, budget=budget, rng=rng, scores=scores,
-                            info={"n_in_any_disagreement": int((votes > 0).sum())})
+    return finish_selection(evidence, drawn, budget=budget, rng=rng, scores=scores,
+                            info={"shortlist": int(shortlist.size),
+                                  **vote_diagnostics(votes, len(evidence.models), budget)})
+
+
+# --------------------------------------------------------------------------- DIAM's batch solvers
+def _pool_adjacencies(evidence: Evidence, k: int, knn_approx_dim: int | None) -> list:
+    """Raw (unsymmetrised) kNN adjacency of Eq. 10 in every model's feature space."""
+    graphs = []
+    for model in evidence.models:
+        pool, _ = model_features(model, evidence.n_pool, with_labeled=False)
+        graphs.append(knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim))
+    return graphs
+
+
+def _summed_similarity(evidence: Evidence, k: int, knn_approx_dim: int | None):
+    """``S = sum_i sym(S^i)`` as one float32 sparse matrix, built one model at a time.
+
+    Only the sum enters Eq. 9's quadratic term, and the greedy search adds whole columns
+    of ``S``: one symmetric matrix (entries are multiples of 1/2 up to the number of
+    models, exact in float32) stores every neighbour pair once however many models share
+    it, and no raw graph outlives its turn.
+    """
+    total = None
+    for model in evidence.models:
+        pool, _ = model_features(model, evidence.n_pool, with_labeled=False)
+        graph = symmetrize(knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim))
+        total = graph if total is None else (total + graph).tocsr()
+        del graph
+    return total
+
+
+def _batch_greedy_swap(evidence, votes, *, budget, beta, knn_fraction, knn_approx_dim, swap_candidates,
+                       max_swap_passes, **_):
+    k = neighbour_count(evidence.n_pool, knn_fraction)
+    result = greedy_swap_selection([_summed_similarity(evidence, k, knn_approx_dim)], votes, tau=budget, beta=beta,
+                                   n_candidates=swap_candidates, max_passes=max_swap_passes)
+    scores = np.zeros(evidence.n_pool)
+    scores[result.positions] = 1.0
+    return result.positions, scores, {
+        "solver": "greedy-swap", "objective": float(result.objective),
+        "greedy_objective": float(result.greedy_objective), "swaps": int(result.swaps),
+        "swap_passes": int(result.passes), "converged": bool(result.converged), "k_neighbours": int(k)}
+
+
+def _batch_authors(evidence, votes, *, budget, beta, **_):
+    features = []
+    for model in evidence.models:
+        pool, _ = model_features(model, evidence.n_pool, with_labeled=False)
+        features.append(search_dtype(model.pool_features, pool))
+    result = authors_selection(features, votes, tau=budget, beta=beta)
+    return result.positions, result.b, {
+        "solver": f"authors ({result.solver})", "converged": bool(result.converged),
+        "k_neighbours": int(result.k), "subsample": int(result.subsample.size)}
+
+
+def _batch_relaxation(evidence, votes, *, budget, beta, knn_fraction, knn_approx_dim, solver, max_iter, tol, **_):
+    k = neighbour_count(evidence.n_pool, knn_fraction)
+    graphs = _pool_adjacencies(evidence, k, knn_approx_dim)
+    solution = solve_diam_relaxation(graphs, votes, tau=budget, beta=beta, solver=solver, max_iter=max_iter, tol=tol)
+    b = np.asarray(solution.b, dtype=np.float64)
+    return select_top(b, budget, tie_break=votes), b, {
+        "solver": solution.solver, "relaxed_objective": float(solution.objective),
+        "iterations": int(solution.iterations), "converged": bool(solution.converged), "k_neighbours": int(k)}
+
+
+#: ``solver`` option of :func:`select_diam` -> batch builder
+_DIAM_SOLVERS = {
+    "greedy-swap": _batch_greedy_swap,
+    "authors": _batch_authors,
+    "fista": _batch_relaxation,
+    "cvxpy": _batch_relaxation,
+}
 
 
 def select_diam(
@@ -173,24 +301,24 @@ def select_diam(
     rng: np.random.Generator,
     beta: NegativeFloat = -1.0,
     knn_fraction: UnitFraction = 0.01,
-    solver: Literal["fista", "cvxpy"] = "fista",
+    solver: Literal["greedy-swap", "authors", "fista", "cvxpy"] = "greedy-swap",
+    swap_candidates: Annotated[int, Field(ge=1)] = 1000,
+    max_swap_passes: Annotated[int, Field(ge=0)] = 10,
     max_iter: Annotated[int, Field(ge=1)] = 500,
     tol: PositiveFloat = 1e-6,
     knn_approx_dim: Annotated[int, Field(ge=2)] | None = None,
 ) -> Selection:
     """DIAM for deep classification (Algorithm 2): joint disagreement plus per-model diversity.
 
-    Solves the relaxation of Eq. 9,
+    Selects the batch of ``tau`` pool points that minimises Eq. 9,
 
-    .. math:: \\min_{b \\in [0,1]^{n_u},\\ \\sum_m b_m = \\tau}\\ \\sum_i b^\\top S^i b + \\beta\\, b^\\top v,
+    .. math:: \\min_{b \\in \\{0,1\\}^{n_u},\\ \\sum_m b_m = \\tau}\\ \\sum_i b^\\top S^i b + \\beta\\, b^\\top v,
 
     where ``v_m`` counts the models whose soft version space disagrees on ``x_m`` and
     ``S^i`` is the symmetrised k-nearest-neighbour adjacency (Eq. 10) in model ``i``'s
     penultimate-layer feature space with ``k = ceil(knn_fraction * n_pool)`` neighbours
-    (:func:`diamlib.selection.knn.neighbour_count`), and queries the ``tau`` largest
-    coordinates of ``b`` (equal ``b``: larger ``v`` first, then lower pool position). The
-    solver adds a constant diagonal shift that makes the problem convex without changing
-    the objective's ranking of binary selections (:mod:`diamlib.selection.qp`).
+    (:func:`diamlib.selection.knn.neighbour_count`). ``beta`` is always the paper's
+    ``beta`` of Eq. 9.
 
     Parameters
     ----------
@@ -200,70 +328,61 @@ def select_diam(
     budget : int
         ``tau``.
     rng : numpy.random.Generator
-        Unused apart from validation (the solution is deterministic).
+        Unused apart from validation (every solver is deterministic).
     beta : float
         Trade-off in Eq. 9; must be negative (the paper uses -0.1, -1, -10).
     knn_fraction : float
-        Fraction of the pool that counts as a point's neighbours (paper: 1 %).
-    solver : {"fista", "cvxpy"}
-        Solver of the relaxed quadratic program.
+        Fraction of the pool that counts as a point's neighbours, in (0, 1] (paper: 1 %).
+    solver : {"greedy-swap", "authors", "fista", "cvxpy"}
+        ``"greedy-swap"`` (default): lazy greedy on the binary Eq. 9 followed by improving
+        swaps (:func:`diamlib.selection.greedy_swap.greedy_swap_selection`); any pool size.
+        ``"authors"``: the recipe of the authors' public code
+        (:func:`diamlib.selection.authors.authors_selection`: top ``min(n // 5, 15000)``
+        points by ``v``, self-inclusive ``int(0.01 m)`` neighbours, eigenvalue clipping,
+        their factor 1/2 converted so that ``beta`` keeps the paper's meaning); dense,
+        for pools up to about 15,000 after subsampling; ``knn_fraction`` and
+        ``knn_approx_dim`` are not used.
+        ``"fista"`` / ``"cvxpy"``: the diagonally shifted convex relaxation, rounded to
+        its top ``tau`` coordinates (:func:`diamlib.selection.qp.solve_diam_relaxation`).
+    swap_candidates, max_swap_passes : int
+        ``"greedy-swap"`` only: non-members examined per swap pass, and the pass limit.
     max_iter, tol : int, float
-        Iteration limit and tolerance of the solver.
+        ``"fista"`` / ``"cvxpy"`` only: iteration limit and tolerance.
     knn_approx_dim : int, optional
         Search neighbours among the top ``knn_approx_dim`` principal components of each
         model's features instead of exactly (faster on large pools; the selection benchmark
         reports its recall). Default: exact.
 
-    Notes
-    -----
-    The kNN adjacencies go to the solver unsymmetrised: ``b' S b = b' ((S + S')/2) b``, so
-    the solver works with the symmetric part (Algorithm 2, line 6) implicitly, without
-    storing a second copy of each graph.
-
     Returns
     -------
     Selection
-        ``scores`` = the relaxed solution ``b``, shape (n_pool,); ``info`` holds the
-        solver's objective, iteration count and convergence flag, ``k`` and the number of
-        points with ``v > 0``.
+        ``scores``: the relaxed ``b`` (``"authors"``, ``"fista"``, ``"cvxpy"``) or the
+        batch indicator (``"greedy-swap"``), shape (n_pool,). ``info``: the solver's
+        figures (objective, swaps, iterations, convergence), ``k_neighbours`` and
+        :func:`vote_diagnostics`.
 
     Raises
     ------
     ValueError
-        ``beta >= 0`` or ``knn_fraction`` outside (0, 1].
+        ``beta >= 0``, ``knn_fraction`` outside (0, 1] or an unknown ``solver``.
 
     References
     ----------
     Algorithm 2 and Eq. 9-10 of the paper (Sec. 5.2); sensitivity to beta in Sec. 6.4.
     """
     check_call(evidence, budget, rng, task="classification")
-    if not beta < 0:
-        raise ValueError(
-            f"beta must be negative: Eq. 9 of the paper trades the diversity term against the "
-            f"informativeness b'v with beta < 0 (Sec. 6.4 uses -0.1, -1.0, -10.0); got {beta}"
-        )
-    if not 0 < knn_fraction <= 1:
-        raise ValueError(f"knn_fraction must be in (0, 1] (the paper uses 0.01), got {knn_fraction}")
+    beta = _check_beta(beta)
+    knn_fraction = check_knn_fraction(knn_fraction)
+    if solver not in _DIAM_SOLVERS:
+        raise ValueError(f"unknown DIAM solver {solver!r}; choose one of {sorted(_DIAM_SOLVERS)}")
     n_pool = evidence.n_pool
     votes = disagreement_votes(evidence)
+    diagnostics = vote_diagnostics(votes, len(evidence.models), budget)
     if n_pool == 1:  # nothing to trade off: the only point is the whole batch
-        return finish_selection(evidence, [0], budget=budget, rng=rng, scores=np.ones(1),
-                                info={"n_in_any_disagreement": int(votes[0] > 0)})
-    k = neighbour_count(n_pool, knn_fraction)
-    similarities = []
-    for model in evidence.models:
-        pool, _ = model_features(model, n_pool, with_labeled=False)
-        similarities.append(knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim))
-    solution = solve_diam_relaxation(similarities, votes.astype(np.float64), tau=budget, beta=beta,
-                                     solver=solver, max_iter=max_iter, tol=tol)
-    b = np.asarray(solution.b, dtype=np.float64)
-    positions = select_top(b, budget, tie_break=votes.astype(np.float64))
-    info = {
-        "solver": solution.solver,
-        "objective": float(solution.objective),
-        "iterations": int(solution.iterations),
-        "converged": bool(solution.converged),
-        "k_neighbours": int(k),
-        "n_in_any_disagreement": int((votes > 0).sum()),
-    }
-    return finish_selection(evidence, positions, budget=budget, rng=rng, scores=b, info=info)
+        return finish_selection(evidence, [0], budget=budget, rng=rng, scores=np.ones(1), info=diagnostics)
+    positions, scores, info = _DIAM_SOLVERS[solver](
+        evidence, votes.astype(np.float64), budget=budget, beta=beta, knn_fraction=knn_fraction,
+        knn_approx_dim=knn_approx_dim, solver=solver, swap_candidates=swap_candidates,
+        max_swap_passes=max_swap_passes, max_iter=max_iter, tol=tol)
+    return finish_selection(evidence, positions, budget=budget, rng=rng, scores=scores,
+                            info={**info, **diagnostics})

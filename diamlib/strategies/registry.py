@@ -149,7 +149,8 @@ for _spec in (
                  code_path_options=({"rcond": 0.1},)),
     StrategySpec("diam-nodiv", select_diam_nodiv, "DIAM (no diversity)", "disagreement", _CLASSIFICATION,
                  frozenset({"snapshot_predictions"}), "#ff9896",
-                 "DIAM without diversity: number of disagreeing models, ties by vote entropy"),
+                 "DIAM without diversity (the authors' conference version): rank by disagreeing models, ties by "
+                 "summed per-model vote entropy, then tau at random from the top 5 tau"),
     StrategySpec("entropy", select_entropy, "Entropy", "uncertainty", _CLASSIFICATION, frozenset({"pool_probs"}),
                  "#1f77b4", "mean normalised prediction entropy over models", authors_name="entropy"),
     StrategySpec("margin", select_margin, "Margin", "uncertainty", _CLASSIFICATION, frozenset({"pool_probs"}),

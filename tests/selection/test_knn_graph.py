@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
 from diamlib.selection.knn import (
+    check_knn_fraction,
     knn_adjacency,
     knn_indices,
     knn_recall,
@@ -131,3 +132,10 @@ def test_pca_projection_keeps_low_rank_distances_and_recall():
     assert knn_recall(points, approximate, rows) > 0.99
     # a 1-D projection of 6-D data loses neighbours
     assert knn_recall(points, knn_adjacency(points, 8, approx_dim=1), rows) < 0.6
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.01, 1.5, float("nan"), "a", True])
+def test_knn_fraction_outside_zero_one_is_rejected_once_for_every_caller(fraction):
+    with pytest.raises(ValueError, match=r"knn_fraction must be in \(0, 1\].*0.01"):
+        check_knn_fraction(fraction)
+    assert check_knn_fraction(1) == 1.0 and check_knn_fraction(0.01) == 0.01

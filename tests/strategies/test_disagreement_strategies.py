@@ -11,7 +11,8 @@ from diamlib.strategies.disagreement import (
     select_cal,
     select_diam,
     select_diam_nodiv,
-    vote_entropy,
+    model_vote_entropy,
+    vote_diagnostics,
 )
 
 
@@ -34,12 +35,18 @@ def test_disagreement_mask_and_votes():
     np.testing.assert_array_equal(disagreement_votes(_evidence([a, a])), [0, 2, 0, 2])
 
 
-def test_vote_entropy_counts_all_snapshots_of_all_models():
+def test_model_vote_entropy_sums_each_models_own_snapshot_entropy():
     a = [[0, 0, 0], [0, 1, 0]]
     b = [[0, 1, 2], [0, 1, 3]]
-    # position 0: four votes for class 0; position 1: 0,1,1,1; position 2: 0,0,2,3
-    expected = [0.0, -(0.25 * np.log(0.25) + 0.75 * np.log(0.75)), -(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25))]
-    np.testing.assert_allclose(vote_entropy(_evidence([a, b])), expected)
+    # position 0: both models agree; 1: model a splits 0/1, b agrees; 2: a agrees, b splits 2/3
+    np.testing.assert_allclose(model_vote_entropy(_evidence([a, b])), [0.0, np.log(2), np.log(2)])
+
+
+def test_vote_diagnostics_reports_histogram_tie_and_coverage():
+    votes = np.array([0, 3, 2, 2, 2, 2, 1, 0, 0, 2])
+    facts = vote_diagnostics(votes, n_models=3, budget=3)
+    assert facts == {"vote_histogram": [3, 1, 5, 1], "top_tau_vote": 2, "top_tau_tie": 5,
+                     "top_tau_tie_needed": 2, "fraction_in_any_disagreement": 0.7}
 
 
 def test_cal_queries_exactly_the_union_of_disagreement_regions():
@@ -48,7 +55,8 @@ def test_cal_queries_exactly_the_union_of_disagreement_regions():
     evidence = _evidence([a, b])
     selection = select_cal(evidence, budget=2, rng=np.random.default_rng(0))
     assert set(selection.indices) == {107, 128}
-    assert selection.info == {"n_candidates": 2, "filled_at_random": 0}
+    assert selection.info["n_candidates"] == 2 and selection.info["filled_at_random"] == 0
+    assert selection.info["vote_histogram"] == [4, 2, 0] and selection.info["fraction_in_any_disagreement"] == 2 / 6
     np.testing.assert_array_equal(selection.scores, [0, 1, 0, 0, 1, 0])
     larger = select_cal(evidence, budget=4, rng=np.random.default_rng(0))
     assert set(larger.indices[:2]) == {107, 128}
@@ -62,17 +70,22 @@ def test_cal_orders_candidates_at_random():
     assert firsts <= set(evidence.unlabeled_indices[:6]) and len(firsts) > 1
 
 
-def test_diam_nodiv_ranks_by_votes_then_vote_entropy_then_position():
-    # positions: 0 -> v=2, low entropy; 1 -> v=2, high entropy; 2 -> v=1; 3 -> v=0;
-    #            4 and 5 -> v=2 with the same entropy as position 0 (tie: lower position first)
+def test_diam_nodiv_draws_tau_at_random_from_the_top_five_tau_by_votes_then_model_entropy():
+    # ranking: 1 (v=2, both models split 3 ways), 0, 4, 5 (v=2, equal entropy: by position), 2 (v=1), 3 (v=0)
     a = [[0, 0, 0, 0, 0, 0], [0, 1, 1, 0, 0, 0], [1, 2, 0, 0, 1, 1]]
     b = [[0, 0, 1, 1, 0, 0], [0, 1, 1, 1, 0, 0], [1, 2, 1, 1, 1, 1]]
     evidence = _evidence([a, b])
     np.testing.assert_array_equal(disagreement_votes(evidence), [2, 2, 1, 0, 2, 2])
-    selection = select_diam_nodiv(evidence, budget=6, rng=np.random.default_rng(0))
-    positions = (selection.indices - 100) // 7
-    np.testing.assert_array_equal(positions, [1, 0, 4, 5, 2, 3])
-    assert np.all(np.diff(selection.scores[positions]) <= 0)
+    drawn = set()
+    for seed in range(40):
+        selection = select_diam_nodiv(evidence, budget=1, rng=np.random.default_rng(seed))
+        drawn.add(int((selection.indices[0] - 100) // 7))
+        assert selection.info["shortlist"] == 5
+    assert drawn == {1, 0, 4, 5, 2}  # the top 5 * tau, never position 3
+    again = [select_diam_nodiv(evidence, budget=2, rng=np.random.default_rng(7)).indices for _ in range(2)]
+    np.testing.assert_array_equal(again[0], again[1])
+    scores = select_diam_nodiv(evidence, budget=6, rng=np.random.default_rng(0)).scores
+    assert np.all(np.diff(scores[[1, 0, 4, 5, 2, 3]]) <= 0)
 
 
 def _one_hot_disagreement(n_pool: int, n_models: int, votes: np.ndarray) -> list:
@@ -85,7 +98,7 @@ def _one_hot_disagreement(n_pool: int, n_models: int, votes: np.ndarray) -> list
     return models
 
 
-@pytest.mark.parametrize("solver", ["fista", "cvxpy"])
+@pytest.mark.parametrize("solver", ["greedy-swap", "authors", "fista", "cvxpy"])
 def test_diam_with_strongly_negative_beta_picks_the_point_every_model_disagrees_on(solver):
     n_pool, n_models = 60, 3
     votes = np.zeros(n_pool, dtype=int)
@@ -94,6 +107,7 @@ def test_diam_with_strongly_negative_beta_picks_the_point_every_model_disagrees_
     selection = select_diam(evidence, budget=1, rng=np.random.default_rng(0), beta=-100.0, solver=solver)
     assert selection.indices.tolist() == [100 + 7 * 17]
     assert int(np.argmax(selection.scores)) == 17
+    assert selection.info["vote_histogram"] == [59, 0, 0, 1]
 
 
 def test_diam_with_strongly_negative_beta_follows_the_votes():
@@ -103,7 +117,7 @@ def test_diam_with_strongly_negative_beta_follows_the_votes():
     evidence = _evidence(_one_hot_disagreement(n_pool, 3, votes), features_seed=2)
     selection = select_diam(evidence, budget=3, rng=np.random.default_rng(0), beta=-100.0, knn_fraction=0.05)
     assert set(((selection.indices - 100) // 7).tolist()) == {5, 40, 63}
-    assert selection.info["n_in_any_disagreement"] == 3
+    assert selection.info["fraction_in_any_disagreement"] == 3 / 80
     assert selection.info["k_neighbours"] == 4
 
 
@@ -131,7 +145,7 @@ def test_missing_snapshots_raise_for_disagreement_strategies():
             strategy(broken, budget=1, rng=np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("solver", ["fista", "cvxpy"])
+@pytest.mark.parametrize("solver", ["greedy-swap", "fista", "cvxpy"])
 def test_diam_diversity_prefers_an_informative_point_away_from_the_others(solver):
     # 30 informative points in one tight cluster, one informative point alone in another cluster
     rng = np.random.default_rng(0)
@@ -146,6 +160,42 @@ def test_diam_diversity_prefers_an_informative_point_away_from_the_others(solver
     evidence = Evidence("classification", np.arange(60, dtype=np.int64), (model,))
     selection = select_diam(evidence, budget=2, rng=np.random.default_rng(0), beta=-1.0, knn_fraction=0.1,
                             solver=solver)
-    assert selection.indices[0] == 45
-    assert selection.indices[1] < 30
+    if solver == "greedy-swap":  # Eq. 9 is indifferent between any two informative non-neighbours
+        assert selection.info["objective"] == -2.0 and selection.info["converged"]
+        return
+    assert sorted(selection.indices)[1] == 45 and sorted(selection.indices)[0] < 30
     assert selection.info["converged"]
+
+
+def test_diam_rejects_unknown_solver_and_default_is_greedy_swap():
+    evidence = _evidence(_one_hot_disagreement(20, 2, np.ones(20, dtype=int)))
+    with pytest.raises(ValueError, match="unknown DIAM solver 'gurobi'.*greedy-swap"):
+        select_diam(evidence, budget=2, rng=np.random.default_rng(0), solver="gurobi")
+    assert select_diam(evidence, budget=2, rng=np.random.default_rng(0)).info["solver"] == "greedy-swap"
+
+
+def test_greedy_swap_batch_is_no_worse_than_the_other_solvers_on_eq9():
+    """The default's binary Eq. 9 objective against the relaxation's rounding and the authors' recipe."""
+    from diamlib.selection.knn import knn_adjacency, neighbour_count
+    from diamlib.selection.qp import diam_objective
+
+    rng = np.random.default_rng(3)
+    n_pool, n_models = 300, 3
+    centres = rng.normal(scale=4.0, size=(6, 4))[rng.integers(0, 6, n_pool)]
+    votes = rng.integers(0, n_models + 1, n_pool)
+    models = []
+    for i in range(n_models):
+        features = centres + rng.normal(size=(n_pool, 4))
+        snapshots = np.zeros((2, n_pool), dtype=np.int32)
+        snapshots[1, votes > i] = 1
+        models.append(ModelEvidence(name=f"m{i}", pool_features=features, labeled_features=features[:2],
+                                    snapshot_predictions=snapshots))
+    evidence = Evidence("classification", np.arange(n_pool, dtype=np.int64), tuple(models))
+    graphs = [knn_adjacency(m.pool_features, neighbour_count(n_pool, 0.01)) for m in models]
+    for beta in (-0.1, -1.0, -10.0):
+        values = {}
+        for solver in ("greedy-swap", "authors", "fista"):
+            b = np.zeros(n_pool)
+            b[select_diam(evidence, budget=20, rng=np.random.default_rng(0), beta=beta, solver=solver).indices] = 1
+            values[solver] = diam_objective(b, graphs, votes.astype(float), beta)
+        assert values["greedy-swap"] <= min(values["authors"], values["fista"]) + 1e-9, values
