@@ -31,6 +31,7 @@ Eq. 10, Algorithm 2 (lines 5-6) and Sec. 5.2 ("smallest 1% of distances") of the
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from numbers import Integral
 
 import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
     "knn_recall",
     "neighbour_count",
     "pca_project",
+    "sum_symmetrized",
     "symmetrize",
 ]
 
@@ -482,6 +484,67 @@ def symmetrize(adjacency) -> sp.csr_matrix:
     result.eliminate_zeros()
     result.sort_indices()
     return result
+
+
+def sum_symmetrized(adjacencies: Iterable, n: int, *, row_blocks: int = 16) -> sp.csr_matrix:
+    """``S = sum_i (S^i + S^i') / 2`` for graphs given one at a time, in little more memory than ``S``.
+
+    Adding whole sparse matrices holds the old sum, the new sum and the next graph at once,
+    about twice the size of ``S``. Here the sum is kept in ``row_blocks`` row blocks, each
+    graph is added block by block, and the blocks are finally copied into one CSR matrix
+    whose arrays are allocated once, each block being released as soon as it is copied; the
+    peak is about ``S`` plus one symmetrised graph.
+
+    Parameters
+    ----------
+    adjacencies : iterable of scipy sparse matrices, each (n, n)
+        Consumed one at a time (pass a generator so that only one graph exists at once).
+    n : int
+        Pool size.
+    row_blocks : int
+        Number of row blocks of the running sum.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (n, n)
+        Symmetric, sorted indices; float32 when every graph is float32.
+
+    References
+    ----------
+    Algorithm 2, line 6 and Eq. 9 (the sum of the models' symmetrised graphs) of the paper.
+    """
+    bounds = np.linspace(0, n, max(1, min(row_blocks, n)) + 1).astype(np.int64)
+    blocks: list[sp.csr_matrix | None] = [None] * (len(bounds) - 1)
+    count = 0
+    for adjacency in adjacencies:
+        graph = symmetrize(adjacency)
+        if graph.shape != (n, n):
+            raise ValueError(f"graph {count} has shape {graph.shape}, expected ({n}, {n})")
+        for b, (low, high) in enumerate(zip(bounds[:-1], bounds[1:])):
+            part = graph[low:high]
+            blocks[b] = part if blocks[b] is None else (blocks[b] + part).tocsr()
+        del graph, part
+        count += 1
+    if count == 0:
+        raise ValueError("sum_symmetrized needs at least one graph")
+    nnz = sum(block.nnz for block in blocks)
+    index_dtype = np.int32 if nnz < np.iinfo(np.int32).max else np.int64
+    data = np.empty(nnz, dtype=blocks[0].dtype)
+    indices = np.empty(nnz, dtype=index_dtype)
+    indptr = np.zeros(n + 1, dtype=index_dtype)
+    start = 0
+    for b, low in enumerate(bounds[:-1]):
+        block, blocks[b] = blocks[b], None
+        block.sort_indices()
+        stop = start + block.nnz
+        data[start:stop] = block.data
+        indices[start:stop] = block.indices
+        indptr[low + 1 : low + 1 + block.shape[0]] = start + block.indptr[1:]
+        start = stop
+        del block
+    total = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    total.has_sorted_indices = True
+    return total
 
 
 def knn_recall(features: np.ndarray, adjacency: sp.spmatrix, rows: np.ndarray, *, exclude_self: bool = True) -> float:

@@ -18,7 +18,7 @@ from pydantic import Field
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.authors import authors_selection
 from diamlib.selection.greedy_swap import greedy_swap_selection
-from diamlib.selection.knn import check_knn_fraction, knn_adjacency, neighbour_count, symmetrize
+from diamlib.selection.knn import check_knn_fraction, knn_adjacency, neighbour_count, sum_symmetrized
 from diamlib.selection.qp import _check_beta, select_top, solve_diam_relaxation
 from diamlib.strategies._common import (
     check_call,
@@ -240,15 +240,14 @@ def _summed_similarity(evidence: Evidence, k: int, knn_approx_dim: int | None):
     Only the sum enters Eq. 9's quadratic term, and the greedy search adds whole columns
     of ``S``: one symmetric matrix (entries are multiples of 1/2 up to the number of
     models, exact in float32) stores every neighbour pair once however many models share
-    it, and no raw graph outlives its turn.
+    it; each model's graph exists only during its turn (:func:`sum_symmetrized`).
     """
-    total = None
-    for model in evidence.models:
-        pool, _ = model_features(model, evidence.n_pool, with_labeled=False)
-        graph = symmetrize(knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim))
-        total = graph if total is None else (total + graph).tocsr()
-        del graph
-    return total
+    def graphs():
+        for model in evidence.models:
+            pool, _ = model_features(model, evidence.n_pool, with_labeled=False)
+            yield knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim)
+
+    return sum_symmetrized(graphs(), evidence.n_pool)
 
 
 def _batch_greedy_swap(evidence, votes, *, budget, beta, knn_fraction, knn_approx_dim, swap_candidates,

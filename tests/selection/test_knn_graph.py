@@ -139,3 +139,22 @@ def test_knn_fraction_outside_zero_one_is_rejected_once_for_every_caller(fractio
     with pytest.raises(ValueError, match=r"knn_fraction must be in \(0, 1\].*0.01"):
         check_knn_fraction(fraction)
     assert check_knn_fraction(1) == 1.0 and check_knn_fraction(0.01) == 0.01
+
+
+def test_sum_symmetrized_equals_the_sum_of_symmetrised_graphs_block_by_block():
+    import scipy.sparse as sp
+
+    from diamlib.selection.knn import sum_symmetrized, symmetrize
+
+    rng = np.random.default_rng(0)
+    graphs = [knn_adjacency(rng.normal(size=(97, 5)).astype(np.float32), 6) for _ in range(4)]
+    expected = sum(symmetrize(g) for g in graphs).tocsr()
+    for row_blocks in (1, 5, 16, 200):
+        total = sum_symmetrized(iter(graphs), 97, row_blocks=row_blocks)
+        assert total.dtype == np.float32 and total.has_sorted_indices
+        assert (total != total.T).nnz == 0
+        assert abs(total - expected).max() == 0
+    with pytest.raises(ValueError, match="at least one graph"):
+        sum_symmetrized(iter([]), 97)
+    with pytest.raises(ValueError, match="expected \\(97, 97\\)"):
+        sum_symmetrized(iter([sp.eye(5, format="csr", dtype=np.float32)]), 97)
