@@ -38,7 +38,7 @@ run: setup
 	$(PY) -m diamlib run --profile $(PROFILE)
 
 test: setup
-	$(PY) -m pytest tests --nbval-current-env --nbval notebooks
+	$(PY) -m pytest tests --nbval-current-env --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg
 
 # Re-execute notebooks/ in place on the smoke profile: the stored outputs that `make test` checks.
 refresh: setup
