@@ -86,7 +86,8 @@ def load_results(root: Path, *, task: str | None = None, on_problem: str = "rais
         What to do with incomplete or unverifiable runs: ``"raise"`` (default) lists them all
         in one :class:`~diamlib.runstore.RunIntegrityError`; ``"warn"`` leaves them out, issues a
         :class:`ResultsWarning` listing them, and stores them in
-        ``table.attrs["problems"]`` (columns ``run, problem``).
+        ``table.attrs["problems"]``, a tuple of ``(run folder, problem)`` pairs (plain values,
+        so tables combined with ``pd.concat`` keep comparing their attrs).
 
     Returns
     -------
@@ -151,7 +152,7 @@ def load_results(root: Path, *, task: str | None = None, on_problem: str = "rais
     if not frames:
         raise NoResultsError(f"no usable run under {root}; see the problems listed in the warning")
     table = _finish(pd.concat(frames, ignore_index=True))
-    table.attrs["problems"] = pd.DataFrame(problems, columns=["run", "problem"])
+    table.attrs["problems"] = tuple((str(run), str(problem)) for run, problem in problems)
     return table
 
 
