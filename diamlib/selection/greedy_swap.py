@@ -263,8 +263,13 @@ def swap_local_search(similarities, informativeness: np.ndarray, positions, *, b
     _check_tau(start.size, n)
     if start.min() < 0 or start.max() >= n or np.unique(start).size != start.size:
         raise ValueError(f"positions must be distinct pool positions in [0, {n})")
-    graphs = _Graphs(operator)
-    b = np.zeros(n)
+    return _improve(_Graphs(operator), v, beta, start, n_candidates, max_passes)
+
+
+def _improve(graphs, v: np.ndarray, beta: float, start: np.ndarray, n_candidates: int,
+             max_passes: int) -> BinarySelection:
+    """Swap search from the batch ``start``, recording the starting batch's objective."""
+    b = np.zeros(v.shape[0])
     b[start] = 1.0
     initial, _ = _objective(graphs, b, v, beta)
     batch, value, swaps, passes, converged = _search(graphs, v, beta, start, n_candidates, max_passes)
@@ -314,10 +319,4 @@ def greedy_swap_selection(similarities, informativeness: np.ndarray, *, tau: int
     beta = _check_beta(beta)
     n_candidates, max_passes = _check_search_options(n_candidates, max_passes)
     graphs = _Graphs(operator)
-    start = _greedy(graphs, v, tau, beta)
-    b = np.zeros(n)
-    b[start] = 1.0
-    greedy_value, _ = _objective(graphs, b, v, beta)
-    batch, value, swaps, passes, converged = _search(graphs, v, beta, start, n_candidates, max_passes)
-    return BinarySelection(positions=batch, objective=value, greedy_objective=greedy_value, swaps=swaps,
-                           passes=passes, converged=converged)
+    return _improve(graphs, v, beta, _greedy(graphs, v, tau, beta), n_candidates, max_passes)
