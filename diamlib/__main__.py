@@ -1,10 +1,12 @@
-"""Command line: ``python -m diamlib {run,refresh,validate,profiles}``.
+"""Command line: ``python -m diamlib {run,refresh,validate,profiles,select}``.
 
 ``run --repair`` first returns damaged runs of the profile to their last verified round (see
 :func:`diamlib.loop.repair_results`); the notebooks then recompute what is missing.
 ``run -p NAME VALUE`` sets a notebook parameter; a name no notebook declares is refused.
 Ctrl-C stops a run with one line saying what is kept and how to resume. ``refresh``
 re-executes ``notebooks/`` in place on their own parameters (the outputs nbval checks).
+``select MODEL.npz ... --budget N --out batch.csv`` selects a batch from evidence files of
+target models trained in any framework (format: :mod:`diamlib.evidence_files`).
 """
 from __future__ import annotations
 
@@ -58,6 +60,18 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="validate a profile and print it")
     validate.add_argument("--profile", required=True)
     commands.add_parser("profiles", help="list the available profiles")
+    select = commands.add_parser(
+        "select", help="select a batch to label from per-model evidence files (.npz, any framework)",
+        description="Select a batch from one evidence .npz per target model; writes the batch CSV "
+                    "(rank, pool_index, pool_id, score) and a JSON record beside it. File format: "
+                    "python -c 'import diamlib.evidence_files as m; help(m)'")
+    select.add_argument("models", nargs="+", metavar="MODEL.npz", help="one evidence file per target model")
+    select.add_argument("--budget", required=True, type=int, help="number of pool points to select")
+    select.add_argument("--out", required=True, help="batch CSV to write (the JSON record gets the same stem)")
+    select.add_argument("--strategy", default="diam", help="registered strategy (default: diam)")
+    select.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a strategy option, VALUE read as YAML, e.g. beta=-1.0 (repeatable)")
+    select.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
     return parser
 
 
@@ -82,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"re-executed {len(refreshed)} notebook(s) in place")
             return 0
+        if args.command == "select":
+            return _select(args)
         return _run(args)
     except ConfigError as exc:
         print(f"error: invalid profile: {exc}", file=sys.stderr)
@@ -92,6 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _select(args: argparse.Namespace) -> int:
+    from diamlib.evidence_files import parse_option_arguments, run_select
+
+    csv_path, json_path, selection = run_select(
+        args.models, budget=args.budget, out=args.out, strategy=args.strategy,
+        options=parse_option_arguments(args.option), seed=args.seed)
+    print(f"selected {len(selection.indices)} of the pool with {args.strategy}: {csv_path} ({json_path.name})")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
