@@ -241,9 +241,10 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray], *, required: Sequen
                 f"both must be the same model's penultimate features")
     sizes = {name: arrays[name].shape[axis] for name, axis in _POOL_AXIS.items() if name in arrays}
     if len(set(sizes.values())) > 1:
-        listed = ", ".join(f"{name} {n}" for name, n in sizes.items())
-        raise EvidenceFileError(f"{path}: the arrays disagree on the pool size ({listed}); every pool array must "
-                                f"cover the same n_pool points in the same order")
+        (first, n_first), *others = sizes.items()
+        name, n = next((name, n) for name, n in others if n != n_first)
+        raise EvidenceFileError(f"{path}: array {name!r} covers {n} pool points but {first!r} covers {n_first}; "
+                                f"every pool array must cover the same n_pool points in the same order")
     if 0 in sizes.values():
         raise EvidenceFileError(f"{path}: the pool is empty (n_pool = 0); nothing can be selected")
     return arrays
