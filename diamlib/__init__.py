@@ -15,5 +15,9 @@ analysis    the analysis of notebook 04: tables, figures and summary per source
 theory      exact checks of the paper's theory on toy hypothesis classes
 runner      executes the notebooks with papermill
 stored_outputs  re-executes notebooks/ in place for nbval
+evidence_files  evidence files of models trained elsewhere and the `select` command
+batchfile   a proposed batch as a table (batch.csv)
+labelling   the user's pool, a resumable label store, Label Studio export and label import
+labeller    the notebook labeller (ipywidgets)
 """
 __version__ = "0.1.0"
