@@ -181,10 +181,11 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise EvidenceFileError(f"{path}: evidence file not found; check the path (one .npz per target model)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise EvidenceFileError(f"{path}: a single .npy array, not an .npz evidence file; save the "
-                                        f"arrays with np.savez or diamlib.evidence_files.save_model_evidence")
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise EvidenceFileError(f"{path}: a single .npy array, not an .npz evidence file; save the named "
+                                    f"arrays with np.savez or diamlib.evidence_files.save_model_evidence")
+        with loaded as archive:
             arrays = {}
             for name in archive.files:
                 try:

@@ -9,7 +9,7 @@ store starts at the first point still pending. Without a browser (papermill, nbv
 
 References
 ----------
-Algorithm 2, line 10-11 of the paper: the oracle labels the queried batch.
+Algorithm 2, lines 10-11 of the paper: the oracle labels the queried batch.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ Labels are class *names* (strings); an integer given where a label is expected i
 
 References
 ----------
-Algorithm 2, line 10-11 of the paper: the oracle labels the ``tau`` queried points, which join
+Algorithm 2, lines 10-11 of the paper: the oracle labels the ``tau`` queried points, which join
 the labeled set before the next round.
 """
 from __future__ import annotations
@@ -277,7 +277,10 @@ class LabelStore:
 
     # ------------------------------------------------------------------ reading
     def _read(self) -> dict[str, tuple[str, str]]:
-        table = pd.read_csv(io.StringIO(self.path.read_text()), dtype=str, keep_default_na=False)
+        text = self.path.read_text()
+        if not text.strip():
+            return {}
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         if tuple(table.columns) != LABEL_COLUMNS:
             raise ValueError(f"label file {self.path}: columns {list(table.columns)}, expected "
                              f"{', '.join(LABEL_COLUMNS)}; give a new file name or repair its header")
@@ -334,7 +337,8 @@ class LabelStore:
             raise ValueError(f"unknown class {name!r}.{hint} Valid classes: {', '.join(self.classes)}")
         return name
 
-    def _checked_id(self, pool_id: Any) -> str:
+    def check_pool_id(self, pool_id: Any) -> str:
+        """``pool_id`` as str; refuses ids outside ``pool_ids`` (when the store was given them)."""
         key = str(pool_id)
         if self.pool_ids is not None and key not in self.pool_ids:
             raise ValueError(f"pool id {key!r} is not in the pool; label only the proposed pool points")
@@ -352,7 +356,7 @@ class LabelStore:
         int
             Number of labels given.
         """
-        checked = [(self._checked_id(pool_id), self.class_name(label)) for pool_id, label in pairs]
+        checked = [(self.check_pool_id(pool_id), self.class_name(label)) for pool_id, label in pairs]
         if not checked:
             return 0
         stamp = now_iso()
@@ -540,7 +544,7 @@ def _checked_pairs(path: Path, pairs: list[tuple[Any, Any]], store: LabelStore, 
             raise ValueError(f"{where}: pool_id {pool_id!r} is not in the proposed batch; check the file belongs "
                              f"to this batch")
         try:
-            checked.append((store._checked_id(pool_id), store.class_name(str(label))))
+            checked.append((store.check_pool_id(pool_id), store.class_name(str(label))))
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
         seen.add(pool_id)

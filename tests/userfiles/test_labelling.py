@@ -150,6 +150,14 @@ def test_relabelling_replaces_and_unknown_classes_are_refused(tmp_path):
     assert LabelStore(tmp_path / "labels.csv", ["cat", "dog"]).labels == {"a": "dog"}
 
 
+def test_an_empty_label_file_is_an_empty_store_and_a_foreign_csv_is_refused(tmp_path):
+    (tmp_path / "labels.csv").write_text("")
+    assert len(LabelStore(tmp_path / "labels.csv", CLASSES)) == 0
+    (tmp_path / "other.csv").write_text("id,class\na,1\n")
+    with pytest.raises(ValueError, match="other.csv: columns \\['id', 'class'\\], expected pool_id, label"):
+        LabelStore(tmp_path / "other.csv", CLASSES)
+
+
 def test_a_label_file_with_other_classes_is_refused(tmp_path):
     LabelStore(tmp_path / "labels.csv", ["cat", "dog"]).label("a", "cat")
     with pytest.raises(ValueError, match=r"line 2: label 'cat' of 'a' is not one of the classes"):

@@ -192,7 +192,10 @@ def test_malformed_file_is_refused_before_anything_is_written(tmp_path, model_ar
 def test_missing_and_invalid_files_are_named(tmp_path, evidence_paths, capsys):
     text = tmp_path / "notes.npz"
     text.write_text("not a zip archive")
-    for path, words in ((tmp_path / "absent.npz", "not found"), (text, "not a valid .npz")):
+    single = tmp_path / "single.npy"
+    np.save(single, np.zeros((3, 4)))
+    for path, words in ((tmp_path / "absent.npz", "not found"), (text, "not a valid .npz"),
+                        (single, "a single .npy array")):
         assert run_select([evidence_paths[0], path], tmp_path / "batch.csv", "--budget", "5") == 2
         message = capsys.readouterr().err
         assert str(path) in message and words in message
