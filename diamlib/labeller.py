@@ -19,6 +19,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+import pandas as pd
 
 from diamlib.labelling import LabelStore, image_png
 
@@ -30,8 +31,9 @@ class Labeller:
     ----------
     store : LabelStore
         Receives every label; its ``classes`` give the buttons.
-    batch_ids : sequence of ids
-        The proposed batch, best first (e.g. ``batch["pool_id"]``).
+    batch_ids : sequence of ids, or a batch table
+        The proposed batch, best first: ids, or a table with a ``pool_id`` column
+        (:func:`diamlib.batchfile.read_batch_csv`).
     images : ndarray, shape (len(batch_ids), H, W) or (len(batch_ids), H, W, C)
         The image of each batch id, in batch order (e.g. ``pool.images[batch["pool_index"]]``).
     min_side : int
@@ -47,8 +49,11 @@ class Labeller:
         Class name -> its button (``button.click()`` labels headlessly).
     """
 
-    def __init__(self, store: LabelStore, batch_ids: Sequence[Any], images: np.ndarray, *, min_side: int = 160):
+    def __init__(self, store: LabelStore, batch_ids: Sequence[Any] | pd.DataFrame, images: np.ndarray, *,
+                 min_side: int = 160):
         self.store = store
+        if isinstance(batch_ids, pd.DataFrame):
+            batch_ids = batch_ids["pool_id"]
         self.batch_ids = [str(i) for i in batch_ids]
         if len(images) != len(self.batch_ids):
             raise ValueError(f"{len(images)} images for {len(self.batch_ids)} batch ids; give the image of every "

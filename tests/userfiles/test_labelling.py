@@ -273,7 +273,7 @@ def test_button_clicks_save_labels_and_move_on(tmp_path, batch, digits):
     assert LabelStore(tmp_path / "labels.csv", CLASSES).labels == {ids[0]: CLASSES[target[7]], ids[2]: "9",
                                                                    ids[1]: "4"}
     # a new labeller on the same file starts at the first point still pending
-    resumed = Labeller(LabelStore(tmp_path / "labels.csv", CLASSES), ids, images[batch["pool_index"]])
+    resumed = Labeller(LabelStore(tmp_path / "labels.csv", CLASSES), batch, images[batch["pool_index"]])
     assert resumed.current_id == ids[3]
     resumed.class_buttons["0"].click()
     resumed.class_buttons["2"].click()
