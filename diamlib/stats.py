@@ -7,7 +7,10 @@ tidy :class:`pandas.DataFrame`. A *context* is one comparable set of curves: the
 Seeds. Where a run was repeated over several seeds, a curve point is the mean over seeds of
 the per-seed means over target models, and its spread is the standard deviation over target
 models of the seed-averaged per-model values. Per-model comparisons (win/tie/loss, best and
-worst model) also use the seed-averaged per-model values.
+worst model) also use the seed-averaged per-model values. Beyond the paper, the win/tie/loss
+test can also be applied to each seed on its own (:func:`compare_per_seed`) or over all (model,
+seed) pairs (:func:`compare_pooled`, :func:`pooled_summary`), and :func:`seed_curves` gives the
+spread of the learning curves over seeds.
 
 Standard deviations are population standard deviations (``ddof=0``): the target models, and
 the points of a learning curve, are the whole population described, not a sample. With this
