@@ -4,6 +4,7 @@ Every strategy keeps one colour in all figures, the one its registry spec declar
 (:func:`palette`); DIAM is drawn on top with a thicker line. Curves show the mean over target
 models, the band one standard deviation over target models (the paper's error bars). Functions
 return the :class:`matplotlib.figure.Figure`; :func:`save_figure` writes it as PNG and SVG.
+:func:`plot_seed_bands` (ours) draws the band over seeds instead of over target models.
 """
 from __future__ import annotations
 
@@ -303,6 +304,112 @@ def plot_aulc(aulc: pd.DataFrame, *, metric: str, title: str | None = None,
     if title:
         fig.suptitle(title)
     return fig
+
+
+#: Bands of :func:`plot_seed_bands`: name -> what the band spans.
+SEED_BANDS = {"minmax": "min-max over seeds", "std": "mean +/- 1 std over seeds (ddof=0)"}
+
+
+def _draw_seed_band(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float, band: str) -> None:
+    """Mean curve and seed band of every method in ``curves`` (one panel) on ``ax``, DIAM on top."""
+    strategy_of = curves.groupby("method")["strategy"].first()
+    methods = order_methods(curves["method"])
+    methods = [m for m in methods if not is_diam(m, strategy_of[m])] + \
+              [m for m in methods if is_diam(m, strategy_of[m])]
+    for method in methods:
+        curve = curves[curves["method"] == method].sort_values("n_labeled")
+        diam = is_diam(method, strategy_of[method])
+        x = curve["n_labeled"].to_numpy()
+        mean = curve["mean"].to_numpy() * scale
+        if band == "minmax":
+            low, high = curve["seed_min"].to_numpy() * scale, curve["seed_max"].to_numpy() * scale
+        else:
+            spread = curve["seed_std"].to_numpy() * scale
+            low, high = mean - spread, mean + spread
+        ax.fill_between(x, low, high, color=colours[method], alpha=0.15, linewidth=0, zorder=1)
+        ax.plot(x, mean, color=colours[method], linewidth=2.8 if diam else 1.4, marker="o",
+                markersize=4 if diam else 3, zorder=10 if diam else 3, label=display_name(method))
+    ax.grid(True, alpha=0.3)
+    ax.set_xlabel(X_LABEL)
+
+
+def plot_seed_bands(table: pd.DataFrame, *, metric: str, band: str = "minmax", per_model: bool = False,
+                    title: str | None = None, panel_width: float = 4.2, height: float = 3.4,
+                    columns: int = 4) -> Figure:
+    """Learning curves averaged over seeds, with a band showing how the seeds differ (our addition).
+
+    Each method's line is the mean over seeds of its mean-over-target-models curve
+    (:func:`diamlib.stats.seed_curves`); the band spans the seeds' curves: ``minmax`` from the
+    lowest to the highest seed, ``std`` the mean +/- one population standard deviation over seeds.
+    Colours and legend order follow the strategy registry, DIAM on top. With ``per_model``,
+    one more panel per target model shows that model's own curve and band over seeds.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Tidy results (:func:`diamlib.results.load_results`) of one context once ``metric`` is
+        selected (one source, dataset and number of target models).
+    metric : str
+        Metric to draw (``accuracy`` in percent).
+    band : {"minmax", "std"}
+        What the band spans (:data:`SEED_BANDS`).
+    per_model : bool
+        Add one panel per target model (in zoo order).
+    title : str, optional
+        Figure title.
+    columns : int
+        Panels per row when ``per_model``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The first axes holds the mean over target models, one line per method.
+
+    Raises
+    ------
+    ValueError
+        An unknown band or metric, no rows of ``metric``, or several contexts.
+
+    References
+    ----------
+    Fig. 1 and Fig. 3 of the paper (mean over target models vs labels); the band over seeds is
+    ours (the paper shows one run).
+    """
+    from diamlib.stats import seed_curves
+
+    if band not in SEED_BANDS:
+        raise ValueError(f"unknown band {band!r}; use one of {sorted(SEED_BANDS)}")
+    label, scale = metric_axis(metric)
+    rows = table[table["metric"] == metric]
+    if rows.empty:
+        raise ValueError(f"no rows of metric {metric!r}; metrics present: {sorted(table['metric'].unique())}")
+    contexts = rows[CONTEXT].drop_duplicates()
+    if len(contexts) != 1:
+        raise ValueError(f"plot_seed_bands draws one context, but the rows hold {len(contexts)}; filter first, "
+                         f"e.g. diamlib.stats.select(table, dataset=..., n_models=...)")
+    context = contexts.iloc[0]
+    mean_curves = seed_curves(rows)
+    colours = method_colours(list(mean_curves["method"].unique()))
+    models = list(rows.sort_values("model_index")["model"].unique()) if per_model else []
+    n_panels = 1 + len(models)
+    n_cols = min(n_panels, max(int(columns), 1))
+    n_rows = -(-n_panels // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(panel_width * n_cols, height * n_rows), squeeze=False,
+                             constrained_layout=True)
+    flat = axes.ravel()
+    n_seeds = int(mean_curves["n_seeds"].max())
+    _draw_seed_band(flat[0], mean_curves, colours, scale, band)
+    flat[0].set_title(f"{dataset_title(context['dataset'])}, mean of {int(context['n_models'])} target models")
+    flat[0].set_ylabel(f"{label}; band: {SEED_BANDS[band]} ({n_seeds})")
+    if models:
+        model_curves = seed_curves(rows, per_model=True)
+        for ax, model in zip(flat[1:], models):
+            _draw_seed_band(ax, model_curves[model_curves["model"] == model], colours, scale, band)
+            ax.set_title(model, fontsize=8)
+            ax.set_ylabel(label)
+    for ax in flat[n_panels:]:
+        ax.set_axis_off()
+    return _finish_curve_figure(fig, mean_curves, colours, title)
 
 
 def save_figure(fig: Figure, directory: Path, name: str) -> list[Path]:

@@ -10,6 +10,9 @@
     among the 12 for training speed; stored channels-last (faster on CPU); batch-norm
     momentum 0.3 instead of 0.1 so that a few dozen steps of training from scratch give
     usable running statistics.
+``cpu12``
+    All 12 architectures, in published order, on the width-0.35 supernet at 28 px (as
+    ``cpu6``): the paper's full set of target models scaled down for a CPU.
 ``smoke3``, ``smoke2``
     Three / two of them at width 0.25 and 16 px, for tests that train in seconds.
 
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Callable
 
 from diamlib.zoo.ofa_zoo import OFAMember, build_ofa_zoo
 from diamlib.zoo.paper12 import paper12_members, paper12_published_info
+from diamlib.zoo.published import PAPER12_PUBLISHED
 from diamlib.zoo.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -98,6 +102,7 @@ _CPU4 = (
     "note8_lat@49ms_top1@74.9_finetune@25",
     "s7edge_lat@29ms_top1@70.5_finetune@25",
 )
+_CPU12 = tuple(net.name for net in PAPER12_PUBLISHED)
 _SMOKE3 = (
     "note8_lat@49ms_top1@74.9_finetune@25",
     "s7edge_lat@58ms_top1@74.7_finetune@25",
@@ -108,6 +113,7 @@ ZOOS: dict[str, ZooBuilder] = {
     "paper12": _paper12,
     "cpu6": scaled_paper_zoo(_CPU6, width_mult=0.35, resolution=28),
     "cpu4": scaled_paper_zoo(_CPU4, width_mult=0.35, resolution=32),
+    "cpu12": scaled_paper_zoo(_CPU12, width_mult=0.35, resolution=28),
     "smoke3": scaled_paper_zoo(_SMOKE3, width_mult=0.25, resolution=16),
     "smoke2": scaled_paper_zoo(_SMOKE3[::2], width_mult=0.25, resolution=16),
 }

@@ -5,8 +5,8 @@ import torch
 from diamlib.zoo import ZOOS, build_zoo, zoo_names, zoo_table
 from diamlib.zoo.published import PAPER12_PUBLISHED
 
-CPU_ZOOS = ["cpu6", "cpu4", "smoke3", "smoke2"]
-EXPECTED_SIZES = {"cpu6": 6, "cpu4": 4, "smoke3": 3, "smoke2": 2, "paper12": 12}
+CPU_ZOOS = ["cpu6", "cpu4", "cpu12", "smoke3", "smoke2"]
+EXPECTED_SIZES = {"cpu6": 6, "cpu4": 4, "cpu12": 12, "smoke3": 3, "smoke2": 2, "paper12": 12}
 
 
 def test_registry_lists_every_zoo():
@@ -52,7 +52,8 @@ def test_features_are_the_input_of_the_final_linear_layer():
 
 def test_cpu_zoos_are_paper_architectures_scaled_down():
     paper = {s.name: s for s in build_zoo("paper12", n_outputs=10)}
-    for spec in build_zoo("cpu6", n_outputs=10):
+    assert [s.name for s in build_zoo("cpu12", n_outputs=10)] == list(paper)
+    for spec in build_zoo("cpu6", n_outputs=10) + build_zoo("cpu12", n_outputs=10):
         assert spec.info["arch"] == paper[spec.name].info["arch"]
         assert spec.info["width_mult"] == 0.35 and spec.resolution == 28
         assert spec.info["params"] < paper[spec.name].info["params"] / 4
