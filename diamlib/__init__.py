@@ -3,6 +3,8 @@
 Modules
 -------
 config      validated YAML profiles
+protocol    a profile's resolved protocol (every default filled in), as a dict and as text
+paper       typed fidelity table: a profile versus the paper's text and the authors' code
 data        datasets (Fashion-MNIST, digits, torchvision sets, landmark regression)
 zoo         target models (OFA MobileNetV3 subnets, bring-your-own)
 training    one round of training with soft-version-space snapshots

@@ -1,5 +1,8 @@
 """Command line: ``python -m diamlib {run,refresh,validate,profiles,select}``.
 
+``validate --profile NAME`` prints the profile's resolved protocol (every default filled
+in; ``--json`` for the same as JSON).
+
 ``run --repair`` first returns damaged runs of the profile to their last verified round (see
 :func:`diamlib.loop.repair_results`); the notebooks then recompute what is missing.
 ``run -p NAME VALUE`` sets a notebook parameter; a name no notebook declares is refused.
@@ -11,6 +14,7 @@ target models trained in any framework (format: :mod:`diamlib.evidence_files`).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 import yaml
@@ -57,8 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     refresh = commands.add_parser("refresh", help="re-execute notebooks/ in place on their own parameters "
                                                   "(the stored outputs that nbval checks)")
     refresh.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="notebook prefixes, e.g. 01 02")
-    validate = commands.add_parser("validate", help="validate a profile and print it")
+    validate = commands.add_parser("validate", help="validate a profile and print its resolved protocol")
     validate.add_argument("--profile", required=True)
+    validate.add_argument("--json", action="store_true",
+                          help="print the resolved protocol as JSON (machine-readable) instead of text")
     commands.add_parser("profiles", help="list the available profiles")
     select = commands.add_parser(
         "select", help="select a batch to label from per-model evidence files (.npz, any framework)",
@@ -82,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(available_profiles()))
             return 0
         if args.command == "validate":
-            profile = load_profile(args.profile)
-            print(profile.model_dump_json(indent=2))
+            from diamlib.protocol import format_protocol, resolved_protocol
+
+            protocol = resolved_protocol(load_profile(args.profile))
+            print(json.dumps(protocol, indent=2) if args.json else format_protocol(protocol))
             return 0
         if args.command == "refresh":
             from diamlib.runner import NotebookFailure

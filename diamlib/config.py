@@ -156,7 +156,13 @@ class LandmarkParams(_Frozen):
 
 
 class ExperimentParams(_Frozen):
-    """An active-learning experiment (classification Sec. 6.1-6.5, regression Sec. 6.6)."""
+    """An active-learning experiment (classification Sec. 6.1-6.5, regression Sec. 6.6).
+
+    ``feature_model`` chooses whose features the single-model strategies (coreset, BADGE,
+    BAIT) read: ``largest`` (the target model with most parameters, default), a target
+    model's name, or ``supernet`` (a frozen ImageNet-pretrained OFA supernet, as in the
+    paper; :mod:`diamlib.zoo.supernet_features`).
+    """
 
     datasets: list[str] = Field(min_length=1)
     data_root: str | None = None

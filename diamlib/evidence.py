@@ -68,13 +68,21 @@ class Evidence:
         One entry per target model, in zoo order.
     feature_model : int
         Position in ``models`` of the model whose features single-model strategies
-        (coreset, BADGE, BAIT) use; by default the largest model.
+        (coreset, BADGE, BAIT) use; by default the largest model. Ignored when
+        ``feature_source`` is given.
+    feature_source : ModelEvidence, optional
+        Features from a network that is not a target model (a frozen, ImageNet-pretrained
+        supernet: ``feature_model: supernet``), with ``pool_features`` and
+        ``labeled_features``. Single-model strategies read it instead of
+        ``models[feature_model]``; multi-model strategies (DIAM), which iterate over
+        ``models``, never see it.
     """
 
     task: Task
     unlabeled_indices: np.ndarray
     models: tuple[ModelEvidence, ...]
     feature_model: int = 0
+    feature_source: ModelEvidence | None = None
 
     @property
     def n_pool(self) -> int:
@@ -110,4 +118,6 @@ def restrict_evidence(evidence: Evidence, fields: Collection[str]) -> Evidence:
     keep = set(fields)
     dropped = {f: None for f in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions",
                                  "pool_outputs") if f not in keep}
-    return replace(evidence, models=tuple(replace(m, **dropped) for m in evidence.models))
+    source = evidence.feature_source
+    return replace(evidence, models=tuple(replace(m, **dropped) for m in evidence.models),
+                   feature_source=None if source is None else replace(source, **dropped))

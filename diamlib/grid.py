@@ -350,8 +350,8 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
     Raises
     ------
     ConfigError
-        Unknown ``task`` (with a did-you-mean), the profile has no section for it, or its
-        ``data_root`` does not exist.
+        Unknown ``task`` (with a did-you-mean), the profile has no section for it, its
+        ``data_root`` does not exist, or ``feature_model: supernet`` lacks its weights.
     ValueError
         A name in ``methods`` that the profile does not run.
     StorageError
@@ -363,7 +363,7 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
         A run's files do not match its ``run.json`` (without ``repair``).
     """
     from diamlib.config import check_data_roots
-    from diamlib.loop import check_no_mixing, repair_results
+    from diamlib.loop import check_feature_model, check_no_mixing, repair_results
     from diamlib.runstore import check_writable
 
     section = profile.experiment(task)
@@ -372,6 +372,7 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
         raise ValueError(f"methods {unknown} are not in the profile's {task}.strategies "
                          f"({', '.join(e.method for e in section.strategies)})")
     check_data_roots(profile, [task])
+    check_feature_model(section, task)
     check_writable(Path(profile_dir))
     if repair:
         repair_results(Path(profile_dir), tasks=[task])

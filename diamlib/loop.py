@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Collection, Sequence
 
@@ -22,9 +22,9 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from diamlib.config import TASKS, ExperimentParams, MethodEntry, Profile
+from diamlib.config import TASKS, ConfigError, ExperimentParams, MethodEntry, Profile
 from diamlib.data import ArrayDataset
-from diamlib.evidence import Evidence, restrict_evidence
+from diamlib.evidence import Evidence, ModelEvidence, restrict_evidence
 from diamlib.paths import run_dir
 from diamlib.provenance import git_commit, package_versions
 from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore, atomic_write_text,
@@ -38,13 +38,47 @@ from diamlib.zoo import ModelSpec, zoo_table
 
 # --------------------------------------------------------------------------- set-up
 def feature_model_index(feature_model: str, specs: Sequence[ModelSpec], n_parameters: Sequence[int]) -> int:
-    """Position of the model whose features single-model strategies use (default: largest)."""
-    if feature_model == "largest":
+    """Position of the target model whose features single-model strategies use (default: largest).
+
+    ``supernet`` also gives the largest model's position: with it, the loop hands those
+    strategies the frozen supernet's features (``Evidence.feature_source``) instead, so
+    the position is only what is stored with the round's evidence.
+    """
+    if feature_model in ("largest", "supernet"):
         return int(np.argmax(n_parameters))
     names = [s.name for s in specs]
     if feature_model not in names:
-        raise ValueError(f"feature_model {feature_model!r} is not a target model; valid: largest, {', '.join(names)}")
+        raise ValueError(f"feature_model {feature_model!r} is not a target model; valid: largest, supernet, "
+                         f"{', '.join(names)}")
     return names.index(feature_model)
+
+
+def uses_supernet_features(section: ExperimentParams, strategy: str) -> bool:
+    """Whether ``strategy`` reads the frozen supernet's features under this section's settings."""
+    return section.feature_model == "supernet" and get_strategy(strategy).reads_feature_model
+
+
+def check_feature_model(section: ExperimentParams, task: str) -> None:
+    """Before any training: the supernet's weights exist when a listed strategy needs them.
+
+    Raises
+    ------
+    ConfigError
+        ``feature_model: supernet`` and the pretrained weights are neither cached nor
+        downloadable; the message names the file and where to put it.
+    """
+    from diamlib.zoo.supernet_features import check_supernet_weights
+
+    users = [e.method for e in section.strategies if uses_supernet_features(section, e.strategy)]
+    if not users:
+        return
+    try:
+        check_supernet_weights()
+    except FileNotFoundError as error:
+        raise ConfigError(
+            f"{task}.feature_model: supernet (used by {', '.join(users)}) needs the ImageNet-pretrained "
+            f"OFA weights: {error} Or set {task}.feature_model to largest or a target model's name."
+        ) from None
 
 
 def _fingerprint(payload: dict) -> str:
@@ -70,6 +104,7 @@ class TaskContext:
     specs: list[ModelSpec]
     profile_dir: Path
     _inputs: dict | None = None
+    _supernet_features: dict | None = None
 
     def inputs(self, resolution: int) -> tuple[ModelInputs, ModelInputs]:
         if self._inputs is None:
@@ -79,6 +114,23 @@ class TaskContext:
             self._inputs[resolution] = (ModelInputs(self.train.images, resolution, pin_memory=pin),
                                         ModelInputs(self.test.images, resolution, pin_memory=pin))
         return self._inputs[resolution]
+
+    @property
+    def supernet_resolution(self) -> int:
+        """Input resolution of the supernet features: the first target model's (as the authors did)."""
+        return self.specs[0].resolution
+
+    def supernet_features(self) -> np.ndarray:
+        """(n_train, d) frozen-supernet features of the whole training set, computed once."""
+        from diamlib.zoo.supernet_features import supernet_features
+
+        if self._supernet_features is None:
+            self._supernet_features = {}
+        resolution = self.supernet_resolution
+        if resolution not in self._supernet_features:
+            self._supernet_features[resolution] = supernet_features(self.train.images, resolution,
+                                                                    device=self.profile.device)
+        return self._supernet_features[resolution]
 
     @property
     def base_fingerprint(self) -> dict:
@@ -163,6 +215,30 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
     return round_evidence, rows, timings
 
 
+def with_supernet_features(ctx: TaskContext, evidence: Evidence, labeled: np.ndarray) -> Evidence:
+    """``evidence`` with the frozen supernet's pool and labeled features as its feature source.
+
+    References
+    ----------
+    Sec. 6.1 of the paper (coreset distances on the OFA supernet's features).
+    """
+    from diamlib.zoo.supernet_features import SUPERNET_FEATURE_NAME
+
+    features = ctx.supernet_features()
+    source = ModelEvidence(name=SUPERNET_FEATURE_NAME, pool_features=features[evidence.unlabeled_indices],
+                           labeled_features=features[np.asarray(labeled, dtype=np.int64)])
+    return replace(evidence, feature_source=source)
+
+
+def feature_model_record(section: ExperimentParams, strategy: str) -> dict:
+    """Which features a run's single-model strategy read, for ``run.json``."""
+    from diamlib.protocol import feature_model_description
+
+    reads = get_strategy(strategy).reads_feature_model
+    return {"setting": section.feature_model, "read_by_strategy": reads,
+            "description": feature_model_description(section.feature_model)}
+
+
 # --------------------------------------------------------------------------- shared round 0
 def round_zero_dir(ctx: TaskContext, seed: int) -> Path:
     """``<task>/<dataset>/_round0/seed<s>/``: the round 0 shared by every strategy of ``seed``."""
@@ -234,6 +310,9 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
     options = ctx.section.options_for(entry)
     selector: Callable = make_selector(entry.strategy, ctx.task, options)
     strategy_evidence = get_strategy(entry.strategy).evidence
+    supernet = uses_supernet_features(ctx.section, entry.strategy)
+    # with supernet features, later rounds need no target-model features for this strategy
+    round_evidence = strategy_evidence - {"pool_features", "labeled_features"} if supernet else strategy_evidence
     folder = run_dir(ctx.profile_dir, ctx.task, ctx.dataset, entry.method, seed)
     store = RunStore(folder)
     run_settings = _as_json({"strategy": entry.strategy, "strategy_options": options, "seed": seed})
@@ -259,6 +338,7 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
             "strategy_options": options, "seed": seed, "profile": ctx.profile.name,
             "models": [s.name for s in ctx.specs], "model_info": zoo_table(ctx.specs).to_dict("records"),
             "config": ctx.section.model_dump(), "device": ctx.profile.device,
+            "feature_model": feature_model_record(ctx.section, entry.strategy),
             "fingerprint": fingerprint, "settings": ctx.base_fingerprint,
             "versions": package_versions(), "git_commit": git_commit(),
             "started": now_iso(), "rounds": [], "completed_rounds": -1, "complete": False,
@@ -278,11 +358,13 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
         else:
             labeled = np.sort(record.queries["index"].to_numpy(dtype=np.int64))
             # rounds after the shared round 0 compute only what this strategy reads
-            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index, evidence=strategy_evidence)
+            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index, evidence=round_evidence)
         record.curve = pd.concat([record.curve, pd.DataFrame(rows)], ignore_index=True)
         round_log = {"round": round_index, "n_labeled": int(len(labeled)), "seconds": dict(seconds)}
         if round_index < section.rounds:
             start = time.perf_counter()
+            if supernet:
+                evidence = with_supernet_features(ctx, evidence, labeled)
             selection = selector(restrict_evidence(evidence, strategy_evidence), budget=section.query_size,
                                  rng=child_rng(seed, "select", round_index))
             round_log["seconds"]["selection"] = time.perf_counter() - start

@@ -75,11 +75,16 @@ def check_call(evidence: Evidence, budget: int, rng: np.random.Generator, task: 
 def feature_model(evidence: Evidence) -> ModelEvidence:
     """The model whose features single-model strategies (coreset, BADGE, BAIT) use.
 
+    ``evidence.feature_source`` (a frozen supernet's features) when given, else the target
+    model at position ``evidence.feature_model``.
+
     Raises
     ------
     ValueError
         ``evidence.feature_model`` is not a position in ``evidence.models``.
     """
+    if evidence.feature_source is not None:
+        return evidence.feature_source
     position = evidence.feature_model
     if isinstance(position, bool) or not isinstance(position, (int, np.integer)) or not (
         0 <= position < len(evidence.models)

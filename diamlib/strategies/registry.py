@@ -78,6 +78,10 @@ class StrategySpec:
         the contract test runs each.
     authors_name : str, optional
         Method folder name in the authors' published results, if they ran it.
+    reads_feature_model : bool
+        A single-model strategy that reads the features of the evidence's feature model only
+        (:func:`diamlib.strategies._common.feature_model`: a target model, or a frozen
+        supernet with ``feature_model: supernet``), not those of every target model.
     options : tuple of str
         Names of the keyword options (derived from ``fn``; all have defaults).
     options_model : type of pydantic.BaseModel
@@ -95,6 +99,7 @@ class StrategySpec:
     proposed: bool = False
     code_path_options: tuple[Mapping[str, Any], ...] = ()
     authors_name: str | None = None
+    reads_feature_model: bool = False
     options: tuple[str, ...] = field(init=False)
     options_model: type[BaseModel] = field(init=False, repr=False, compare=False)
 
@@ -163,12 +168,13 @@ for _spec in (
     StrategySpec("random", select_random, "Random", "passive", _BOTH, frozenset(), "#7f7f7f",
                  "uniform random sampling (passive learning)", authors_name="random"),
     StrategySpec("coreset", select_coreset, "Coreset", "diversity", _BOTH, _FEATURES, "#8c564b",
-                 "k-center greedy on the feature model's features", authors_name="coreset"),
+                 "k-center greedy on the feature model's features", authors_name="coreset",
+                 reads_feature_model=True),
     StrategySpec("badge", select_badge, "BADGE", "hybrid", _REGRESSION, _FEATURES, "#bcbd22",
-                 "BADGE: k-means++ on posterior last-layer features (BM-DAL)"),
+                 "BADGE: k-means++ on posterior last-layer features (BM-DAL)", reads_feature_model=True),
     StrategySpec("bait", select_bait, "BAIT", "hybrid", _REGRESSION, _FEATURES, "#ff7f0e",
                  "BAIT: forward-backward Fisher-information greedy (BM-DAL)",
-                 code_path_options=({"overselection_factor": 1.0},)),
+                 code_path_options=({"overselection_factor": 1.0},), reads_feature_model=True),
 ):
     register(_spec)
 del _spec
