@@ -412,6 +412,61 @@ def plot_seed_bands(table: pd.DataFrame, *, metric: str, band: str = "minmax", p
     return _finish_curve_figure(fig, mean_curves, colours, title)
 
 
+def plot_vote_histograms(votes: pd.DataFrame, *, n_models: int, panel_width: float = 3.6,
+                         height: float = 3.0) -> Figure:
+    """Histograms of DIAM's informativeness ``v`` over the pool, one panel per seed, one bar group per round.
+
+    Parameters
+    ----------
+    votes : DataFrame
+        One row per (seed, round) with columns ``seed``, ``round`` and
+        ``v histogram (0..n_models)`` (the number of pool points with ``v = 0 .. n_models``, as
+        :func:`diamlib.strategies.disagreement.vote_diagnostics` reports it).
+    n_models : int
+        Number of target models (the largest possible ``v``).
+
+    Returns
+    -------
+    Figure
+        Bars give the share of the pool at each ``v``; a pool concentrated at the largest
+        ``v`` (saturated votes) cannot be ranked by ``v``.
+
+    References
+    ----------
+    ``v`` of Eq. 9 and Algorithm 2 (line 8) of the paper.
+    """
+    column = "v histogram (0..n_models)"
+    missing = [c for c in ("seed", "round", column) if c not in votes.columns]
+    if missing:
+        raise ValueError(f"plot_vote_histograms needs columns seed, round and {column!r}; missing {missing}")
+    seeds = sorted(votes["seed"].unique())
+    rounds = sorted(votes["round"].unique())
+    fig, axes = plt.subplots(1, len(seeds), figsize=(panel_width * len(seeds), height), squeeze=False,
+                             sharey=True)
+    width = 0.8 / max(len(rounds), 1)
+    colours = plt.get_cmap("viridis")([i / max(len(rounds) - 1, 1) for i in range(len(rounds))])
+    for ax, seed in zip(axes[0], seeds):
+        for position, round_index in enumerate(rounds):
+            row = votes[(votes["seed"] == seed) & (votes["round"] == round_index)]
+            if row.empty:
+                continue
+            counts = pd.Series(list(row.iloc[0][column]), dtype=float)
+            if len(counts) != n_models + 1:
+                raise ValueError(f"seed {seed}, round {round_index}: a histogram over v = 0..{n_models} needs "
+                                 f"{n_models + 1} counts, got {len(counts)}")
+            offsets = [v - 0.4 + width * (position + 0.5) for v in range(n_models + 1)]
+            ax.bar(offsets, counts / counts.sum(), width=width, color=colours[position],
+                   label=f"round {round_index}")
+        ax.set_title(f"seed {seed}")
+        ax.set_xlabel("v (models whose votes disagree)")
+        ax.set_xticks(range(n_models + 1))
+    axes[0][0].set_ylabel("share of the pool")
+    axes[0][-1].legend(frameon=False, fontsize="small")
+    fig.suptitle("DIAM's votes over the pool")
+    fig.tight_layout()
+    return fig
+
+
 def save_figure(fig: Figure, directory: Path, name: str) -> list[Path]:
     """Write ``fig`` as ``<directory>/<name>.png`` and ``.svg`` (SVG without a date, stable ids).
 

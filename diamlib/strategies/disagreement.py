@@ -123,8 +123,9 @@ def vote_diagnostics(votes: np.ndarray, n_models: int, budget: int) -> dict:
         ``top_tau_vote``: the ``tau``-th largest ``v``; ``top_tau_tie``: how many pool
         points share that value; ``top_tau_tie_needed``: how many of them a top-``tau``
         batch by ``v`` takes (``top_tau_tie >> top_tau_tie_needed`` means ``v`` alone
-        cannot decide the batch); ``fraction_in_any_disagreement``: share of the pool
-        with ``v > 0`` (1.0 makes CAL a random choice).
+        cannot decide the batch); ``max_vote`` and ``max_vote_tie``: the largest ``v``
+        and how many pool points share it; ``fraction_in_any_disagreement``: share of the
+        pool with ``v > 0`` (1.0 makes CAL a random choice).
 
     References
     ----------
@@ -139,6 +140,8 @@ def vote_diagnostics(votes: np.ndarray, n_models: int, budget: int) -> dict:
         "top_tau_vote": boundary,
         "top_tau_tie": int((votes == boundary).sum()),
         "top_tau_tie_needed": tau - above,
+        "max_vote": int(votes.max()) if votes.size else 0,
+        "max_vote_tie": int((votes == votes.max()).sum()) if votes.size else 0,
         "fraction_in_any_disagreement": float((votes > 0).mean()),
     }
 
