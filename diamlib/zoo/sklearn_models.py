@@ -358,8 +358,9 @@ class MLPLearner(SklearnLearner):
 
     def fit(self, x, y, *, task, n_classes, random_state, pool_x=None):
         self._check_task(task)
-        return _fit_by_epochs(self, self.estimator(task, random_state), x, y, task=task, n_classes=n_classes,
-                              epochs=self.epochs, pool_x=pool_x, random_state=random_state)
+        estimator = self.estimator(task, random_state).set_params(batch_size=min(self.batch_size, len(x)))
+        return _fit_by_epochs(self, estimator, x, y, task=task, n_classes=n_classes, epochs=self.epochs,
+                              pool_x=pool_x, random_state=random_state)
 
     def features(self, fitted, x):
         """Activations of the last hidden layer (ReLU), (n, hidden[-1])."""
