@@ -158,7 +158,8 @@ _SKLEARN_REG = SklearnZoo("regression", (
     ("ridge", RidgeLearner()),
     ("k-nn", KNNLearner()),
     ("random-forest", RandomForestLearner()),
-    ("mlp", MLPLearner()),
+    # few labels and ten outputs: more steps, a larger step and stronger weight decay than for classes
+    ("mlp", MLPLearner(epochs=40, batch_size=32, learning_rate=1e-2, alpha=1e-1)),
 ))
 
 _CPU6 = (

@@ -404,12 +404,18 @@ def _fit_by_epochs(learner: SklearnLearner, estimator, x, y, *, task, n_classes,
     soft version space (Algorithm 2, line 4)."""
     classify = task == "classification"
     keep = set(snapshot_epochs(epochs)) if pool_x is not None and classify else set()
+    # only the labeled classes: a class without examples must not be predicted (it gets probability 0)
+    present = np.unique(y) if classify else None
     snapshots, seconds = [], 0.0
     for epoch in range(1, epochs + 1):
         if classify:
-            estimator.partial_fit(x, y, classes=np.arange(n_classes))
+            estimator.partial_fit(x, y, classes=present)
         else:
             estimator.partial_fit(x, y)
+            if epoch == 1 and hasattr(estimator, "intercepts_"):
+                # start from the constant predictor, as the network models do (the output
+                # bias becomes the labeled mean) instead of creeping up from zero
+                estimator.intercepts_[-1] = estimator.intercepts_[-1] + (y - estimator.predict(x)).mean(axis=0)
         if epoch in keep:
             start = time.perf_counter()
             snapshots.append(estimator.predict(pool_x).astype(np.int32))
