@@ -349,7 +349,7 @@ def _check_registered_names(profile: Profile) -> None:
         if section.zoo not in zoos:
             raise ConfigError(_unknown(f"{where}.zoo", section.zoo, zoos, "model-zoo name"))
         _check_zoo_fits(section, where, task)
-        _check_strategy_options(section, task)
+        _check_strategy_options(section, task, where)
 
 
 def _check_zoo_fits(section: ExperimentParams, where: str, task: str) -> None:
@@ -370,28 +370,31 @@ def _check_zoo_fits(section: ExperimentParams, where: str, task: str) -> None:
                           f"zoo {section.zoo!r}; remove them")
 
 
-def _check_strategy_options(section: ExperimentParams, task: str) -> None:
+def _check_strategy_options(section: ExperimentParams, task: str, where: str | None = None) -> None:
     """Every method's strategy and options, checked against the registry's options models.
 
     The options of a method are the profile-wide ``strategy_options`` of its strategy,
     updated by the method's own ``options``; both are checked before anything runs.
+    ``where`` names the section in messages (default: ``task``).
     """
     from diamlib.strategies.registry import get_strategy, strategy_names
+
+    where = where or task
 
     for entry in section.strategies:
         try:
             get_strategy(entry.strategy, task)
         except ValueError as exc:
-            raise ConfigError(f"{task}.strategies: {exc}") from None
+            raise ConfigError(f"{where}.strategies: {exc}") from None
     for name in section.strategy_options:
         if name not in strategy_names(task):
-            raise ConfigError(_unknown(f"{task}.strategy_options", name, strategy_names(task), f"{task} strategy"))
+            raise ConfigError(_unknown(f"{where}.strategy_options", name, strategy_names(task), f"{task} strategy"))
         _check_options(get_strategy(name, task), section.strategy_options[name],
-                       where=f"{task}.strategy_options.{name}", fix=f"{task}.strategy_options.{name}")
+                       where=f"{where}.strategy_options.{name}", fix=f"{where}.strategy_options.{name}")
     for entry in section.strategies:
         _check_options(get_strategy(entry.strategy, task), section.options_for(entry),
-                       where=f"{task}.strategies: method {entry.method!r} (strategy {entry.strategy!r})",
-                       fix=f"{task}.strategy_options.{entry.strategy} or the method's 'options'")
+                       where=f"{where}.strategies: method {entry.method!r} (strategy {entry.strategy!r})",
+                       fix=f"{where}.strategy_options.{entry.strategy} or the method's 'options'")
 
 
 def _check_options(spec, options: Mapping[str, Any], *, where: str, fix: str) -> None:
