@@ -89,3 +89,13 @@ def test_one_zoo_may_mix_networks_and_sklearn_models(tmp_path):
     folder = run_task(profile, "classification", tmp_path, zoo=zoo)[0]
     curve = pd.read_csv(folder / "curve.csv")
     assert sorted(curve["model"].unique()) == ["linear-svm", "mlp-net"]
+
+
+def test_two_dask_workers_write_the_same_bytes_as_one(tmp_path):
+    """The seeds per (seed, round, model), one thread per learner: where a run executes does not matter."""
+    profile = sklearn_experiment(_profile(sklearn=_section(seeds=[0, 1], strategies=["cal", "coreset"])))
+    runs = {workers: run_task(profile, "classification", tmp_path / str(workers), workers=workers)
+            for workers in (1, 2)}
+    for one, two in zip(runs[1], runs[2]):
+        for name in ("curve.csv", "queries.csv"):
+            assert (one / name).read_bytes() == (two / name).read_bytes()
