@@ -225,8 +225,8 @@ class LinearSVMLearner(SklearnLearner):
 
     def fit(self, x, y, *, task, n_classes, random_state, pool_x=None):
         self._check_task(task)
-        return _fit_by_epochs(self, self.estimator(task, random_state), x, y, task=task, n_classes=n_classes,
-                              epochs=self.epochs, pool_x=pool_x, random_state=random_state)
+        return _fit_by_epochs(self.estimator(task, random_state), x, y, task=task, epochs=self.epochs,
+                              pool_x=pool_x, random_state=random_state)
 
     def class_probabilities(self, estimator, x, n_classes):
         scores = estimator.decision_function(x)
@@ -359,8 +359,8 @@ class MLPLearner(SklearnLearner):
     def fit(self, x, y, *, task, n_classes, random_state, pool_x=None):
         self._check_task(task)
         estimator = self.estimator(task, random_state).set_params(batch_size=min(self.batch_size, len(x)))
-        return _fit_by_epochs(self, estimator, x, y, task=task, n_classes=n_classes, epochs=self.epochs,
-                              pool_x=pool_x, random_state=random_state)
+        return _fit_by_epochs(estimator, x, y, task=task, epochs=self.epochs, pool_x=pool_x,
+                              random_state=random_state)
 
     def features(self, fitted, x):
         """Activations of the last hidden layer (ReLU), (n, hidden[-1])."""
@@ -398,8 +398,7 @@ class RidgeLearner(SklearnLearner):
         return (n_inputs + 1) * n_outputs
 
 
-def _fit_by_epochs(learner: SklearnLearner, estimator, x, y, *, task, n_classes, epochs, pool_x,
-                   random_state) -> FittedLearner:
+def _fit_by_epochs(estimator, x, y, *, task, epochs, pool_x, random_state) -> FittedLearner:
     """``epochs`` passes of ``partial_fit``; the pool labels of epochs floor(T/2)..T form the
     soft version space (Algorithm 2, line 4)."""
     classify = task == "classification"
