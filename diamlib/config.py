@@ -21,8 +21,12 @@ from diamlib.paths import params_dir, project_root
 
 #: Tasks a profile can hold a section for, in notebook order.
 TASKS = ("classification", "regression")
+#: The profile section of the scikit-learn experiment (a classification task with an sklearn zoo).
+SKLEARN_SECTION = "sklearn"
+#: Folder under ``results/<profile>/`` that holds the scikit-learn experiment's runs.
+SKLEARN_DIR = "sklearn"
 #: Sections of which a profile must define at least one.
-SECTIONS = ("theory", *TASKS)
+SECTIONS = ("theory", *TASKS, SKLEARN_SECTION)
 
 
 class ConfigError(ValueError):
@@ -162,9 +166,13 @@ class ExperimentParams(_Frozen):
     BAIT) read: ``largest`` (the target model with most parameters, default), a target
     model's name, or ``supernet`` (a frozen ImageNet-pretrained OFA supernet, as in the
     paper; :mod:`diamlib.zoo.supernet_features`).
+
+    ``seeds``, when given, replaces the profile's ``seeds`` for this section's runs (e.g. many
+    seeds for cheap scikit-learn models, few for networks).
     """
 
     datasets: list[str] = Field(min_length=1)
+    seeds: list[int] | None = Field(None, min_length=1)
     data_root: str | None = None
     download: bool = False
     train_size: int | None = Field(None, ge=2)
@@ -210,6 +218,11 @@ class ExperimentParams(_Frozen):
         if duplicates:
             raise ValueError(f"methods listed twice: {duplicates}; give variants distinct labels")
         return self
+
+    @field_validator("seeds")
+    @classmethod
+    def _section_seeds(cls, values: list[int] | None) -> list[int] | None:
+        return None if values is None else _check_seeds(cls, values)
 
     def options_for(self, entry: MethodEntry) -> dict[str, Any]:
         """Strategy options for one method: profile-wide ``strategy_options`` then the entry's."""
@@ -274,6 +287,7 @@ class Profile(_Frozen):
     theory: TheoryParams = Field(default_factory=TheoryParams)
     classification: ExperimentParams | None = None
     regression: ExperimentParams | None = None
+    sklearn: ExperimentParams | None = None
     analysis: AnalysisParams = Field(default_factory=AnalysisParams)
 
     _seeds_distinct_non_negative = field_validator("seeds")(_check_seeds)
@@ -282,7 +296,7 @@ class Profile(_Frozen):
 
     @model_validator(mode="after")
     def _amp_needs_cuda(self) -> "Profile":
-        for task in ("classification", "regression"):
+        for task in ("classification", "regression", SKLEARN_SECTION):
             section = getattr(self, task)
             if section is not None and section.training.amp and self.device != "cuda":
                 raise ValueError(
@@ -306,6 +320,10 @@ class Profile(_Frozen):
             )
         return self
 
+    def seeds_for(self, task: str) -> list[int]:
+        """Seeds of ``task``'s runs: its section's ``seeds`` if set, else the profile's."""
+        return list(self.experiment(task).seeds or self.seeds)
+
     def experiment(self, task: str) -> ExperimentParams:
         """The section for ``task``; a clear error for an unknown task or a missing section."""
         if task not in TASKS:
@@ -323,42 +341,65 @@ def _check_registered_names(profile: Profile) -> None:
     from diamlib.data import dataset_names
     from diamlib.zoo import zoo_names
 
-    for task in ("classification", "regression"):
-        section = getattr(profile, task)
+    for where, task in (("classification", "classification"), ("regression", "regression"),
+                        (SKLEARN_SECTION, "classification")):
+        section = getattr(profile, where)
         if section is None:
             continue
         valid = dataset_names(task)
         for name in section.datasets:
             if name not in valid:
-                raise ConfigError(_unknown(f"{task}.datasets", name, valid, "dataset"))
+                raise ConfigError(_unknown(f"{where}.datasets", name, valid, "dataset"))
         zoos = zoo_names()
         if section.zoo not in zoos:
-            raise ConfigError(_unknown(f"{task}.zoo", section.zoo, zoos, "model-zoo name"))
-        _check_strategy_options(section, task)
+            raise ConfigError(_unknown(f"{where}.zoo", section.zoo, zoos, "model-zoo name"))
+        _check_zoo_fits(section, where, task)
+        _check_strategy_options(section, task, where)
 
 
-def _check_strategy_options(section: ExperimentParams, task: str) -> None:
+def _check_zoo_fits(section: ExperimentParams, where: str, task: str) -> None:
+    """A zoo made for one task serves only that task; the ``sklearn`` section needs an sklearn zoo."""
+    from diamlib.zoo import zoo_kind, zoo_names, zoo_task
+
+    made_for = zoo_task(section.zoo)
+    if made_for is not None and made_for != task:
+        fitting = [z for z in zoo_names() if zoo_task(z) in (None, task)]
+        raise ConfigError(f"{where}.zoo: {section.zoo!r} is a {made_for} zoo, but this section runs {task}; "
+                          f"use one of {', '.join(fitting)}")
+    if where == SKLEARN_SECTION and zoo_kind(section.zoo) != "sklearn":
+        sklearn_zoos = [z for z in zoo_names() if zoo_kind(z) == "sklearn" and zoo_task(z) == task]
+        raise ConfigError(f"{where}.zoo: {section.zoo!r} is a network zoo; the sklearn section runs "
+                          f"scikit-learn target models: use one of {', '.join(sklearn_zoos)}")
+    if zoo_kind(section.zoo) == "sklearn" and (section.width_mult is not None or section.pretrained):
+        raise ConfigError(f"{where}: width_mult and pretrained apply to network zoos, not to the scikit-learn "
+                          f"zoo {section.zoo!r}; remove them")
+
+
+def _check_strategy_options(section: ExperimentParams, task: str, where: str | None = None) -> None:
     """Every method's strategy and options, checked against the registry's options models.
 
     The options of a method are the profile-wide ``strategy_options`` of its strategy,
     updated by the method's own ``options``; both are checked before anything runs.
+    ``where`` names the section in messages (default: ``task``).
     """
     from diamlib.strategies.registry import get_strategy, strategy_names
+
+    where = where or task
 
     for entry in section.strategies:
         try:
             get_strategy(entry.strategy, task)
         except ValueError as exc:
-            raise ConfigError(f"{task}.strategies: {exc}") from None
+            raise ConfigError(f"{where}.strategies: {exc}") from None
     for name in section.strategy_options:
         if name not in strategy_names(task):
-            raise ConfigError(_unknown(f"{task}.strategy_options", name, strategy_names(task), f"{task} strategy"))
+            raise ConfigError(_unknown(f"{where}.strategy_options", name, strategy_names(task), f"{task} strategy"))
         _check_options(get_strategy(name, task), section.strategy_options[name],
-                       where=f"{task}.strategy_options.{name}", fix=f"{task}.strategy_options.{name}")
+                       where=f"{where}.strategy_options.{name}", fix=f"{where}.strategy_options.{name}")
     for entry in section.strategies:
         _check_options(get_strategy(entry.strategy, task), section.options_for(entry),
-                       where=f"{task}.strategies: method {entry.method!r} (strategy {entry.strategy!r})",
-                       fix=f"{task}.strategy_options.{entry.strategy} or the method's 'options'")
+                       where=f"{where}.strategies: method {entry.method!r} (strategy {entry.strategy!r})",
+                       fix=f"{where}.strategy_options.{entry.strategy} or the method's 'options'")
 
 
 def _check_options(spec, options: Mapping[str, Any], *, where: str, fix: str) -> None:
@@ -545,3 +586,24 @@ def load_profile(profile: str | Path, overrides: Mapping[str, Any] | None = None
     loaded = profile_from_dict(data, source=path.name)
     loaded._source = str(path)
     return loaded
+
+
+def sklearn_experiment(profile: Profile) -> Profile:
+    """The profile's scikit-learn experiment as a profile whose ``classification`` is its ``sklearn`` section.
+
+    Run it as ``run_task(sklearn_experiment(profile), "classification", profile_dir / SKLEARN_DIR)``:
+    the runs land under ``<profile_dir>/sklearn/classification/<dataset>/<method>/seed<s>/`` and
+    ``diamlib.results.load_results(profile_dir / SKLEARN_DIR, task="classification")`` reads them.
+
+    Raises
+    ------
+    ConfigError
+        The profile has no ``sklearn`` section (the message names the file to add it to).
+    """
+    if profile.sklearn is None:
+        where = profile._source or f"params/{profile.name}.yaml"
+        raise ConfigError(f"profile {profile.name!r} has no '{SKLEARN_SECTION}' section; add one to {where} "
+                          f"(a classification section whose zoo is sklearn6 or sklearn-smoke)")
+    experiment = profile.model_copy(update={"classification": profile.sklearn, "regression": None})
+    experiment._source = profile._source
+    return experiment

@@ -86,8 +86,9 @@ class GridSpec:
 
     def runs(self) -> list[RunKey]:
         section = self.profile.experiment(self.task)
+        seeds = self.profile.seeds_for(self.task)
         return [RunKey(dataset, seed, entry.method)
-                for dataset in section.datasets for seed in self.profile.seeds for entry in self.methods]
+                for dataset in section.datasets for seed in seeds for entry in self.methods]
 
     def entry(self, method: str) -> MethodEntry:
         return next(e for e in self.methods if e.method == method)

@@ -32,7 +32,9 @@ from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, R
                               settings_differences)
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.strategies.registry import get_strategy, make_selector
-from diamlib.training import ModelInputs, RoundData, train_model_round
+from diamlib.data.flat import pca_inputs
+from diamlib.sklearn_training import sklearn_random_state, train_sklearn_round
+from diamlib.training import ModelInputs, ModelRoundResult, RoundData, train_model_round
 from diamlib.zoo import ModelSpec, zoo_table
 
 
@@ -106,6 +108,9 @@ class TaskContext:
     _inputs: dict | None = None
     _supernet_features: dict | None = None
 
+
+    _flat_inputs: dict | None = None
+
     def inputs(self, resolution: int) -> tuple[ModelInputs, ModelInputs]:
         if self._inputs is None:
             self._inputs = {}
@@ -114,6 +119,21 @@ class TaskContext:
             self._inputs[resolution] = (ModelInputs(self.train.images, resolution, pin_memory=pin),
                                         ModelInputs(self.test.images, resolution, pin_memory=pin))
         return self._inputs[resolution]
+
+    def flat_inputs(self, resolution: int, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+        """Whitened PCA features of the training and test images, for scikit-learn models.
+
+        Fitted once per (resolution, components) on the whole training set, without labels and
+        without the seed (:func:`diamlib.data.flat.pca_inputs`); shapes (n_train, n_components)
+        and (n_test, n_components).
+        """
+        if self._flat_inputs is None:
+            self._flat_inputs = {}
+        key = (resolution, n_components)
+        if key not in self._flat_inputs:
+            self._flat_inputs[key] = pca_inputs(self.train.images, self.test.images, resolution=resolution,
+                                                n_components=n_components)
+        return self._flat_inputs[key]
 
     @property
     def supernet_resolution(self) -> int:
@@ -134,7 +154,7 @@ class TaskContext:
 
     @property
     def base_fingerprint(self) -> dict:
-        payload = self.section.model_dump(exclude={"strategies", "strategy_options"})
+        payload = self.section.model_dump(exclude={"strategies", "strategy_options", "seeds"})
         payload.update(task=self.task, dataset=self.dataset, device=self.profile.device,
                        models=[s.name for s in self.specs])
         return _as_json(payload)
@@ -185,7 +205,9 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
     """Train every target model on ``labeled``; return evidence, curve rows and timings.
 
     ``evidence`` names the per-model arrays to compute (default: all); see
-    :func:`diamlib.training.train_model_round`.
+    :func:`diamlib.training.train_model_round`. Each model is trained as its ``kind`` says
+    (:data:`_MODEL_TRAINERS`: networks by SGD on images, scikit-learn learners on flat PCA
+    inputs); both give the same evidence, metrics and timings.
     """
     pool = np.setdiff1d(np.arange(ctx.train.n), labeled)
     rows, model_evidence = [], []
@@ -193,15 +215,8 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
     models = tqdm(list(enumerate(ctx.specs)), desc=f"round {round_index}: models", leave=False,
                   disable=not ctx.profile.progress, unit="model")
     for position, spec in models:
-        train_inputs, test_inputs = ctx.inputs(spec.resolution)
-        data = RoundData(train_inputs=train_inputs, train_targets=ctx.train.targets, test_inputs=test_inputs,
-                         test_targets=ctx.test.targets, labeled=labeled, pool=pool, task=ctx.task)
-        with torch.random.fork_rng(devices=[]):  # the initial weights come from the run's seed alone
-            torch.manual_seed(child_int_seed(seed, "init", round_index, position))
-            model = spec.factory(ctx.train.n_outputs)
-        result = train_model_round(model, data, ctx.section.training, device=ctx.profile.device,
-                                   rng=child_rng(seed, "shuffle", round_index, position), evidence=evidence,
-                                   progress=ctx.profile.progress, description=spec.name)
+        train_model = _MODEL_TRAINERS[spec.kind]
+        result = train_model(ctx, spec, labeled, pool, seed, round_index, position, evidence)
         timings["training"] += result.seconds_training
         timings["evidence"] += result.seconds_evidence
         model_evidence.append(result.evidence)
@@ -237,6 +252,36 @@ def feature_model_record(section: ExperimentParams, strategy: str) -> dict:
     reads = get_strategy(strategy).reads_feature_model
     return {"setting": section.feature_model, "read_by_strategy": reads,
             "description": feature_model_description(section.feature_model)}
+
+
+def _train_network(ctx: TaskContext, spec: ModelSpec, labeled: np.ndarray, pool: np.ndarray, seed: int,
+                   round_index: int, position: int, evidence: Collection[str] | None) -> ModelRoundResult:
+    """A ``torch`` model: fresh weights from the run's seed, SGD on images (:func:`train_model_round`)."""
+    train_inputs, test_inputs = ctx.inputs(spec.resolution)
+    data = RoundData(train_inputs=train_inputs, train_targets=ctx.train.targets, test_inputs=test_inputs,
+                     test_targets=ctx.test.targets, labeled=labeled, pool=pool, task=ctx.task)
+    with torch.random.fork_rng(devices=[]):  # the initial weights come from the run's seed alone
+        torch.manual_seed(child_int_seed(seed, "init", round_index, position))
+        model = spec.factory(ctx.train.n_outputs)
+    return train_model_round(model, data, ctx.section.training, device=ctx.profile.device,
+                             rng=child_rng(seed, "shuffle", round_index, position), evidence=evidence,
+                             progress=ctx.profile.progress, description=spec.name)
+
+
+def _train_sklearn(ctx: TaskContext, spec: ModelSpec, labeled: np.ndarray, pool: np.ndarray, seed: int,
+                   round_index: int, position: int, evidence: Collection[str] | None) -> ModelRoundResult:
+    """A ``sklearn`` model: fitted on flat PCA inputs, seeded from the run's seed (:func:`train_sklearn_round`)."""
+    train_x, test_x = ctx.flat_inputs(spec.resolution, spec.pca_components)
+    data = RoundData(train_inputs=train_x, train_targets=ctx.train.targets, test_inputs=test_x,
+                     test_targets=ctx.test.targets, labeled=labeled, pool=pool, task=ctx.task)
+    return train_sklearn_round(spec.factory(ctx.train.n_outputs), data, name=spec.name,
+                               n_outputs=ctx.train.n_outputs,
+                               random_state=sklearn_random_state(child_int_seed(seed, "init", round_index, position)),
+                               evidence=evidence)
+
+
+#: How each kind of target model (``ModelSpec.kind``) is trained for one round.
+_MODEL_TRAINERS: dict[str, Callable[..., ModelRoundResult]] = {"torch": _train_network, "sklearn": _train_sklearn}
 
 
 # --------------------------------------------------------------------------- shared round 0

@@ -86,7 +86,7 @@ class RoundData:
 
     Attributes
     ----------
-    train_inputs, test_inputs : ModelInputs
+    train_inputs, test_inputs : ModelInputs, or ndarray (n, d) for flat-input (scikit-learn) models
     train_targets : ndarray, (n_train,) int64 or (n_train, n_outputs) float32
     test_targets : ndarray, (n_test,) or (n_test, n_outputs)
     labeled : ndarray of int64, (n_labeled,)  training-set indices with labels
@@ -94,9 +94,9 @@ class RoundData:
     task : "classification" | "regression"
     """
 
-    train_inputs: ModelInputs
+    train_inputs: "ModelInputs | np.ndarray"
     train_targets: np.ndarray
-    test_inputs: ModelInputs
+    test_inputs: "ModelInputs | np.ndarray"
     test_targets: np.ndarray
     labeled: np.ndarray
     pool: np.ndarray
@@ -250,6 +250,15 @@ def even_batches(indices: np.ndarray, batch_size: int) -> list[np.ndarray]:
 EVIDENCE_FIELDS = ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions", "pool_outputs")
 
 
+def requested_evidence(evidence: Collection[str] | None) -> set[str]:
+    """The :data:`EVIDENCE_FIELDS` a round computes (None: all); unknown names are an error."""
+    wanted = set(EVIDENCE_FIELDS if evidence is None else evidence)
+    unknown = wanted - set(EVIDENCE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown evidence {sorted(unknown)}; valid: {', '.join(EVIDENCE_FIELDS)}")
+    return wanted
+
+
 def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: np.random.Generator,
                       device: str = "cpu", eval_batch_size: int = 512, evidence: Collection[str] | None = None,
                       progress: bool = False, description: str = "") -> ModelRoundResult:
@@ -289,10 +298,7 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     steps_per_epoch = len(even_batches(data.labeled, training.batch_size))
     total_steps, step = steps_per_epoch * training.epochs, 0
     targets = torch.from_numpy(data.train_targets)
-    wanted = set(EVIDENCE_FIELDS if evidence is None else evidence)
-    unknown = wanted - set(EVIDENCE_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown evidence {sorted(unknown)}; valid: {', '.join(EVIDENCE_FIELDS)}")
+    wanted = requested_evidence(evidence)
     classify = data.task == "classification"
     want_snapshots = classify and "snapshot_predictions" in wanted
     want_features = "pool_features" in wanted

@@ -15,6 +15,15 @@
     ``cpu6``): the paper's full set of target models scaled down for a CPU.
 ``smoke3``, ``smoke2``
     Three / two of them at width 0.25 and 16 px, for tests that train in seconds.
+``sklearn6``
+    Six scikit-learn classifiers on 40 whitened principal components of 16 x 16 px images:
+    logistic regression, a linear SVM, k-NN, a random forest, histogram gradient boosting and
+    an MLP (:mod:`diamlib.zoo.sklearn_models`); a round of all six on 300 labels and a pool
+    of 2,000 takes about a second on one core.
+``sklearn-smoke``
+    Three of them (linear SVM, k-NN, a small MLP), for tests.
+``sklearn-reg``
+    Four multi-output regressors for the landmark task: ridge, k-NN, a random forest, an MLP.
 
 Every zoo keeps the published ids as model names and the published order.
 
@@ -30,12 +39,15 @@ from typing import TYPE_CHECKING, Callable
 from diamlib.zoo.ofa_zoo import OFAMember, build_ofa_zoo
 from diamlib.zoo.paper12 import paper12_members, paper12_published_info
 from diamlib.zoo.published import PAPER12_PUBLISHED
+from diamlib.zoo.sklearn_models import (HistGradientBoostingLearner, KNNLearner, LinearSVMLearner,
+                                         LogisticRegressionLearner, MLPLearner, RandomForestLearner, RidgeLearner,
+                                         SklearnLearner)
 from diamlib.zoo.spec import ModelSpec
 
 if TYPE_CHECKING:
     from diamlib.config import ExperimentParams
 
-__all__ = ["ZooBuilder", "ZOOS", "zoo_names", "build_zoo", "scaled_paper_zoo"]
+__all__ = ["ZooBuilder", "ZOOS", "zoo_names", "build_zoo", "scaled_paper_zoo", "SklearnZoo", "zoo_kind", "zoo_task"]
 
 ZooBuilder = Callable[..., list[ModelSpec]]
 """``(*, n_outputs, width_mult, resolution, pretrained) -> list[ModelSpec]``."""
@@ -88,6 +100,72 @@ def scaled_paper_zoo(names: tuple[str, ...], width_mult: float, resolution: int)
     return ScaledPaperZoo(tuple(names), float(width_mult), int(resolution))
 
 
+@dataclass(frozen=True)
+class LearnerFactory:
+    """The factory of a scikit-learn :class:`ModelSpec`: ``n_outputs -> SklearnLearner`` (the
+    learner describes an unfitted model; the loop fits it each round)."""
+
+    learner: SklearnLearner
+
+    def __call__(self, n_outputs: int) -> SklearnLearner:
+        return self.learner
+
+
+@dataclass(frozen=True)
+class SklearnZoo:
+    """scikit-learn target models for one task, on whitened PCA inputs.
+
+    Attributes
+    ----------
+    task : {"classification", "regression"}
+        The task every member learns.
+    members : tuple of (str, SklearnLearner)
+        Model names and learners, in zoo order.
+    resolution : int
+        Default side the images are resized to before flattening.
+    pca_components : int
+        Principal components the models see (:func:`diamlib.data.flat.pca_inputs`).
+    """
+
+    task: str
+    members: tuple[tuple[str, SklearnLearner], ...]
+    resolution: int = 16
+    pca_components: int = 40
+
+    def __call__(self, *, n_outputs: int, width_mult: float | None = None, resolution: int | None = None,
+                 pretrained: bool = False) -> list[ModelSpec]:
+        if width_mult is not None or pretrained:
+            raise ValueError("scikit-learn zoos have no supernet: remove width_mult and pretrained from the section")
+        side = resolution or self.resolution
+        return [ModelSpec(name=name, factory=LearnerFactory(learner), resolution=side, kind="sklearn",
+                          pca_components=self.pca_components,
+                          info={"family": learner.family, "arch_summary": learner.describe(), "task": self.task,
+                                "params": learner.nominal_parameters(self.pca_components, n_outputs), "macs": None,
+                                "n_outputs": n_outputs, "feature_dim": learner.feature_dim(self.pca_components)})
+                for name, learner in self.members]
+
+
+_SKLEARN6 = SklearnZoo("classification", (
+    ("logistic-regression", LogisticRegressionLearner()),
+    ("linear-svm", LinearSVMLearner()),
+    ("k-nn", KNNLearner()),
+    ("random-forest", RandomForestLearner()),
+    ("hist-gradient-boosting", HistGradientBoostingLearner()),
+    ("mlp", MLPLearner()),
+))
+_SKLEARN_SMOKE = SklearnZoo("classification", (
+    ("linear-svm", LinearSVMLearner(epochs=6)),
+    ("k-nn", KNNLearner(committee=3)),
+    ("mlp", MLPLearner(hidden=(32,), epochs=10)),
+), pca_components=20)
+_SKLEARN_REG = SklearnZoo("regression", (
+    ("ridge", RidgeLearner()),
+    ("k-nn", KNNLearner()),
+    ("random-forest", RandomForestLearner()),
+    # few labels and ten outputs: more steps, a larger step and stronger weight decay than for classes
+    ("mlp", MLPLearner(epochs=40, batch_size=32, learning_rate=1e-2, alpha=1e-1)),
+))
+
 _CPU6 = (
     "note10_lat@16ms_top1@75.5_finetune@25",
     "note8_lat@65ms_top1@76.1_finetune@25",
@@ -116,7 +194,27 @@ ZOOS: dict[str, ZooBuilder] = {
     "cpu12": scaled_paper_zoo(_CPU12, width_mult=0.35, resolution=28),
     "smoke3": scaled_paper_zoo(_SMOKE3, width_mult=0.25, resolution=16),
     "smoke2": scaled_paper_zoo(_SMOKE3[::2], width_mult=0.25, resolution=16),
+    "sklearn6": _SKLEARN6,
+    "sklearn-smoke": _SKLEARN_SMOKE,
+    "sklearn-reg": _SKLEARN_REG,
 }
+
+
+def zoo_kind(name: str) -> str:
+    """How the models of zoo ``name`` are trained: ``"sklearn"`` or ``"torch"`` (see ``ModelSpec.kind``)."""
+    _check_zoo_name(name)
+    return "sklearn" if isinstance(ZOOS[name], SklearnZoo) else "torch"
+
+
+def zoo_task(name: str) -> str | None:
+    """The task zoo ``name`` is made for, or None when its models learn either task."""
+    _check_zoo_name(name)
+    return ZOOS[name].task if isinstance(ZOOS[name], SklearnZoo) else None
+
+
+def _check_zoo_name(name: str) -> None:
+    if name not in ZOOS:
+        raise ValueError(f"unknown model zoo {name!r}; valid names: {', '.join(zoo_names())}")
 
 
 def zoo_names() -> list[str]:
@@ -158,8 +256,7 @@ def build_zoo(name: str, *, n_outputs: int, width_mult: float | None = None, res
     ----------
     Sec. 6.1 of the paper.
     """
-    if name not in ZOOS:
-        raise ValueError(f"unknown model zoo {name!r}; valid names: {', '.join(zoo_names())}")
+    _check_zoo_name(name)
     return ZOOS[name](n_outputs=n_outputs, width_mult=width_mult, resolution=resolution, pretrained=pretrained)
 
 

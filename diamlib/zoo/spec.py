@@ -15,9 +15,11 @@ import torch
 from diamlib.zoo.complexity import count_macs, count_parameters
 from diamlib.zoo.target import ModelFactory, TargetModel
 
-__all__ = ["ModelSpec", "custom_zoo", "zoo_table", "INPUT_CHANNELS", "DEFAULT_TABLE_OUTPUTS"]
+__all__ = ["ModelSpec", "MODEL_KINDS", "custom_zoo", "zoo_table", "INPUT_CHANNELS", "DEFAULT_TABLE_OUTPUTS"]
 
 INPUT_CHANNELS = 3
+#: How a target model is trained: a network on images, or a scikit-learn learner on flat inputs.
+MODEL_KINDS = ("torch", "sklearn")
 DEFAULT_TABLE_OUTPUTS = 10
 
 
@@ -36,6 +38,14 @@ class ModelSpec:
     info : dict
         Architecture and size: e.g. ``arch``, ``width_mult``, ``params`` and ``macs``
         (at ``resolution`` and ``n_outputs``), ``n_outputs``, ``feature_dim``.
+    kind : {"torch", "sklearn"}
+        How the loop trains the model (:data:`MODEL_KINDS`): ``torch``, a network trained by
+        SGD on images (``factory`` returns a :class:`TargetModel`); ``sklearn``, a
+        scikit-learn learner on flat PCA inputs (``factory`` returns a
+        :class:`diamlib.zoo.sklearn_models.SklearnLearner`).
+    pca_components : int, optional
+        ``sklearn`` models only: principal components of the flattened ``resolution`` x
+        ``resolution`` images they see (:func:`diamlib.data.flat.pca_inputs`).
 
     References
     ----------
@@ -46,8 +56,18 @@ class ModelSpec:
     factory: ModelFactory
     resolution: int
     info: dict = field(default_factory=dict)
+    kind: str = "torch"
+    pca_components: int | None = None
 
     def __post_init__(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"kind of {self.name!r} must be one of {', '.join(MODEL_KINDS)}, got {self.kind!r}")
+        if (self.kind == "sklearn") != (self.pca_components is not None):
+            raise ValueError(f"{self.name!r}: pca_components is set for sklearn models (a positive integer) "
+                             f"and only for them; got kind {self.kind!r}, pca_components {self.pca_components!r}")
+        if self.pca_components is not None and (isinstance(self.pca_components, bool) or
+                                                not isinstance(self.pca_components, int) or self.pca_components < 1):
+            raise ValueError(f"pca_components of {self.name!r} must be a positive integer, got {self.pca_components!r}")
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"model name must be a non-empty string, got {self.name!r}")
         if not callable(self.factory):
@@ -112,7 +132,9 @@ def zoo_table(specs: Sequence[ModelSpec], n_outputs: int | None = None) -> pd.Da
     -------
     pandas.DataFrame
         Columns ``name, params, macs, resolution, n_outputs, feature_dim, width_mult, arch``;
-        ``params`` and ``macs`` at the model's resolution and head size.
+        ``params`` and ``macs`` at the model's resolution and head size. For scikit-learn
+        models ``arch`` is the family and its options, ``macs`` is None and ``params`` is None
+        where the fitted size depends on the data (forests, boosting, k-NN).
 
     References
     ----------
@@ -121,12 +143,20 @@ def zoo_table(specs: Sequence[ModelSpec], n_outputs: int | None = None) -> pd.Da
     rows = []
     for spec in specs:
         info = dict(spec.info)
-        if "params" not in info or "macs" not in info:
+        if spec.kind == "torch" and ("params" not in info or "macs" not in info):
             info.update(_measured_size(spec, n_outputs or DEFAULT_TABLE_OUTPUTS))
         rows.append({
-            "name": spec.name, "params": int(info["params"]), "macs": int(info["macs"]),
+            "name": spec.name, "params": _count_or_none(info.get("params")), "macs": _count_or_none(info.get("macs")),
             "resolution": spec.resolution, "n_outputs": info.get("n_outputs"), "feature_dim": info.get("feature_dim"),
             "width_mult": info.get("width_mult"), "arch": info.get("arch_summary", info.get("family", "")),
         })
-    return pd.DataFrame(rows, columns=["name", "params", "macs", "resolution", "n_outputs", "feature_dim",
-                                       "width_mult", "arch"])
+    table = pd.DataFrame(rows, columns=["name", "params", "macs", "resolution", "n_outputs", "feature_dim",
+                                        "width_mult", "arch"])
+    for column in ("params", "macs"):  # unknown counts stay None (not NaN), so the table reads as JSON
+        if any(row[column] is None for row in rows):
+            table[column] = pd.Series([row[column] for row in rows], dtype=object)
+    return table
+
+
+def _count_or_none(value) -> int | None:
+    return None if value is None else int(value)

@@ -2,11 +2,13 @@
 import pytest
 import torch
 
-from diamlib.zoo import ZOOS, build_zoo, zoo_names, zoo_table
+from diamlib.zoo import ZOOS, build_zoo, zoo_kind, zoo_names, zoo_table
 from diamlib.zoo.published import PAPER12_PUBLISHED
 
 CPU_ZOOS = ["cpu6", "cpu4", "cpu12", "smoke3", "smoke2"]
-EXPECTED_SIZES = {"cpu6": 6, "cpu4": 4, "cpu12": 12, "smoke3": 3, "smoke2": 2, "paper12": 12}
+EXPECTED_SIZES = {"cpu6": 6, "cpu4": 4, "cpu12": 12, "smoke3": 3, "smoke2": 2, "paper12": 12,
+                  "sklearn6": 6, "sklearn-smoke": 3, "sklearn-reg": 4}
+NETWORK_ZOOS = [name for name in zoo_names() if zoo_kind(name) == "torch"]
 
 
 def test_registry_lists_every_zoo():
@@ -14,7 +16,7 @@ def test_registry_lists_every_zoo():
     assert set(zoo_names()) == set(EXPECTED_SIZES)
 
 
-@pytest.mark.parametrize("name", zoo_names())
+@pytest.mark.parametrize("name", NETWORK_ZOOS)
 def test_each_zoo_has_distinct_names_and_sizes(name):
     specs = build_zoo(name, n_outputs=10)
     assert len(specs) == EXPECTED_SIZES[name]
