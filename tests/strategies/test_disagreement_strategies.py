@@ -46,7 +46,8 @@ def test_vote_diagnostics_reports_histogram_tie_and_coverage():
     votes = np.array([0, 3, 2, 2, 2, 2, 1, 0, 0, 2])
     facts = vote_diagnostics(votes, n_models=3, budget=3)
     assert facts == {"vote_histogram": [3, 1, 5, 1], "top_tau_vote": 2, "top_tau_tie": 5,
-                     "top_tau_tie_needed": 2, "fraction_in_any_disagreement": 0.7}
+                     "top_tau_tie_needed": 2, "max_vote": 3, "max_vote_tie": 1,
+                     "fraction_in_any_disagreement": 0.7}
 
 
 def test_cal_queries_exactly_the_union_of_disagreement_regions():
