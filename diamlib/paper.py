@@ -132,7 +132,7 @@ def profile_settings(profile: Profile, task: str, specs: Sequence | None = None)
         "augmentation": training.augmentation,
         "snapshot epochs (first, last)": (snapshots[0], snapshots[-1]),
         "coreset feature model": section.feature_model,
-        "seeds": len(profile.seeds),
+        "seeds": len(profile.seeds_for(task)),
         "device": profile.device,
     }
 

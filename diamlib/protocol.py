@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from diamlib.config import TASKS, ExperimentParams, Profile, TrainingParams, resolve_profile_data_root
+from diamlib.config import (SKLEARN_SECTION, TASKS, ExperimentParams, Profile, TrainingParams, resolve_profile_data_root,
+                            sklearn_experiment)
+from diamlib.zoo import zoo_kind
 
 __all__ = ["ZOO_TABLE_OUTPUTS", "resolved_protocol", "format_protocol", "label_schedule", "training_protocol",
            "zoo_members", "strategy_protocol", "feature_model_description"]
@@ -101,6 +103,7 @@ def _experiment(profile: Profile, task: str) -> dict[str, Any]:
     members = zoo_members(section)
     resolutions = [m["resolution"] for m in members]
     return {
+        "seeds": profile.seeds_for(task),
         "data": {"datasets": list(section.datasets),
                  "train_size": "full" if section.train_size is None else section.train_size,
                  "test_size": "full" if section.test_size is None else section.test_size,
@@ -112,7 +115,8 @@ def _experiment(profile: Profile, task: str) -> dict[str, Any]:
                            else "from scratch (random initialisation every round)"),
         "pretrained": section.pretrained,
         "labels": label_schedule(section),
-        "training": training_protocol(section.training),
+        # scikit-learn learners fit with their own options (the zoo table), not with SGD settings
+        "training": None if zoo_kind(section.zoo) == "sklearn" else training_protocol(section.training),
         "strategies": strategy_protocol(section, task),
         "feature_model": {"setting": section.feature_model,
                           "description": feature_model_description(section.feature_model, members)},
@@ -149,6 +153,8 @@ def resolved_protocol(profile: Profile) -> dict[str, Any]:
     for task in TASKS:
         if getattr(profile, task) is not None:
             protocol[task] = _experiment(profile, task)
+    if profile.sklearn is not None:  # run as a classification experiment (notebook 05)
+        protocol[SKLEARN_SECTION] = _experiment(sklearn_experiment(profile), "classification")
     protocol["analysis"] = profile.analysis.model_dump()
     return protocol
 
@@ -188,6 +194,7 @@ def _training_lines(t: dict[str, Any]) -> list[str]:
 def _experiment_lines(task: str, e: dict[str, Any]) -> list[str]:
     d, z, lab = e["data"], e["zoo"], e["labels"]
     lines = [f"{task}",
+             f"  seeds: {_value(e['seeds'])}",
              f"  data: {_value(d['datasets'])}; train set {d['train_size']}, test set {d['test_size']}; "
              f"data root {d['data_root']}; download {_value(d['download'])}",
              f"  target models: {z['n_models']} (zoo {z['name']}), resolution {z['resolution_range'][0]}-"
@@ -201,7 +208,10 @@ def _experiment_lines(task: str, e: dict[str, Any]) -> list[str]:
               f"  labels: {lab['initial_labels']} initial, {lab['query_size']} per round x {lab['rounds']} rounds "
               f"-> {lab['labels_at_last_round']} at the last round ({lab['growth_factor']:g}x)",
               "  training:"]
-    lines += [f"    {line}" for line in _training_lines(e["training"])]
+    if e["training"] is None:
+        lines.append("    each scikit-learn learner fits with its own options (listed with the models above)")
+    else:
+        lines += [f"    {line}" for line in _training_lines(e["training"])]
     lines.append("  strategies:")
     for s in e["strategies"]:
         name = s["method"] if s["method"] == s["strategy"] else f"{s['method']} (strategy {s['strategy']})"
@@ -223,7 +233,7 @@ def format_protocol(protocol: dict[str, Any]) -> str:
              f"threads {p['threads'] or 'torch default'}; progress bars {_value(p['progress'])}",
              f"  execution: workers {x['workers']}, scheduler {x['scheduler'] or 'none (local)'}",
              "theory (notebook 01): " + ", ".join(f"{k} {_value(v)}" for k, v in protocol["theory"].items())]
-    for task in TASKS:
+    for task in (*TASKS, SKLEARN_SECTION):
         if task in protocol:
             lines += _experiment_lines(task, protocol[task])
     lines.append("analysis: " + ", ".join(f"{k} {_value(v)}" for k, v in protocol["analysis"].items()))
