@@ -24,7 +24,7 @@ from diamlib.training import ModelRoundResult, RoundData, evaluation_metrics, re
 from diamlib.zoo.sklearn_models import FittedLearner, SklearnLearner, as_learner
 
 __all__ = ["train_sklearn_round", "sklearn_random_state", "fit_sklearn_evidence", "SklearnEvidenceFit",
-           "learner_evidence"]
+           "learner_evidence", "learner_accuracy"]
 
 
 def sklearn_random_state(seed_int: int) -> int:
@@ -227,6 +227,45 @@ def learner_evidence(learners: Mapping[str, Any], x_labeled: np.ndarray, y_label
                                              random_state=random_state, evidence=evidence).evidence)
     return Evidence(task="classification", unlabeled_indices=np.arange(len(x_pool), dtype=np.int64),
                     models=tuple(fits), feature_model=int(np.argmax([m.n_parameters for m in fits])))
+
+
+def learner_accuracy(learners: Mapping[str, Any], x_labeled: np.ndarray, y_labeled: np.ndarray, x_test: np.ndarray,
+                     y_test: np.ndarray, *, n_classes: int, seed: int) -> dict[str, float]:
+    """Test accuracy of each model fitted on the labeled set, fitted exactly as :func:`learner_evidence` fits it.
+
+    Parameters
+    ----------
+    learners : mapping of str to estimator or SklearnLearner
+    x_labeled : ndarray, shape (n_labeled, d)
+    y_labeled : ndarray of int, shape (n_labeled,)
+    x_test : ndarray, shape (n_test, d)
+    y_test : ndarray of int, shape (n_test,)
+    n_classes : int
+    seed : int
+        The same seed as :func:`learner_evidence` gives the same fitted models.
+
+    Returns
+    -------
+    dict
+        Model name -> accuracy in [0, 1].
+
+    References
+    ----------
+    Sec. 6.1 of the paper (test accuracy of every target model).
+    """
+    x_labeled, x_test = np.asarray(x_labeled), np.asarray(x_test)
+    y_labeled, y_test = np.asarray(y_labeled, dtype=np.int64), np.asarray(y_test, dtype=np.int64)
+    if y_test.shape != (len(x_test),):
+        raise ValueError(f"y_test must hold one class index per row of x_test ({len(x_test)}), got shape {y_test.shape}")
+    data = RoundData(train_inputs=x_labeled, train_targets=y_labeled, test_inputs=x_test, test_targets=y_test,
+                     labeled=np.arange(len(x_labeled)), pool=np.zeros(0, dtype=np.int64), task="classification")
+    accuracy = {}
+    for position, (name, model) in enumerate(learners.items()):
+        random_state = sklearn_random_state(child_int_seed(seed, "init", 0, position))
+        result = train_sklearn_round(as_learner(model), data, name=name, n_outputs=n_classes,
+                                     random_state=random_state, evidence=())
+        accuracy[name] = result.metrics["accuracy"]
+    return accuracy
 
 
 def _as_outputs(predictions: np.ndarray) -> np.ndarray:

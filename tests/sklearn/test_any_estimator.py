@@ -18,7 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 from diamlib.config import profile_from_dict
 from diamlib.evidence_files import select_on_evidence
 from diamlib.grid import run_task
-from diamlib.sklearn_training import learner_evidence
+from diamlib.sklearn_training import learner_accuracy, learner_evidence
 from diamlib.zoo import sklearn_zoo, zoo_table
 from diamlib.zoo.sklearn_models import EstimatorLearner, KNNLearner, as_learner
 
@@ -140,3 +140,13 @@ def test_user_estimators_in_the_loop(tmp_path):
     meta = json.loads((first / "run.json").read_text())
     assert [row["arch"] for row in meta["model_info"]] == ["estimator(GaussianNB(), committee=4)",
                                                           "estimator(LinearDiscriminantAnalysis(), committee=4)"]
+
+
+def test_learner_accuracy_fits_the_models_learner_evidence_fits(digits_flat):
+    x, y, pool_x, pool_y = _arrays(digits_flat)
+    models = {"tree": DecisionTreeClassifier(max_depth=6), "nb": GaussianNB()}
+    accuracy = learner_accuracy(models, x, y, pool_x, pool_y, n_classes=10, seed=5)
+    evidence = learner_evidence(models, x, y, pool_x, n_classes=10, seed=5)
+    for model in evidence.models:
+        assert accuracy[model.name] == pytest.approx((model.pool_probs.argmax(axis=1) == pool_y).mean())
+    assert list(accuracy) == ["tree", "nb"] and accuracy["nb"] > 0.6
