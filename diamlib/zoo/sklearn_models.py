@@ -410,7 +410,7 @@ class EstimatorLearner(SklearnLearner):
     """Any scikit-learn estimator as a target model; version space: bootstrap committee.
 
     Each round fits a clone of ``model`` (its ``random_state``, when it has one, set from the
-    round's seed; its ``n_jobs``, when it has one, set to 1). The soft version space is the
+    round's seed; its ``n_jobs``, when set to more than one job, set to 1). The soft version space is the
     fitted model and ``committee`` seeded bootstrap refits (the default of non-iterative
     families, Sec. 5.2); the representation is the inputs; the probabilities are
     ``predict_proba`` over all classes.
@@ -451,8 +451,9 @@ class EstimatorLearner(SklearnLearner):
     def estimator(self, task, random_state):
         model = clone(self.model)
         params = model.get_params(deep=False)
-        settings = {name: value for name, value in (("random_state", random_state), ("n_jobs", 1))
-                    if name in params}
+        settings = {"random_state": random_state} if "random_state" in params else {}
+        if params.get("n_jobs") not in (None, 1):  # None already means one job
+            settings["n_jobs"] = 1
         return model.set_params(**settings)
 
     def _check_task(self, task: str) -> None:
