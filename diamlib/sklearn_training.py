@@ -4,6 +4,8 @@ The counterpart of :func:`diamlib.training.train_model_round` for flat-input lea
 (:mod:`diamlib.zoo.sklearn_models`): same inputs (:class:`~diamlib.training.RoundData`, with
 feature matrices instead of images), same outputs (:class:`~diamlib.training.ModelRoundResult`),
 so the loop, the round-0 cache and the strategies treat both kinds of model alike.
+:func:`learner_evidence` and :func:`learner_accuracy` fit the same way outside the loop, from
+arrays (any estimator: :class:`~diamlib.zoo.sklearn_models.EstimatorLearner`).
 
 References
 ----------

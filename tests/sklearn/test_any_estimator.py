@@ -65,6 +65,10 @@ def test_learner_evidence_is_deterministic_and_drawn_from_the_seed(digits_flat):
     # bootstrap resamples (and the tree's random_state) come from the seed
     assert not np.array_equal(first.models[0].snapshot_predictions, other.models[0].snapshot_predictions)
     assert models["tree"].random_state is None and not hasattr(models["tree"], "tree_"), "the template is untouched"
+    with pytest.raises(ValueError, match="out of range"):
+        select_on_evidence(first, budget=len(pool_x) + 1)
+    with pytest.raises(ValueError, match="beta"):
+        select_on_evidence(first, budget=15, options={"beta": "high"})
     selection = select_on_evidence(first, budget=15, seed=0)
     assert len(np.unique(selection.indices)) == 15
     np.testing.assert_array_equal(select_on_evidence(again, budget=15, seed=0).indices, selection.indices)
