@@ -368,10 +368,42 @@ def select_batch(files: EvidenceFiles, *, budget: int, options: Mapping[str, Any
     Selection
         ``indices`` are pool rows (0..n_pool-1), most preferred first.
     """
-    spec = get_strategy(files.strategy, files.evidence.task)
-    checked = spec.check_options(options or {})
+    get_strategy(files.strategy, files.evidence.task).check_options(options or {})
     check_budget(budget, files.evidence.n_pool, files.paths)
-    return spec.fn(files.evidence, budget=int(budget), rng=child_rng(seed, "select"), **checked)
+    return select_on_evidence(files.evidence, strategy=files.strategy, budget=budget, options=options, seed=seed)
+
+
+def select_on_evidence(evidence: Evidence, *, budget: int, strategy: str = "diam",
+                       options: Mapping[str, Any] | None = None, seed: int = 0) -> Selection:
+    """Run a registered strategy on evidence held in memory (e.g. from
+    :func:`diamlib.sklearn_training.learner_evidence`), as :func:`select_batch` does on files.
+
+    Parameters
+    ----------
+    evidence : Evidence
+    budget : int
+        Number of points to select (``tau``), 1..n_pool.
+    strategy : str
+        A registered strategy for ``evidence.task`` (default DIAM).
+    options : mapping, optional
+        The strategy's keyword options, checked against its typed options model.
+    seed : int
+        Master seed; the strategy draws from ``child_rng(seed, "select")``.
+
+    Returns
+    -------
+    Selection
+        ``indices`` are entries of ``evidence.unlabeled_indices``, most preferred first.
+
+    References
+    ----------
+    Algorithm 2 of the paper (a batch of ``tau`` points).
+    """
+    spec = get_strategy(strategy, evidence.task)
+    checked = spec.check_options(options or {})
+    check_budget(budget, evidence.n_pool)
+    return spec.fn(restrict_evidence(evidence, spec.evidence), budget=int(budget), rng=child_rng(seed, "select"),
+                   **checked)
 
 
 def select_from_files(paths: Sequence[Path], *, budget: int, strategy: str = "diam",

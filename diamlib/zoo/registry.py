@@ -34,20 +34,21 @@ Sec. 6.1 of the paper (target models); Cai et al., ICLR 2020 (OFA).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from diamlib.zoo.ofa_zoo import OFAMember, build_ofa_zoo
 from diamlib.zoo.paper12 import paper12_members, paper12_published_info
 from diamlib.zoo.published import PAPER12_PUBLISHED
 from diamlib.zoo.sklearn_models import (HistGradientBoostingLearner, KNNLearner, LinearSVMLearner,
                                          LogisticRegressionLearner, MLPLearner, RandomForestLearner, RidgeLearner,
-                                         SklearnLearner)
+                                         SklearnLearner, as_learner)
 from diamlib.zoo.spec import ModelSpec
 
 if TYPE_CHECKING:
     from diamlib.config import ExperimentParams
 
-__all__ = ["ZooBuilder", "ZOOS", "zoo_names", "build_zoo", "scaled_paper_zoo", "SklearnZoo", "zoo_kind", "zoo_task"]
+__all__ = ["ZooBuilder", "ZOOS", "zoo_names", "build_zoo", "scaled_paper_zoo", "SklearnZoo", "zoo_kind", "zoo_task",
+           "sklearn_zoo"]
 
 ZooBuilder = Callable[..., list[ModelSpec]]
 """``(*, n_outputs, width_mult, resolution, pretrained) -> list[ModelSpec]``."""
@@ -137,12 +138,72 @@ class SklearnZoo:
         if width_mult is not None or pretrained:
             raise ValueError("scikit-learn zoos have no supernet: remove width_mult and pretrained from the section")
         side = resolution or self.resolution
-        return [ModelSpec(name=name, factory=LearnerFactory(learner), resolution=side, kind="sklearn",
-                          pca_components=self.pca_components,
-                          info={"family": learner.family, "arch_summary": learner.describe(), "task": self.task,
-                                "params": learner.nominal_parameters(self.pca_components, n_outputs), "macs": None,
-                                "n_outputs": n_outputs, "feature_dim": learner.feature_dim(self.pca_components)})
+        return [_sklearn_spec(name, learner, task=self.task, resolution=side, pca_components=self.pca_components,
+                              n_outputs=n_outputs)
                 for name, learner in self.members]
+
+
+def _sklearn_spec(name: str, learner: SklearnLearner, *, task: str, resolution: int, pca_components: int,
+                  n_outputs: int | None) -> ModelSpec:
+    """The :class:`ModelSpec` of one scikit-learn learner (sizes at ``n_outputs``; None if unknown)."""
+    params = None if n_outputs is None else learner.nominal_parameters(pca_components, n_outputs)
+    return ModelSpec(name=name, factory=LearnerFactory(learner), resolution=resolution, kind="sklearn",
+                     pca_components=pca_components,
+                     info={"family": learner.family, "arch_summary": learner.describe(), "task": task,
+                           "params": params, "macs": None, "n_outputs": n_outputs,
+                           "feature_dim": learner.feature_dim(pca_components)})
+
+
+def sklearn_zoo(models: Mapping[str, Any], *, task: str = "classification", pca_components: int = 40,
+                resolution: int = 16, n_outputs: int | None = None) -> list[ModelSpec]:
+    """Bring-your-own scikit-learn target models: estimators or learners, on whitened PCA inputs.
+
+    Pass the result to ``run_task(..., zoo=...)`` as :func:`diamlib.zoo.custom_zoo`'s networks.
+
+    Parameters
+    ----------
+    models : mapping of str to estimator or SklearnLearner
+        Model name -> an unfitted scikit-learn estimator (wrapped in
+        :class:`~diamlib.zoo.sklearn_models.EstimatorLearner`: a classifier needs ``fit`` and
+        ``predict_proba``, a regressor ``fit`` and ``predict``) or a built-in learner
+        (:mod:`diamlib.zoo.sklearn_models`), in zoo order.
+    task : {"classification", "regression"}
+        The task every model learns; checked now, before any run.
+    pca_components : int
+        Whitened principal components of the flattened images the models see
+        (:func:`diamlib.data.flat.pca_inputs`).
+    resolution : int
+        Side the images are resized to before flattening.
+    n_outputs : int, optional
+        Classes or outputs, for the nominal sizes of :func:`~diamlib.zoo.zoo_table` (default: unknown).
+
+    Returns
+    -------
+    list of ModelSpec
+
+    Raises
+    ------
+    ValueError
+        No models, repeated names, or a model that cannot learn ``task`` (e.g. a classifier
+        without ``predict_proba``; the message suggests ``CalibratedClassifierCV``).
+    TypeError
+        An entry that is not an estimator (no ``fit``/``predict``).
+
+    References
+    ----------
+    Sec. 6.1 of the paper (a zoo of target models).
+    """
+    if not models:
+        raise ValueError("sklearn_zoo needs at least one model: {name: estimator, ...}")
+    learners = {name: as_learner(model) for name, model in models.items()}
+    for name, learner in learners.items():
+        try:
+            learner._check_task(task)
+        except ValueError as error:
+            raise ValueError(f"model {name!r}: {error}") from None
+    return [_sklearn_spec(name, learner, task=task, resolution=resolution, pca_components=pca_components,
+                          n_outputs=n_outputs)
+            for name, learner in learners.items()]
 
 
 _SKLEARN6 = SklearnZoo("classification", (

@@ -16,7 +16,13 @@ hist-gradient-boosting    boosting stages ``floor(M/2) .. M`` (staged_predict)  
 random-forest             ``committee`` disjoint sub-forests, then the forest    one pool pass (tree votes)
 logistic-regression       the model + ``committee`` bootstrap refits             ``committee`` fits and predictions
 k-nn                      the model + ``committee`` bootstrap refits             ``committee`` fits and predictions
+any estimator             the model + ``committee`` bootstrap refits             ``committee`` fits and predictions
 ========================  =====================================================  ==========================
+
+Any other scikit-learn estimator becomes a target model through :class:`EstimatorLearner`
+(a classifier with ``fit`` and ``predict_proba``, a regressor with ``fit`` and ``predict``):
+it is cloned afresh each round and gets the default soft version space of non-iterative
+learners, the bootstrap committee.
 
 Iterative learners follow the paper exactly (their later iterates). The others have no
 iterates: a random forest's trees already are a bootstrap committee, so its sub-forests are
@@ -29,7 +35,7 @@ paper's choice); a random forest's leaf embedding (the one-hot leaf indicator of
 whose inner products count shared leaves, i.e. the forest's proximity kernel, projected to
 ``embedding_dim`` dimensions by a Gaussian random projection seeded from the round); and the
 input features themselves for linear models, k-NN and boosting, whose decision depends on
-the inputs directly.
+the inputs directly (and for any estimator).
 
 Probabilities (``pool_probs``): ``predict_proba``, except the linear SVM (hinge loss, no
 probabilities), whose class scores pass through a softmax of ``decision_function``. A model
@@ -50,6 +56,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.ensemble import (HistGradientBoostingClassifier, RandomForestClassifier, RandomForestRegressor)
 from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -59,8 +66,8 @@ from diamlib.training import snapshot_epochs
 
 __all__ = [
     "FittedLearner", "SklearnLearner", "LogisticRegressionLearner", "LinearSVMLearner", "KNNLearner",
-    "RandomForestLearner", "HistGradientBoostingLearner", "MLPLearner", "RidgeLearner", "full_width_probs",
-    "softmax",
+    "RandomForestLearner", "HistGradientBoostingLearner", "MLPLearner", "RidgeLearner", "EstimatorLearner",
+    "as_learner", "full_width_probs", "softmax",
 ]
 
 
@@ -396,6 +403,93 @@ class RidgeLearner(SklearnLearner):
 
     def nominal_parameters(self, n_inputs, n_outputs):
         return (n_inputs + 1) * n_outputs
+
+
+@dataclass(frozen=True)
+class EstimatorLearner(SklearnLearner):
+    """Any scikit-learn estimator as a target model; version space: bootstrap committee.
+
+    Each round fits a clone of ``model`` (its ``random_state``, when it has one, set from the
+    round's seed; its ``n_jobs``, when set to more than one job, set to 1). The soft version space is the
+    fitted model and ``committee`` seeded bootstrap refits (the default of non-iterative
+    families, Sec. 5.2); the representation is the inputs; the probabilities are
+    ``predict_proba`` over all classes.
+
+    Parameters
+    ----------
+    model : sklearn estimator
+        Unfitted template: a classifier with ``fit`` and ``predict_proba`` (classification),
+        or an estimator with ``fit`` and ``predict`` (regression). It is never fitted itself.
+    committee : int
+        Bootstrap refits in the soft version space (besides the model itself).
+
+    Raises
+    ------
+    TypeError
+        ``model`` has no ``fit`` or ``predict`` method.
+    ValueError
+        ``committee`` below 1.
+
+    References
+    ----------
+    Sec. 5.2 and Algorithm 2, line 4 of the paper (soft version space of each target model).
+    """
+
+    model: Any
+    committee: int = 4
+    family: ClassVar[str] = "estimator"
+    tasks: ClassVar[tuple[str, ...]] = ("classification", "regression")
+
+    def __post_init__(self) -> None:
+        missing = [m for m in ("fit", "predict", "get_params") if not callable(getattr(self.model, m, None))]
+        if missing:
+            raise TypeError(f"{type(self.model).__name__} is not a scikit-learn estimator: it has no "
+                            f"{', '.join(missing)} method; pass an estimator such as LogisticRegression()")
+        if isinstance(self.committee, bool) or not isinstance(self.committee, int) or self.committee < 1:
+            raise ValueError(f"committee must be a positive integer (bootstrap refits), got {self.committee!r}")
+
+    def estimator(self, task, random_state):
+        model = clone(self.model)
+        params = model.get_params(deep=False)
+        settings = {"random_state": random_state} if "random_state" in params else {}
+        if params.get("n_jobs") not in (None, 1):  # None already means one job
+            settings["n_jobs"] = 1
+        return model.set_params(**settings)
+
+    def _check_task(self, task: str) -> None:
+        name = type(self.model).__name__
+        if task == "classification":
+            if is_regressor(self.model):
+                raise ValueError(f"{name} is a regressor; classification needs a classifier with predict_proba")
+            if not hasattr(self.model, "predict_proba"):
+                raise ValueError(f"{name} has no predict_proba, which the strategies read as class probabilities; "
+                                 f"wrap it as CalibratedClassifierCV({name}(...)) or pick a classifier that has "
+                                 f"it (for SVC, set probability=True)")
+        elif task == "regression":
+            if is_classifier(self.model):
+                raise ValueError(f"{name} is a classifier; regression needs a regressor with predict")
+        else:
+            raise ValueError(f"task must be classification or regression, got {task!r}")
+
+    def n_parameters(self, estimator) -> int:
+        """Size of the fitted floating-point arrays named by scikit-learn's trailing-underscore
+        convention (``coef_``, ``intercept_``, ``theta_``, ...; not counts such as ``n_iter_``),
+        summed over a pipeline's steps; 0 when none (e.g. trees, whose nodes are not arrays)."""
+        steps = getattr(estimator, "steps", None)
+        if steps is not None:
+            return sum(self.n_parameters(step) for _, step in steps if step not in (None, "passthrough"))
+        return int(sum(value.size for key, value in vars(estimator).items()
+                       if key.endswith("_") and not key.startswith("_") and isinstance(value, np.ndarray)
+                       and np.issubdtype(value.dtype, np.floating)))
+
+    def describe(self) -> str:
+        return f"{self.family}({self.model!r}, committee={self.committee})"
+
+
+def as_learner(model: Any) -> SklearnLearner:
+    """``model`` as a target model: a :class:`SklearnLearner` unchanged, an estimator in an
+    :class:`EstimatorLearner` (default committee)."""
+    return model if isinstance(model, SklearnLearner) else EstimatorLearner(model)
 
 
 def _fit_by_epochs(estimator, x, y, *, task, epochs, pool_x, random_state) -> FittedLearner:
