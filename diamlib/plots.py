@@ -8,6 +8,7 @@ return the :class:`matplotlib.figure.Figure`; :func:`save_figure` writes it as P
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Sequence
 
@@ -87,9 +88,25 @@ def metric_axis(metric: str) -> tuple[str, float]:
         raise ValueError(f"no axis defined for metric {metric!r}; known: {sorted(METRIC_AXES)}") from None
 
 
-def _draw_curves(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float, *, title: str,
-                 y_label: str) -> None:
-    """Mean curve and std band of every method in ``curves`` (one context) on ``ax``, with axis labels."""
+def _draw_banded_curves(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float, band_edges,
+                        *, band_alpha: float) -> None:
+    """Mean curve and band of every method in ``curves`` (one panel) on ``ax``, DIAM drawn last (on top).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    curves : DataFrame
+        Rows ``method``, ``strategy``, ``n_labeled``, ``mean`` and the columns ``band_edges`` reads.
+    colours : dict
+        Method -> colour (:func:`method_colours`).
+    scale : float
+        Factor from the metric's values to the axis (:func:`metric_axis`).
+    band_edges : callable
+        ``band_edges(curve, mean, scale) -> (low, high)``: the band of one method's rows ``curve``
+        (sorted by ``n_labeled``) around its scaled mean curve ``mean``, in axis units.
+    band_alpha : float
+        Opacity of the bands.
+    """
     strategy_of = curves.groupby("method")["strategy"].first()
     methods = order_methods(curves["method"])
     # DIAM last so that it lies on top
@@ -100,15 +117,26 @@ def _draw_curves(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float
         diam = is_diam(method, strategy_of[method])
         x = curve["n_labeled"].to_numpy()
         mean = curve["mean"].to_numpy() * scale
-        std = curve["std"].to_numpy() * scale
-        ax.fill_between(x, mean - std, mean + std, color=colours[method], alpha=0.10, linewidth=0,
-                        zorder=1)
+        low, high = band_edges(curve, mean, scale)
+        ax.fill_between(x, low, high, color=colours[method], alpha=band_alpha, linewidth=0, zorder=1)
         ax.plot(x, mean, color=colours[method], linewidth=2.8 if diam else 1.4,
                 marker="o", markersize=4 if diam else 3, zorder=10 if diam else 3,
                 label=display_name(method))
     ax.grid(True, alpha=0.3)
-    ax.set_title(title)
     ax.set_xlabel(X_LABEL)
+
+
+def _model_std_band(curve: pd.DataFrame, mean, scale: float) -> tuple:
+    """Band edges ``mean +/- std`` over target models (the paper's error bars), for :func:`_draw_banded_curves`."""
+    std = curve["std"].to_numpy() * scale
+    return mean - std, mean + std
+
+
+def _draw_curves(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float, *, title: str,
+                 y_label: str) -> None:
+    """Mean curve and std band of every method in ``curves`` (one context) on ``ax``, with axis labels."""
+    _draw_banded_curves(ax, curves, colours, scale, _model_std_band, band_alpha=0.10)
+    ax.set_title(title)
     ax.set_ylabel(y_label)
 
 
@@ -310,27 +338,17 @@ def plot_aulc(aulc: pd.DataFrame, *, metric: str, title: str | None = None,
 SEED_BANDS = {"minmax": "min-max over seeds", "std": "mean +/- 1 std over seeds (ddof=0)"}
 
 
+def _seed_band_edges(curve: pd.DataFrame, mean, scale: float, band: str) -> tuple:
+    """Band edges over seeds (:data:`SEED_BANDS`), for :func:`_draw_banded_curves`."""
+    if band == "minmax":
+        return curve["seed_min"].to_numpy() * scale, curve["seed_max"].to_numpy() * scale
+    spread = curve["seed_std"].to_numpy() * scale
+    return mean - spread, mean + spread
+
+
 def _draw_seed_band(ax, curves: pd.DataFrame, colours: dict[str, str], scale: float, band: str) -> None:
     """Mean curve and seed band of every method in ``curves`` (one panel) on ``ax``, DIAM on top."""
-    strategy_of = curves.groupby("method")["strategy"].first()
-    methods = order_methods(curves["method"])
-    methods = [m for m in methods if not is_diam(m, strategy_of[m])] + \
-              [m for m in methods if is_diam(m, strategy_of[m])]
-    for method in methods:
-        curve = curves[curves["method"] == method].sort_values("n_labeled")
-        diam = is_diam(method, strategy_of[method])
-        x = curve["n_labeled"].to_numpy()
-        mean = curve["mean"].to_numpy() * scale
-        if band == "minmax":
-            low, high = curve["seed_min"].to_numpy() * scale, curve["seed_max"].to_numpy() * scale
-        else:
-            spread = curve["seed_std"].to_numpy() * scale
-            low, high = mean - spread, mean + spread
-        ax.fill_between(x, low, high, color=colours[method], alpha=0.15, linewidth=0, zorder=1)
-        ax.plot(x, mean, color=colours[method], linewidth=2.8 if diam else 1.4, marker="o",
-                markersize=4 if diam else 3, zorder=10 if diam else 3, label=display_name(method))
-    ax.grid(True, alpha=0.3)
-    ax.set_xlabel(X_LABEL)
+    _draw_banded_curves(ax, curves, colours, scale, partial(_seed_band_edges, band=band), band_alpha=0.15)
 
 
 def plot_seed_bands(table: pd.DataFrame, *, metric: str, band: str = "minmax", per_model: bool = False,

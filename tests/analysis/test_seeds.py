@@ -147,3 +147,24 @@ def test_seed_band_figure_errors(three_seeds, make_tidy):
     other = make_tidy({"diam": runs([0.05])}, dataset="other", n_labeled=N_LABELED)
     with pytest.raises(ValueError, match="draws one context"):
         plots.plot_seed_bands(pd.concat([three_seeds, other]), metric="accuracy")
+
+
+@pytest.mark.parametrize("band", ["minmax", "std"])
+def test_seed_band_spans_the_seeds(three_seeds, band):
+    """Each method's band is drawn from the seed curves: min to max, or mean +/- seed std, in percent."""
+    curves = stats.seed_curves(three_seeds)
+    fig = plots.plot_seed_bands(three_seeds, metric="accuracy", band=band)
+    ax = fig.axes[0]
+    colour_of = {line.get_color(): line.get_label() for line in ax.get_lines()}
+    names = {plots.display_name(m): m for m in curves["method"].unique()}
+    assert len(ax.collections) == 3
+    for band_patch, line in zip(ax.collections, ax.get_lines()):
+        method = names[colour_of[line.get_color()]]
+        rows = curves[curves["method"] == method].sort_values("n_labeled")
+        if band == "minmax":
+            low, high = rows["seed_min"], rows["seed_max"]
+        else:
+            low, high = rows["mean"] - rows["seed_std"], rows["mean"] + rows["seed_std"]
+        y = band_patch.get_paths()[0].vertices[:, 1]
+        assert y.min() == pytest.approx(100 * low.min()) and y.max() == pytest.approx(100 * high.max())
+    plt.close(fig)
