@@ -564,6 +564,25 @@ def _shared_seeds(table: pd.DataFrame, methods: Sequence[str], what: str) -> lis
     return reference_seeds
 
 
+def _seed_paired_setup(table: pd.DataFrame, *, reference: str, baselines: Sequence[str] | None,
+                       what: str) -> tuple[list[str], list[int]]:
+    """Check ``table`` for a comparison paired by seed; return its baselines and their shared seeds.
+
+    ``table`` must hold the tidy columns of one context; the baselines are resolved by
+    :func:`resolve_baselines`, and the reference and every baseline must have run the same seeds
+    (:func:`_shared_seeds`). ``what`` names the caller in the error messages.
+
+    Returns
+    -------
+    baselines : list of str
+    seeds : list of int
+    """
+    _require_columns(table, CONTEXT + ["method", "strategy", "seed", "round", "model", "value"], what)
+    _single_context(table, what)
+    baselines = resolve_baselines(table, reference=reference, baselines=baselines)
+    return baselines, _shared_seeds(table, [reference, *baselines], what)
+
+
 def compare_per_seed(table: pd.DataFrame, *, reference: str, baselines: Sequence[str] | None = None,
                      test: str = "t-test", alpha: float = 0.05, first_round: int = 1) -> pd.DataFrame:
     """The paper's Win/Tie/Loss test, applied to each seed on its own.
@@ -595,10 +614,7 @@ def compare_per_seed(table: pd.DataFrame, *, reference: str, baselines: Sequence
     Sec. 6.2 and Table 2 of the paper (paired t-tests over the target models after each
     iteration); the paper reports one run, here every seed gets its own table.
     """
-    _require_columns(table, CONTEXT + ["method", "strategy", "seed", "round", "model", "value"], "compare_per_seed")
-    _single_context(table, "compare_per_seed")
-    baselines = resolve_baselines(table, reference=reference, baselines=baselines)
-    seeds = _shared_seeds(table, [reference, *baselines], "compare_per_seed")
+    baselines, seeds = _seed_paired_setup(table, reference=reference, baselines=baselines, what="compare_per_seed")
     parts = []
     for seed in seeds:
         part = compare_methods(table[table["seed"] == seed], reference=reference, baselines=baselines,
@@ -689,10 +705,7 @@ def compare_pooled(table: pd.DataFrame, *, reference: str, baselines: Sequence[s
     ----------
     Not in the paper; the test of Sec. 6.2 (Table 2) with the seeds as further pairs.
     """
-    _require_columns(table, CONTEXT + ["method", "strategy", "seed", "round", "model", "value"], "compare_pooled")
-    _single_context(table, "compare_pooled")
-    baselines = resolve_baselines(table, reference=reference, baselines=baselines)
-    seeds = _shared_seeds(table, [reference, *baselines], "compare_pooled")
+    baselines, seeds = _seed_paired_setup(table, reference=reference, baselines=baselines, what="compare_pooled")
     rows = compare_methods(pooled_pairs(table), reference=reference, baselines=baselines, test=test,
                            alpha=alpha, first_round=first_round)
     rows = rows.rename(columns={"n_models_paired": "n_pairs"})
