@@ -195,9 +195,21 @@ def _tree_nodes_parameters(node_count: int, n_leaves: int, n_values: int) -> int
     return 2 * (node_count - n_leaves) + n_values * n_leaves
 
 
+class _LinearSize:
+    """Size of a linear model: a weight per (input, output) and a bias per output."""
+
+    def n_parameters(self, estimator) -> int:
+        """Entries of the fitted ``coef_`` and ``intercept_`` (either may be 1-d or, for ``intercept_``, a scalar)."""
+        return int(np.size(estimator.coef_) + np.size(estimator.intercept_))
+
+    def nominal_parameters(self, n_inputs: int, n_outputs: int) -> int:
+        """``(n_inputs + 1) * n_outputs``."""
+        return (n_inputs + 1) * n_outputs
+
+
 # --------------------------------------------------------------------------- families
 @dataclass(frozen=True)
-class LogisticRegressionLearner(SklearnLearner):
+class LogisticRegressionLearner(_LinearSize, SklearnLearner):
     """Multinomial logistic regression (L-BFGS); version space: bootstrap committee."""
 
     C: float = 1.0
@@ -208,15 +220,9 @@ class LogisticRegressionLearner(SklearnLearner):
     def estimator(self, task, random_state):
         return LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=random_state)
 
-    def n_parameters(self, estimator) -> int:
-        return int(estimator.coef_.size + estimator.intercept_.size)
-
-    def nominal_parameters(self, n_inputs, n_outputs):
-        return (n_inputs + 1) * n_outputs
-
 
 @dataclass(frozen=True)
-class LinearSVMLearner(SklearnLearner):
+class LinearSVMLearner(_LinearSize, SklearnLearner):
     """Linear SVM (SGD on the hinge loss, one vs rest); version space: later epochs.
 
     ``pool_probs`` is a softmax of ``decision_function`` (the hinge loss has no probabilities).
@@ -240,12 +246,6 @@ class LinearSVMLearner(SklearnLearner):
         if scores.ndim == 1:  # two classes: one score for the second
             scores = np.stack([-scores, scores], axis=1)
         return full_width_probs(softmax(scores), estimator.classes_, n_classes)
-
-    def n_parameters(self, estimator) -> int:
-        return int(estimator.coef_.size + estimator.intercept_.size)
-
-    def nominal_parameters(self, n_inputs, n_outputs):
-        return (n_inputs + 1) * n_outputs
 
 
 @dataclass(frozen=True)
@@ -388,7 +388,7 @@ class MLPLearner(SklearnLearner):
 
 
 @dataclass(frozen=True)
-class RidgeLearner(SklearnLearner):
+class RidgeLearner(_LinearSize, SklearnLearner):
     """Ridge regression (multi-output, closed form); regression only."""
 
     alpha: float = 1.0
@@ -397,12 +397,6 @@ class RidgeLearner(SklearnLearner):
 
     def estimator(self, task, random_state):
         return Ridge(alpha=self.alpha)
-
-    def n_parameters(self, estimator) -> int:
-        return int(np.size(estimator.coef_) + np.size(estimator.intercept_))
-
-    def nominal_parameters(self, n_inputs, n_outputs):
-        return (n_inputs + 1) * n_outputs
 
 
 @dataclass(frozen=True)

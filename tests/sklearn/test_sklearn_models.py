@@ -7,8 +7,8 @@ import pytest
 from diamlib.data.flat import pca_inputs
 from diamlib.sklearn_training import train_sklearn_round
 from diamlib.zoo import ModelSpec, build_zoo, zoo_kind, zoo_table, zoo_task
-from diamlib.zoo.sklearn_models import (HistGradientBoostingLearner, LinearSVMLearner, MLPLearner,
-                                         RandomForestLearner, full_width_probs, softmax)
+from diamlib.zoo.sklearn_models import (HistGradientBoostingLearner, LinearSVMLearner, LogisticRegressionLearner,
+                                         MLPLearner, RandomForestLearner, RidgeLearner, full_width_probs, softmax)
 from flat_rounds import round_data
 
 CLASSIFIERS = {spec.name: spec.factory(10) for spec in build_zoo("sklearn6", n_outputs=10)}
@@ -129,6 +129,22 @@ def test_regressors_give_multi_output_predictions_and_features(name, landmarks_f
     assert set(result.metrics) == {"mse", "mae"}
     constant = np.mean((landmarks_flat[3] - landmarks_flat[1][labeled].mean(axis=0)) ** 2)
     assert result.metrics["mse"] < constant, "better than predicting the labeled mean"
+
+
+@pytest.mark.parametrize("learner, task", [(LogisticRegressionLearner(), "classification"),
+                                           (LinearSVMLearner(), "classification"),
+                                           (RidgeLearner(), "regression")],
+                         ids=["logistic-regression", "linear-svm", "ridge"])
+def test_linear_learners_count_a_weight_per_input_and_output_and_a_bias_per_output(learner, task, digits_flat,
+                                                                                  landmarks_flat):
+    x, y = (digits_flat if task == "classification" else landmarks_flat)[:2]
+    fitted = learner.fit(x[:400], y[:400], task=task, n_classes=10, random_state=0)
+    assert learner.n_parameters(fitted.estimator) == (x.shape[1] + 1) * 10
+    assert learner.nominal_parameters(x.shape[1], 10) == (x.shape[1] + 1) * 10
+    # one output: a 1-d coefficient vector and a scalar intercept
+    if task == "regression":
+        single = learner.fit(x[:400], y[:400, 0], task=task, n_classes=1, random_state=0)
+        assert learner.n_parameters(single.estimator) == x.shape[1] + 1
 
 
 def test_only_the_requested_evidence_is_computed(digits_flat):
