@@ -356,12 +356,8 @@ def select_batch(files: EvidenceFiles, *, budget: int, options: Mapping[str, Any
     Parameters
     ----------
     files : EvidenceFiles
-    budget : int
-        Number of points to select (``tau``), 1..n_pool.
-    options : mapping, optional
-        The strategy's keyword options, checked against its typed options model.
-    seed : int
-        Master seed; the strategy draws from ``child_rng(seed, "select")``.
+    budget, options, seed
+        See :func:`select_on_evidence`; an out-of-range ``budget`` is reported with the files' paths.
 
     Returns
     -------
