@@ -402,8 +402,10 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
                 **file_digest(evidence_path)}
         else:
             labeled = np.sort(record.queries["index"].to_numpy(dtype=np.int64))
-            # rounds after the shared round 0 compute only what this strategy reads
-            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index, evidence=round_evidence)
+            # rounds after the shared round 0 compute only what this strategy reads, and the last
+            # round, after which nothing is selected, only the test metrics
+            wanted = round_evidence if round_index < section.rounds else ()
+            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index, evidence=wanted)
         record.curve = pd.concat([record.curve, pd.DataFrame(rows)], ignore_index=True)
         round_log = {"round": round_index, "n_labeled": int(len(labeled)), "seconds": dict(seconds)}
         if round_index < section.rounds:
