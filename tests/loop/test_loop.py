@@ -119,3 +119,23 @@ def test_strategies_get_only_the_evidence_they_declare(tmp_path, user_zoo, make_
     assert seen == [{"snapshot_predictions": False, "pool_probs": True, "pool_features": False,
                      "labeled_features": False}] * 2
     assert read_run(folder)[2]["complete"]
+
+
+def test_last_round_computes_no_evidence_and_gives_the_same_metrics(tmp_path, user_zoo, make_profile, monkeypatch):
+    asked = []
+    original = loop.train_round
+
+    def recording_train_round(ctx, labeled, seed, round_index, *, evidence=None):
+        asked.append((round_index, None if evidence is None else set(evidence)))
+        return original(ctx, labeled, seed, round_index, evidence=evidence)
+
+    monkeypatch.setattr(loop, "train_round", recording_train_round)
+    folder = run_task(make_profile(strategies=("diam",)), "classification", tmp_path / "a", zoo=user_zoo)[0]
+    assert asked[-1] == (2, set())  # the last round: nothing is selected after it
+    assert asked[1] == (1, {"snapshot_predictions", "pool_features"})
+    assert json.loads((folder / "run.json").read_text())["rounds"][-1]["seconds"]["evidence"] < 0.01
+    # the test metrics do not depend on which evidence was computed
+    last = pd.read_csv(folder / "curve.csv").query("round == 2").reset_index(drop=True)
+    monkeypatch.setattr(loop, "train_round", lambda c, l, s, r, *, evidence=None: original(c, l, s, r, evidence=None))
+    full = run_task(make_profile(strategies=("diam",)), "classification", tmp_path / "b", zoo=user_zoo)[0]
+    pd.testing.assert_frame_equal(last, pd.read_csv(full / "curve.csv").query("round == 2").reset_index(drop=True))
