@@ -6,7 +6,8 @@ Runs, in a temporary results folder that is removed afterwards, with the loop's 
    once and all evidence computed), :func:`diamlib.loop.shared_round_zero`;
 2. one query round of one strategy (the selection of ``query_size`` labels, then every target
    model trained on ``initial_labels + query_size`` labels and the strategy's evidence
-   computed), :func:`diamlib.loop.run_method` with the profile cut to one round.
+   computed), :func:`diamlib.loop.run_method` with the profile cut to two rounds (the timed
+   round 1 is then not the run's last, which computes no evidence).
 
 It prints the measured seconds, then an EXTRAPOLATION to the whole grid (datasets x seeds x
 methods, all rounds) that assumes: training time proportional to the number of labels (same
@@ -155,7 +156,9 @@ def measure(profile_name: str, strategy: str | None = None,
     method = strategy or ("diam" if "diam" in methods else methods[0])
     if method not in methods:
         raise ValueError(f"{method!r} is not a method of profile {profile.name!r}; its methods: {', '.join(methods)}")
-    one_round = load_profile(profile_name, {**overrides, f"{TASK}.rounds": 1, "progress": False})
+    # two rounds when the profile has them: round 1 then computes the evidence its selection reads
+    # (the loop computes none in a run's last round, after which nothing is selected)
+    one_round = load_profile(profile_name, {**overrides, f"{TASK}.rounds": min(2, section.rounds), "progress": False})
     entry = next(e for e in one_round.experiment(TASK).strategies if e.method == method)
     dataset, seed = section.datasets[0], profile.seeds[0]
     with tempfile.TemporaryDirectory(prefix="profile-time-") as folder:
@@ -164,10 +167,9 @@ def measure(profile_name: str, strategy: str | None = None,
         started = time.perf_counter()
         shared_round_zero(ctx, seed)
         round_zero = time.perf_counter() - started
-        started = time.perf_counter()
         run_folder = run_method(ctx, entry, seed)
-        query_round = time.perf_counter() - started
         logs = {log["round"]: log["seconds"] for log in RunStore(run_folder).load().meta["rounds"]}
+        query_round = logs[0]["selection"] + logs[1]["training"] + logs[1]["evidence"]
     measured = Measured(round_zero=round_zero, query_round=query_round, training=logs[1]["training"],
                         evidence=logs[1]["evidence"], selection=logs[0]["selection"],
                         labels_timed=section.initial_labels + section.query_size)
