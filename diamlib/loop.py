@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Collection, Sequence
 
@@ -105,15 +105,11 @@ class TaskContext:
     test: ArrayDataset
     specs: list[ModelSpec]
     profile_dir: Path
-    _inputs: dict | None = None
-    _supernet_features: dict | None = None
-
-
-    _flat_inputs: dict | None = None
+    _inputs: dict = field(default_factory=dict)
+    _flat_inputs: dict = field(default_factory=dict)
+    _supernet_features: np.ndarray | None = None
 
     def inputs(self, resolution: int) -> tuple[ModelInputs, ModelInputs]:
-        if self._inputs is None:
-            self._inputs = {}
         if resolution not in self._inputs:
             pin = self.profile.device == "cuda"
             self._inputs[resolution] = (ModelInputs(self.train.images, resolution, pin_memory=pin),
@@ -127,8 +123,6 @@ class TaskContext:
         without the seed (:func:`diamlib.data.flat.pca_inputs`); shapes (n_train, n_components)
         and (n_test, n_components).
         """
-        if self._flat_inputs is None:
-            self._flat_inputs = {}
         key = (resolution, n_components)
         if key not in self._flat_inputs:
             self._flat_inputs[key] = pca_inputs(self.train.images, self.test.images, resolution=resolution,
@@ -145,12 +139,9 @@ class TaskContext:
         from diamlib.zoo.supernet_features import supernet_features
 
         if self._supernet_features is None:
-            self._supernet_features = {}
-        resolution = self.supernet_resolution
-        if resolution not in self._supernet_features:
-            self._supernet_features[resolution] = supernet_features(self.train.images, resolution,
-                                                                    device=self.profile.device)
-        return self._supernet_features[resolution]
+            self._supernet_features = supernet_features(self.train.images, self.supernet_resolution,
+                                                        device=self.profile.device)
+        return self._supernet_features
 
     @property
     def base_fingerprint(self) -> dict:

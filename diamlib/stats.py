@@ -647,16 +647,12 @@ def wtl_by_seed(per_seed: pd.DataFrame) -> pd.DataFrame:
     seeds = sorted(per_seed["seed"].unique())
     cells = pd.DataFrame(index=pd.Index([*seeds, "all seeds"], name="seed"), columns=[*baselines, "W/T/L"],
                          dtype=object)
-    for seed in seeds:
-        rows = per_seed[per_seed["seed"] == seed]
+    groups = [(seed, per_seed[per_seed["seed"] == seed]) for seed in seeds] + [("all seeds", per_seed)]
+    for label, rows in groups:
         counts = wtl_totals(rows)
         for baseline in baselines:
-            cells.loc[seed, baseline] = format_wtl(counts.loc[baseline])
-        cells.loc[seed, "W/T/L"] = format_wtl(counts.sum())
-    totals = wtl_totals(per_seed)
-    for baseline in baselines:
-        cells.loc["all seeds", baseline] = format_wtl(totals.loc[baseline])
-    cells.loc["all seeds", "W/T/L"] = format_wtl(totals.sum())
+            cells.loc[label, baseline] = format_wtl(counts.loc[baseline])
+        cells.loc[label, "W/T/L"] = format_wtl(counts.sum())
     return cells
 
 
