@@ -92,9 +92,10 @@ class Labeller:
         self.position = position % len(self.batch_ids)
         self.image.value = image_png(self.images[self.position], min_side=self.min_side)
         label = self.store.get(self.current_id)
-        n_labelled = len(self.batch_ids) - len(self.store.pending(self.batch_ids))
+        n_pending = len(self.store.pending(self.batch_ids))
+        n_labelled = len(self.batch_ids) - n_pending
         status = f"labelled <b>{escape(label)}</b>" if label is not None else "not labelled yet"
-        finished = " &mdash; <b>all labelled</b>" if self.done else ""
+        finished = "" if n_pending else " &mdash; <b>all labelled</b>"
         self.header.value = (f"<b>{escape(self.current_id)}</b> &nbsp; {self.position + 1} / {len(self.batch_ids)} "
                              f"&nbsp; ({status}; {n_labelled} of {len(self.batch_ids)} done{finished})")
         for name, button in self.class_buttons.items():

@@ -317,7 +317,7 @@ class LabelStore:
     def class_indices(self, pool_ids: Iterable[Any]) -> np.ndarray:
         """Integer class indices (positions in ``classes``) of labelled ids, e.g. to train on."""
         position = {c: i for i, c in enumerate(self.classes)}
-        missing = [str(i) for i in pool_ids if str(i) not in self._rows]
+        missing = self.pending(pool_ids)
         if missing:
             raise ValueError(f"pool ids {missing[:5]} are not labelled yet; label them first")
         return np.array([position[self._rows[str(i)][0]] for i in pool_ids], dtype=np.int64)
@@ -498,7 +498,7 @@ def import_label_studio_json(path: Path, store: LabelStore, *, batch_ids: Iterab
     """
     path = Path(path)
     try:
-        tasks = json.loads(Path(path).read_text())
+        tasks = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"Label Studio export {path}: cannot be read as JSON ({exc}); export the project as "
                          f"JSON") from None
