@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from diamlib.evidence import Evidence, ModelEvidence
 from diamlib.seeding import child_int_seed
 from diamlib.training import ModelRoundResult, RoundData, evaluation_metrics, requested_evidence
-from diamlib.zoo.sklearn_models import FittedLearner, SklearnLearner, as_learner
+from diamlib.zoo.sklearn_models import FittedLearner, SklearnLearner, as_learner, as_learners
 
 __all__ = ["train_sklearn_round", "sklearn_random_state", "fit_sklearn_evidence", "SklearnEvidenceFit",
            "learner_evidence", "learner_accuracy"]
@@ -214,12 +214,7 @@ def learner_evidence(learners: Mapping[str, Any], x_labeled: np.ndarray, y_label
     if len(y_labeled) and (y_labeled.min() < 0 or y_labeled.max() >= n_classes):
         raise ValueError(f"y_labeled holds classes outside 0..{n_classes - 1} (n_classes = {n_classes}); map the "
                          f"labels to class indices first")
-    models = {name: as_learner(model) for name, model in learners.items()}
-    for name, learner in models.items():
-        try:
-            learner._check_task("classification")
-        except ValueError as error:
-            raise ValueError(f"model {name!r}: {error}") from None
+    models = as_learners(learners, "classification")
     fits = []
     with threadpool_limits(limits=1):
         for position, (name, learner) in enumerate(models.items()):
