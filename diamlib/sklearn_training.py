@@ -218,7 +218,7 @@ def learner_evidence(learners: Mapping[str, Any], x_labeled: np.ndarray, y_label
     fits = []
     with threadpool_limits(limits=1):
         for position, (name, learner) in enumerate(models.items()):
-            random_state = sklearn_random_state(child_int_seed(seed, "init", 0, position))
+            random_state = _first_round_random_state(seed, position)
             fits.append(fit_sklearn_evidence(learner, x_labeled, y_labeled, x_pool, name=name,
                                              task="classification", n_outputs=n_classes,
                                              random_state=random_state, evidence=evidence).evidence)
@@ -258,11 +258,16 @@ def learner_accuracy(learners: Mapping[str, Any], x_labeled: np.ndarray, y_label
                      labeled=np.arange(len(x_labeled)), pool=np.zeros(0, dtype=np.int64), task="classification")
     accuracy = {}
     for position, (name, model) in enumerate(learners.items()):
-        random_state = sklearn_random_state(child_int_seed(seed, "init", 0, position))
+        random_state = _first_round_random_state(seed, position)
         result = train_sklearn_round(as_learner(model), data, name=name, n_outputs=n_classes,
                                      random_state=random_state, evidence=())
         accuracy[name] = result.metrics["accuracy"]
     return accuracy
+
+
+def _first_round_random_state(seed: int, position: int) -> int:
+    """The ``random_state`` the loop gives the model at ``position`` in round 0 of ``seed``."""
+    return sklearn_random_state(child_int_seed(seed, "init", 0, position))
 
 
 def _as_outputs(predictions: np.ndarray) -> np.ndarray:
