@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from diamlib.evidence import Evidence, ModelEvidence
 from diamlib.seeding import child_int_seed
 from diamlib.training import ModelRoundResult, RoundData, evaluation_metrics, requested_evidence
-from diamlib.zoo.sklearn_models import FittedLearner, SklearnLearner, as_learner
+from diamlib.zoo.sklearn_models import FittedLearner, SklearnLearner, as_learner, as_learners
 
 __all__ = ["train_sklearn_round", "sklearn_random_state", "fit_sklearn_evidence", "SklearnEvidenceFit",
            "learner_evidence", "learner_accuracy"]
@@ -214,16 +214,11 @@ def learner_evidence(learners: Mapping[str, Any], x_labeled: np.ndarray, y_label
     if len(y_labeled) and (y_labeled.min() < 0 or y_labeled.max() >= n_classes):
         raise ValueError(f"y_labeled holds classes outside 0..{n_classes - 1} (n_classes = {n_classes}); map the "
                          f"labels to class indices first")
-    models = {name: as_learner(model) for name, model in learners.items()}
-    for name, learner in models.items():
-        try:
-            learner._check_task("classification")
-        except ValueError as error:
-            raise ValueError(f"model {name!r}: {error}") from None
+    models = as_learners(learners, "classification")
     fits = []
     with threadpool_limits(limits=1):
         for position, (name, learner) in enumerate(models.items()):
-            random_state = sklearn_random_state(child_int_seed(seed, "init", 0, position))
+            random_state = _first_round_random_state(seed, position)
             fits.append(fit_sklearn_evidence(learner, x_labeled, y_labeled, x_pool, name=name,
                                              task="classification", n_outputs=n_classes,
                                              random_state=random_state, evidence=evidence).evidence)
@@ -263,11 +258,16 @@ def learner_accuracy(learners: Mapping[str, Any], x_labeled: np.ndarray, y_label
                      labeled=np.arange(len(x_labeled)), pool=np.zeros(0, dtype=np.int64), task="classification")
     accuracy = {}
     for position, (name, model) in enumerate(learners.items()):
-        random_state = sklearn_random_state(child_int_seed(seed, "init", 0, position))
+        random_state = _first_round_random_state(seed, position)
         result = train_sklearn_round(as_learner(model), data, name=name, n_outputs=n_classes,
                                      random_state=random_state, evidence=())
         accuracy[name] = result.metrics["accuracy"]
     return accuracy
+
+
+def _first_round_random_state(seed: int, position: int) -> int:
+    """The ``random_state`` the loop gives the model at ``position`` in round 0 of ``seed``."""
+    return sklearn_random_state(child_int_seed(seed, "init", 0, position))
 
 
 def _as_outputs(predictions: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ from diamlib.zoo.paper12 import paper12_members, paper12_published_info
 from diamlib.zoo.published import PAPER12_PUBLISHED
 from diamlib.zoo.sklearn_models import (HistGradientBoostingLearner, KNNLearner, LinearSVMLearner,
                                          LogisticRegressionLearner, MLPLearner, RandomForestLearner, RidgeLearner,
-                                         SklearnLearner, as_learner)
+                                         SklearnLearner, as_learners)
 from diamlib.zoo.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -195,12 +195,7 @@ def sklearn_zoo(models: Mapping[str, Any], *, task: str = "classification", pca_
     """
     if not models:
         raise ValueError("sklearn_zoo needs at least one model: {name: estimator, ...}")
-    learners = {name: as_learner(model) for name, model in models.items()}
-    for name, learner in learners.items():
-        try:
-            learner._check_task(task)
-        except ValueError as error:
-            raise ValueError(f"model {name!r}: {error}") from None
+    learners = as_learners(models, task)
     return [_sklearn_spec(name, learner, task=task, resolution=resolution, pca_components=pca_components,
                           n_outputs=n_outputs)
             for name, learner in learners.items()]

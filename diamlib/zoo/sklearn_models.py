@@ -53,7 +53,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
@@ -67,7 +67,7 @@ from diamlib.training import snapshot_epochs
 __all__ = [
     "FittedLearner", "SklearnLearner", "LogisticRegressionLearner", "LinearSVMLearner", "KNNLearner",
     "RandomForestLearner", "HistGradientBoostingLearner", "MLPLearner", "RidgeLearner", "EstimatorLearner",
-    "as_learner", "full_width_probs", "softmax",
+    "as_learner", "as_learners", "full_width_probs", "softmax",
 ]
 
 
@@ -484,6 +484,25 @@ def as_learner(model: Any) -> SklearnLearner:
     """``model`` as a target model: a :class:`SklearnLearner` unchanged, an estimator in an
     :class:`EstimatorLearner` (default committee)."""
     return model if isinstance(model, SklearnLearner) else EstimatorLearner(model)
+
+
+def as_learners(models: Mapping[str, Any], task: str) -> dict[str, SklearnLearner]:
+    """Model name -> estimator or learner, as learners (:func:`as_learner`), in the given order.
+
+    Raises
+    ------
+    ValueError
+        A model that cannot learn ``task`` (the message names the model).
+    TypeError
+        An entry that is not an estimator.
+    """
+    learners = {name: as_learner(model) for name, model in models.items()}
+    for name, learner in learners.items():
+        try:
+            learner._check_task(task)
+        except ValueError as error:
+            raise ValueError(f"model {name!r}: {error}") from None
+    return learners
 
 
 def _fit_by_epochs(estimator, x, y, *, task, epochs, pool_x, random_state) -> FittedLearner:
