@@ -160,7 +160,7 @@ def measure(profile_name: str, strategy: str | None = None,
     # (the loop computes none in a run's last round, after which nothing is selected)
     one_round = load_profile(profile_name, {**overrides, f"{TASK}.rounds": min(2, section.rounds), "progress": False})
     entry = next(e for e in one_round.experiment(TASK).strategies if e.method == method)
-    dataset, seed = section.datasets[0], profile.seeds[0]
+    dataset, seed = section.datasets[0], profile.seeds_for(TASK)[0]
     with tempfile.TemporaryDirectory(prefix="profile-time-") as folder:
         spec = GridSpec(profile=one_round, task=TASK, profile_dir=Path(folder), methods=(entry,))
         ctx = task_context(spec, dataset)  # data and zoo loaded before the clocks start
@@ -197,18 +197,19 @@ def main(argv: Sequence[str] | None = None) -> dict:
     measured, profile, method = measure(args.profile, args.strategy, overrides)
     section = profile.experiment(TASK)
     schedule = label_schedule(section.initial_labels, section.query_size, section.rounds)
-    n_runs = len(section.datasets) * len(profile.seeds) * len(section.strategies)
+    seeds = profile.seeds_for(TASK)
+    n_runs = len(section.datasets) * len(seeds) * len(section.strategies)
     workers = resolve_workers(args.workers if args.workers is not None else profile.execution.workers, n_runs,
                               profile.device)
     estimate = extrapolate(measured, schedule=schedule, n_datasets=len(section.datasets),
-                           n_seeds=len(profile.seeds), n_methods=len(section.strategies), workers=workers)
+                           n_seeds=len(seeds), n_methods=len(section.strategies), workers=workers)
     result = {"profile": profile.name, "method": method, "measured": asdict(measured),
               "extrapolation": asdict(estimate)}
     if args.json:
         print(json.dumps(result))
         return result
-    print(f"profile {profile.name!r}, {TASK}, dataset {section.datasets[0]!r}, seed {profile.seeds[0]}, "
-          f"{len(profile.experiment(TASK).strategies)} methods; timed method: {method}")
+    print(f"profile {profile.name!r}, {TASK}, dataset {section.datasets[0]!r}, seed {seeds[0]}, "
+          f"{len(section.strategies)} methods; timed method: {method}")
     print(f"measured: round 0 ({section.initial_labels} labels, all models, all evidence): "
           f"{measured.round_zero:.1f} s")
     print(f"measured: one query round ({measured.labels_timed} labels): {measured.query_round:.1f} s "

@@ -93,7 +93,6 @@ def supernet_features(images: np.ndarray, resolution: int, *, device: str = "cpu
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     net = load_feature_supernet().to(device)
-    net.eval()
     chunks = []
     with torch.no_grad():
         for start in range(0, images.shape[0], batch_size):
