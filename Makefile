@@ -9,19 +9,35 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.diamlib-installed
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 PROFILE ?= default
+# The installer and the lock tool are pinned too, so that a set-up repeats.
+PIP_VERSION := 26.3
+PIP_TOOLS_VERSION := 7.7.0
+LOCK := requirements.lock
 
-.PHONY: setup env data run test refresh benchmark clean-results
+.PHONY: setup env data run test refresh benchmark lock clean-results
 
 setup: env data
 
 env: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every package at the exact version of the lock file, then diamlib itself (editable, no
+# dependency resolution): the same environment on every machine.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name diamlib --display-name "Python (diamlib)" >/dev/null
 	@touch $(STAMP)
+
+# Re-resolve the lock from pyproject.toml's ranges with pip-compile (pip-tools): new
+# dependencies are added and existing pins kept; `make lock UPGRADE=1` moves every package to
+# its newest allowed version. Then re-run what the README's "Same numbers" section lists.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION)
+	$(VENV)/bin/pip-compile --quiet --extra dev --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links $(if $(UPGRADE),--upgrade) --output-file $(LOCK) pyproject.toml
 
 # Real Fashion-MNIST from Debian's dataset-fashion-mnist package (installed when running as
 # root on a Debian/Ubuntu machine; otherwise set data_root in a profile, or download: true).

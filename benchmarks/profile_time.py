@@ -34,6 +34,8 @@ from typing import Sequence
 
 import yaml
 
+from diamlib.numerics import folder_setting
+
 TASK = "classification"
 
 
@@ -204,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     estimate = extrapolate(measured, schedule=schedule, n_datasets=len(section.datasets),
                            n_seeds=len(seeds), n_methods=len(section.strategies), workers=workers)
     result = {"profile": profile.name, "method": method, "measured": asdict(measured),
-              "extrapolation": asdict(estimate)}
+              "extrapolation": asdict(estimate), "numerics": folder_setting()}
     if args.json:
         print(json.dumps(result))
         return result

@@ -64,6 +64,8 @@ from multiprocessing import get_context
 
 import numpy as np
 
+import diamlib  # noqa: F401  (chooses the CPU numerics before anything loads PyTorch; see diamlib.numerics)
+
 N_MODELS = 12
 DIM = 1280
 N_CLASSES = 10
@@ -329,6 +331,8 @@ def measure(spec: Spec) -> dict:
     """Run one measurement (in a fresh process) and return its JSON record."""
     import torch
 
+    from diamlib.numerics import folder_setting
+
     torch.set_num_threads(spec.threads)
     runner = RUNNERS[(spec.method, spec.impl)]
     try:
@@ -339,7 +343,7 @@ def measure(spec: Spec) -> dict:
               "d": spec.dim, "tau": spec.tau}
     record.update(result)
     record.update({"n_models": spec.n_models if spec.method == "diam" else 1, "threads": spec.threads,
-                   "seed": spec.seed})
+                   "seed": spec.seed, "numerics": folder_setting()})
     if spec.knn == "approx":
         record["approx_dim"] = spec.approx_dim
     if spec.method == "diam" and spec.impl == "ours":

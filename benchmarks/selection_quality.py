@@ -43,6 +43,7 @@ import time
 import numpy as np
 
 from diamlib.evidence import Evidence, ModelEvidence
+from diamlib.numerics import folder_setting
 from diamlib.seeding import child_rng
 from diamlib.selection.knn import knn_adjacency, neighbour_count
 from diamlib.selection.qp import diam_objective
@@ -81,8 +82,11 @@ def synthetic_evidence(n: int, n_models: int, disagreement: str, seed: int = 0) 
 def real_evidence(profile_name: str) -> list[tuple[str, Evidence, int]]:
     """Round-0 evidence of every (dataset, seed) of a profile's classification task (trained once, cached)."""
     from diamlib.config import load_profile
-    from diamlib.loop import TaskContext, configure_torch, load_task_data, resolve_zoo, shared_round_zero
+    from diamlib.data import load_task_data
+    from diamlib.loop import TaskContext, shared_round_zero
     from diamlib.paths import profile_results_dir
+    from diamlib.training import configure_torch
+    from diamlib.zoo import resolve_zoo
 
     profile = load_profile(profile_name)
     configure_torch(profile)
@@ -118,7 +122,8 @@ def measure(name: str, evidence: Evidence, tau: int, beta: float) -> list[dict]:
         batches[solver] = set(positions.tolist())
         rows.append({"instance": name, "n": n, "n_models": len(evidence.models), "tau": tau, "k": k, "beta": beta,
                      "solver": solver, "objective": round(diam_objective(b, graphs, votes, beta), 6),
-                     "mean_v": round(float(votes[positions].mean()), 4), "seconds": round(seconds, 3)})
+                     "mean_v": round(float(votes[positions].mean()), 4), "seconds": round(seconds, 3),
+                     "numerics": folder_setting()})
     for row in rows:
         own = batches[row["solver"]]
         row["overlap"] = {other: round(len(own & batch) / tau, 4) for other, batch in batches.items()

@@ -6,6 +6,9 @@ without gradients. Run from the project root, e.g.
 
     python benchmarks/zoo_throughput.py --zoos cpu6 cpu4 smoke3 --threads 1 2
 
+Each line records the numerics mode and ATen's kernels: compare ``DIAMLIB_NUMERICS=native``
+with the default portable mode to see what the portable kernels cost on this CPU.
+
 On a machine busy with other jobs, two intra-op threads can be many times slower than one
 (each operation of these small nets waits for both threads); compare the wall-clock and
 CPU-time rates before choosing the thread count.
@@ -22,6 +25,7 @@ import time
 
 import torch
 
+from diamlib.numerics import folder_setting
 from diamlib.zoo import build_zoo
 
 N_CLASSES = 10
@@ -63,7 +67,7 @@ def measure(model, resolution: int, batch_size: int, repeats: int) -> dict[str, 
     return rates
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zoos", nargs="+", default=["cpu6", "cpu4", "smoke3"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
@@ -71,7 +75,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--resolution", type=int, default=None, help="override each zoo's resolution")
     parser.add_argument("--width-mult", type=float, default=None, help="override each zoo's width multiplier")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    numerics = folder_setting()
+    rows = []
     for zoo in args.zoos:
         for spec in build_zoo(zoo, n_outputs=N_CLASSES, resolution=args.resolution, width_mult=args.width_mult):
             torch.manual_seed(0)
@@ -79,12 +85,14 @@ def main() -> None:
             for threads in args.threads:
                 torch.set_num_threads(threads)
                 rates = measure(model, spec.resolution, args.batch_size, args.repeats)
-                print(json.dumps({
+                rows.append({
                     "zoo": zoo, "model": spec.name, "params": spec.info["params"], "macs": spec.info["macs"],
                     "resolution": spec.resolution, "width_mult": spec.info["width_mult"], "threads": threads,
-                    "batch_size": args.batch_size,
+                    "batch_size": args.batch_size, "numerics": numerics,
                     **{k: round(v, 1) for k, v in rates.items()},
-                }), flush=True)
+                })
+                print(json.dumps(rows[-1]), flush=True)
+    return rows
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Modules
 -------
 config      validated YAML profiles
+numerics    portable or native CPU kernels, the provenance of a process's numbers, the canary
 protocol    a profile's resolved protocol (every default filled in), as a dict and as text
 paper       typed fidelity table: a profile versus the paper's text and the authors' code
 data        datasets (Fashion-MNIST, digits, torchvision sets, landmark regression)
@@ -23,3 +24,8 @@ labelling   the user's pool, a resumable label store, Label Studio export and la
 labeller    the notebook labeller (ipywidgets)
 """
 __version__ = "0.1.0"
+
+# The CPU kernels are chosen before anything imports PyTorch (see diamlib.numerics).
+from diamlib import numerics as _numerics
+
+_numerics.initialise()

@@ -1,4 +1,4 @@
-"""Command line: ``python -m diamlib {run,refresh,validate,profiles,select}``.
+"""Command line: ``python -m diamlib {run,refresh,validate,profiles,select,doctor}``.
 
 ``validate --profile NAME`` prints the profile's resolved protocol (every default filled
 in; ``--json`` for the same as JSON).
@@ -10,6 +10,9 @@ Ctrl-C stops a run with one line saying what is kept and how to resume. ``refres
 re-executes ``notebooks/`` in place on their own parameters (the outputs nbval checks).
 ``select MODEL.npz ... --budget N --out batch.csv`` selects a batch from evidence files of
 target models trained in any framework (format: :mod:`diamlib.evidence_files`).
+``run --numerics {portable,native}`` overrides the profile's CPU numerics (:mod:`diamlib.numerics`);
+``doctor`` prints what decides the numbers on this machine and checks the canary against its
+stored reference (exit code 1 when they differ or packages are off the lock).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import sys
 import yaml
 
 from diamlib.config import ConfigError, available_profiles, load_profile
+from diamlib.numerics import MODES, NumericsError
 from diamlib.runstore import RunConflictError, RunIntegrityError, StorageError
 
 
@@ -35,10 +39,13 @@ def _workers(value: str) -> int | str:
     return count
 
 
-def execution_overrides(workers: int | str | None, scheduler: str | None) -> dict:
-    """Profile overrides for the ``execution`` section from the command line."""
+def run_overrides(workers: int | str | None, scheduler: str | None, numerics: str | None = None) -> dict:
+    """Profile overrides from the command line: the ``execution`` section and ``numerics``."""
     execution = {key: value for key, value in (("workers", workers), ("scheduler", scheduler)) if value is not None}
-    return {"execution": execution} if execution else {}
+    overrides: dict = {"execution": execution} if execution else {}
+    if numerics is not None:
+        overrides["numerics"] = numerics
+    return overrides
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                           "without Dask (default: the profile's execution.workers)")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run the experiment grid on a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    run.add_argument("--numerics", choices=MODES, default=None,
+                     help="CPU kernels: portable (the same numbers on every x86-64 CPU) or native (this CPU's "
+                          "fastest); default: the profile's numerics")
     run.add_argument("--repair", action="store_true",
                      help="roll damaged runs back to their last verified round first, then recompute the rest")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
@@ -66,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--json", action="store_true",
                           help="print the resolved protocol as JSON (machine-readable) instead of text")
     commands.add_parser("profiles", help="list the available profiles")
+    doctor = commands.add_parser("doctor", help="what decides the numbers here: numerics, CPU kernels, versions "
+                                                "against the lock, data checksums, and the canary")
+    doctor.add_argument("--update-canary", action="store_true",
+                        help="store this machine's canary digest as the reference (portable mode only; after "
+                             "refreshing the lock)")
     select = commands.add_parser(
         "select", help="select a batch to label from per-model evidence files (.npz, any framework)",
         description="Select a batch from one evidence .npz per target model; writes the batch CSV "
@@ -106,11 +121,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "select":
             return _select(args)
+        if args.command == "doctor":
+            return _doctor(args)
         return _run(args)
     except ConfigError as exc:
         print(f"error: invalid profile: {exc}", file=sys.stderr)
         return 2
-    except (RunConflictError, RunIntegrityError, StorageError) as exc:
+    except (RunConflictError, RunIntegrityError, StorageError, NumericsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:
@@ -128,11 +145,23 @@ def _select(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from diamlib.doctor import doctor_lines
+    from diamlib.numerics import write_reference_canary
+
+    if args.update_canary:
+        reference = write_reference_canary()
+        print(f"stored the canary reference {reference['digest'][:16]} (torch {reference['torch']})")
+    lines, healthy = doctor_lines()
+    print("\n".join(lines))
+    return 0 if healthy else 1
+
+
 def _run(args: argparse.Namespace) -> int:
     from diamlib.paths import profile_results_dir
     from diamlib.runner import NotebookFailure, run_notebooks
 
-    overrides = execution_overrides(args.workers, args.scheduler)
+    overrides = run_overrides(args.workers, args.scheduler, args.numerics)
     profile = load_profile(args.profile, overrides)
     out_dir = profile_results_dir(profile.name, args.results_root)
     parameters = {name: yaml.safe_load(value) for name, value in args.parameter}

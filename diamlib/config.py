@@ -275,12 +275,17 @@ class AnalysisParams(_Frozen):
 
 
 class Profile(_Frozen):
-    """One validated profile: what every notebook of a run reads."""
+    """One validated profile: what every notebook of a run reads.
+
+    ``numerics`` chooses the CPU kernels (:mod:`diamlib.numerics`): ``portable`` (default) gives
+    the same numbers on every x86-64 CPU, ``native`` this CPU's fastest kernels.
+    """
 
     name: str
     description: str = ""
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     device: Literal["cpu", "cuda"] = "cpu"
+    numerics: Literal["portable", "native"] = "portable"
     threads: int | None = Field(None, ge=1)
     progress: bool = True
     execution: ExecutionParams = Field(default_factory=ExecutionParams)

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from diamlib.config import TASKS, ConfigError, ExperimentParams, MethodEntry, Profile
 from diamlib.data import ArrayDataset
 from diamlib.evidence import Evidence, ModelEvidence, restrict_evidence
+from diamlib.numerics import folder_setting, numerics_record
 from diamlib.paths import run_dir
 from diamlib.provenance import git_commit, package_versions
 from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore, atomic_write_text,
@@ -147,7 +148,7 @@ class TaskContext:
     def base_fingerprint(self) -> dict:
         payload = self.section.model_dump(exclude={"strategies", "strategy_options", "seeds"})
         payload.update(task=self.task, dataset=self.dataset, device=self.profile.device,
-                       models=[s.name for s in self.specs])
+                       models=[s.name for s in self.specs], numerics=folder_setting())
         return _as_json(payload)
 
     @property
@@ -376,7 +377,7 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
             "config": ctx.section.model_dump(), "device": ctx.profile.device,
             "feature_model": feature_model_record(ctx.section, entry.strategy),
             "fingerprint": fingerprint, "settings": ctx.base_fingerprint,
-            "versions": package_versions(), "git_commit": git_commit(),
+            "versions": package_versions(), "numerics": numerics_record(), "git_commit": git_commit(),
             "started": now_iso(), "rounds": [], "completed_rounds": -1, "complete": False,
         })
 

@@ -6,11 +6,13 @@ failing notebook stops the run: its error is shown and the partially executed no
 kept as ``NN_name.FAILED.ipynb``. Before anything runs, the profile is validated, the data
 folders it names must exist, the results folder must be writable, and every parameter passed
 must be declared in the ``parameters`` cell of a notebook that receives it (papermill alone only
-warns about an unknown one). Kernels talk to the runner over IPC (local socket files), not
+warns about an unknown one). Kernels compute in the profile's ``numerics`` mode
+(:mod:`diamlib.numerics`). Kernels talk to the runner over IPC (local socket files), not
 unencrypted TCP.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -25,6 +27,7 @@ from traitlets import CaselessStrEnum, default
 
 from diamlib.config import TASKS, check_data_roots, load_profile
 from diamlib.grid import PROGRESS_LINES_ENV
+from diamlib.numerics import NUMERICS_DESCRIPTION, child_environment
 from diamlib.paths import profile_results_dir, project_root
 from diamlib.runstore import check_writable
 
@@ -34,7 +37,7 @@ KERNEL_NAME = "diamlib"
 class IpcKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels listen on local IPC sockets in a private folder.
 
-    The folders made are listed in :attr:`socket_dirs` and removed by :func:`run_notebooks`.
+    The folders made are listed in :attr:`socket_dirs` and removed on leaving :func:`ipc_kernels`.
     """
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
@@ -45,6 +48,16 @@ class IpcKernelManager(AsyncKernelManager):
         folder = tempfile.mkdtemp(prefix="diamlib-kernel-")
         IpcKernelManager.socket_dirs.append(folder)
         return os.path.join(folder, "kernel")
+
+
+@contextlib.contextmanager
+def ipc_kernels():
+    """Inside the block, :class:`IpcKernelManager` kernels may start; their socket folders are removed after."""
+    try:
+        yield IpcKernelManager
+    finally:
+        while IpcKernelManager.socket_dirs:
+            shutil.rmtree(IpcKernelManager.socket_dirs.pop(), ignore_errors=True)
 
 
 def declared_parameters(notebook: Path) -> set[str]:
@@ -100,8 +113,11 @@ def list_notebooks(only: Sequence[str] | None = None, folder: Path | None = None
     return notebooks
 
 
-@dataclass(frozen=True)
+@dataclass
 class NotebookFailure(Exception):
+    """A notebook's cell raised; ``kept_as`` holds its partially executed copy (not frozen: raised
+    through context managers, an exception gets its traceback assigned)."""
+
     notebook: Path
     kept_as: Path
     error: str
@@ -178,30 +194,32 @@ def run_notebooks(profile: str, *, only: Sequence[str] | None = None, results_ro
     executed = []
     previous_lines = os.environ.get(PROGRESS_LINES_ENV)
     os.environ[PROGRESS_LINES_ENV] = "1"  # kernels report the grid's progress as lines on stderr
+    print(f"numerics: {cfg.numerics} ({NUMERICS_DESCRIPTION[cfg.numerics]})", file=sys.stderr, flush=True)
     try:
-        for position, notebook in enumerate(notebooks, start=1):
-            target = out_dir / notebook.name
-            failed = target.with_suffix(".FAILED.ipynb")
-            failed.unlink(missing_ok=True)
-            print(f"[{position}/{len(notebooks)}] {notebook.name} on {cfg.name} ...", file=sys.stderr, flush=True)
-            started = time.perf_counter()
-            try:
-                pm.execute_notebook(str(notebook), str(target), parameters=per_notebook[notebook],
-                                    kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
-                                    kernel_manager_class=IpcKernelManager, stderr_file=sys.stderr)
-            except pm.PapermillExecutionError as exc:
-                target.replace(failed)
-                raise NotebookFailure(notebook, failed, f"{exc.ename}: {exc.evalue}") from None
-            record_paths_relative(target)
-            strip_widget_state(target)
-            executed.append(target)
-            print(f"[{position}/{len(notebooks)}] {notebook.name} done in "
-                  f"{(time.perf_counter() - started) / 60:.1f} min", file=sys.stderr, flush=True)
+        with ipc_kernels() as kernel_manager:
+            for position, notebook in enumerate(notebooks, start=1):
+                target = out_dir / notebook.name
+                failed = target.with_suffix(".FAILED.ipynb")
+                failed.unlink(missing_ok=True)
+                print(f"[{position}/{len(notebooks)}] {notebook.name} on {cfg.name} ...", file=sys.stderr,
+                      flush=True)
+                started = time.perf_counter()
+                try:
+                    with child_environment(cfg.numerics):  # the kernel computes in the profile's numerics mode
+                        pm.execute_notebook(str(notebook), str(target), parameters=per_notebook[notebook],
+                                            kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
+                                            kernel_manager_class=kernel_manager, stderr_file=sys.stderr)
+                except pm.PapermillExecutionError as exc:
+                    target.replace(failed)
+                    raise NotebookFailure(notebook, failed, f"{exc.ename}: {exc.evalue}") from None
+                record_paths_relative(target)
+                strip_widget_state(target)
+                executed.append(target)
+                print(f"[{position}/{len(notebooks)}] {notebook.name} done in "
+                      f"{(time.perf_counter() - started) / 60:.1f} min", file=sys.stderr, flush=True)
     finally:
         if previous_lines is None:
             os.environ.pop(PROGRESS_LINES_ENV, None)
         else:
             os.environ[PROGRESS_LINES_ENV] = previous_lines
-        while IpcKernelManager.socket_dirs:
-            shutil.rmtree(IpcKernelManager.socket_dirs.pop(), ignore_errors=True)
     return executed

@@ -25,6 +25,7 @@ from diamlib.config import Profile, TrainingParams
 from diamlib.data import to_model_input
 from diamlib.data.augment import augment_batch
 from diamlib.evidence import ModelEvidence
+from diamlib.numerics import require_numerics
 
 #: Inputs above this size (bytes) are converted batch by batch instead of cached whole.
 MAX_CACHED_INPUT_BYTES = 1 << 30
@@ -69,7 +70,15 @@ class ModelInputs:
 
 
 def configure_torch(profile: Profile) -> None:
-    """Threads and deterministic kernels, so CPU runs repeat bit for bit."""
+    """Numerics mode, threads and deterministic kernels, so CPU runs repeat bit for bit.
+
+    Raises
+    ------
+    NumericsError
+        This process computes in another numerics mode than the profile's (see
+        :func:`diamlib.numerics.require_numerics`).
+    """
+    require_numerics(profile.numerics)
     if profile.threads:
         torch.set_num_threads(profile.threads)
     torch.use_deterministic_algorithms(True, warn_only=True)

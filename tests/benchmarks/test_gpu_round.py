@@ -1,24 +1,15 @@
 """The GPU round benchmark runs on a CPU at a reduced size and reports every stage."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
-from diamlib.paths import project_root
-
-
-def _benchmark():
-    path = project_root() / "benchmarks" / "gpu_round.py"
-    spec = importlib.util.spec_from_file_location("gpu_round", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmark_scripts import load_benchmark
 
 
 def test_reduced_round_on_cpu_prints_one_line_per_model_and_the_round(capsys):
-    rows = _benchmark().main(["--device", "cpu", "--dataset", "digits", "--models", "1", "--labels", "40",
+    rows = load_benchmark("gpu_round").main(["--device", "cpu", "--dataset", "digits", "--models", "1", "--labels", "40",
                               "--pool", "100", "--test", "50", "--epochs", "2", "--resolution", "32",
                               "--batch-size", "20"])
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -32,4 +23,4 @@ def test_reduced_round_on_cpu_prints_one_line_per_model_and_the_round(capsys):
 
 def test_amp_needs_cuda():
     with pytest.raises(SystemExit):
-        _benchmark().main(["--device", "cpu", "--amp"])
+        load_benchmark("gpu_round").main(["--device", "cpu", "--amp"])

@@ -1,25 +1,13 @@
 """The profile timer: its extrapolation in closed form, and a reduced run on the smoke profile."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from diamlib.paths import project_root
-
-
-def _benchmark():
-    path = project_root() / "benchmarks" / "profile_time.py"
-    spec = importlib.util.spec_from_file_location("profile_time", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from benchmark_scripts import load_benchmark
 
 
 def test_extrapolation_in_closed_form():
-    bench = _benchmark()
+    bench = load_benchmark("profile_time")
     assert bench.label_schedule(200, 100, 3) == [300, 400, 500]
     measured = bench.Measured(round_zero=10.0, query_round=7.0, training=3.0, evidence=2.0, selection=1.0,
                               labels_timed=300)
@@ -35,7 +23,7 @@ def test_extrapolation_in_closed_form():
 
 
 def test_smoke_profile_reduced_runs_and_prints_measured_and_extrapolated(capsys):
-    result = _benchmark().main([
+    result = load_benchmark("profile_time").main([
         "--profile", "smoke", "--strategy", "diam", "--workers", "2",
         "--override", "classification.training.epochs", "1", "--override", "classification.train_size", "300",
     ])
@@ -51,5 +39,5 @@ def test_smoke_profile_reduced_runs_and_prints_measured_and_extrapolated(capsys)
 
 def test_unknown_strategy_is_refused_before_any_training():
     with pytest.raises(ValueError, match="'badge' is not a method of profile 'smoke'"):
-        _benchmark().measure("smoke", "badge")
+        load_benchmark("profile_time").measure("smoke", "badge")
 

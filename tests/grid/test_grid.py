@@ -157,12 +157,16 @@ def test_amp_is_refused_without_cuda():
         profile_from_dict(data)
 
 
-def test_cli_passes_workers_and_scheduler_as_profile_overrides():
-    from diamlib.__main__ import _parser, execution_overrides
+def test_cli_passes_workers_scheduler_and_numerics_as_profile_overrides():
+    from diamlib.__main__ import _parser, run_overrides
 
-    args = _parser().parse_args(["run", "--profile", "smoke", "--workers", "2", "--scheduler", "tcp://h:1"])
-    assert execution_overrides(args.workers, args.scheduler) == {"execution": {"workers": 2, "scheduler": "tcp://h:1"}}
-    assert execution_overrides(None, None) == {}
+    args = _parser().parse_args(["run", "--profile", "smoke", "--workers", "2", "--scheduler", "tcp://h:1",
+                                 "--numerics", "native"])
+    assert run_overrides(args.workers, args.scheduler, args.numerics) == {
+        "execution": {"workers": 2, "scheduler": "tcp://h:1"}, "numerics": "native"}
+    assert run_overrides(None, None) == {}
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["run", "--profile", "smoke", "--numerics", "fast"])
     with pytest.raises(SystemExit):
         _parser().parse_args(["run", "--profile", "smoke", "--workers", "0"])
 

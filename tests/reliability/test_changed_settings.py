@@ -69,3 +69,21 @@ def test_legacy_runs_without_checksums_are_refused_then_recomputed_by_repair(run
     assert len(repair_results(run_copy)) == 3
     run(run_copy)
     assert results_of(run_copy) == results_of(reference_run)
+
+
+def test_runs_of_another_numerics_mode_or_cpu_capability_are_refused_naming_both_values(run_copy, no_training,
+                                                                                         monkeypatch):
+    monkeypatch.setattr(loop, "folder_setting", lambda: {"mode": "native", "cpu_capability": "AVX512"})
+    before = snapshot(run_copy)
+    with pytest.raises(RunConflictError, match=r"numerics\.cpu_capability: 'AVX2' there, 'AVX512' now(.|\n)*"
+                                                r"numerics\.mode: 'portable' there, 'native' now"):
+        run_task(tiny_profile(), TASK, run_copy, zoo=tiny_zoo())
+    assert snapshot(run_copy) == before
+
+
+def test_run_json_records_the_numerics_beside_the_versions(reference_run):
+    meta = json.loads((reference_run / TASK / "digits" / "diam" / "seed0" / "run.json").read_text())
+    assert meta["numerics"]["mode"] == "portable" and meta["numerics"]["cpu_capability"] == "AVX2"
+    assert meta["numerics"]["aten_cpu_capability"] == "avx2" and meta["numerics"]["onednn_max_cpu_isa"] == "AVX2"
+    assert meta["settings"]["numerics"] == {"mode": "portable", "cpu_capability": "AVX2"}
+    assert "torch" in meta["versions"]
