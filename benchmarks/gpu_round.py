@@ -33,8 +33,9 @@ import torch
 
 from diamlib.config import TrainingParams
 from diamlib.data import load_dataset, subsample
+from diamlib.evidence import snapshot_epochs
 from diamlib.seeding import child_int_seed, child_rng
-from diamlib.training import ModelInputs, RoundData, snapshot_epochs, train_model_round
+from diamlib.training import ModelInputs, RoundData, train_model_round
 from diamlib.zoo import build_zoo
 
 

@@ -23,8 +23,9 @@ import sys
 import yaml
 
 from diamlib.config import ConfigError, available_profiles, load_profile
+from diamlib.fileio import StorageError
 from diamlib.numerics import MODES, NumericsError
-from diamlib.runstore import RunConflictError, RunIntegrityError, StorageError
+from diamlib.runstore import RunConflictError, RunIntegrityError
 
 
 def _workers(value: str) -> int | str:

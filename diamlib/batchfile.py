@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from diamlib.evidence import Selection
-from diamlib.runstore import atomic_write_text
+from diamlib.fileio import atomic_write_text
 
 #: Columns of a batch table, in file order.
 BATCH_COLUMNS = ("rank", "pool_index", "pool_id", "score")

@@ -17,10 +17,9 @@ from typing import Any, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from diamlib.evidence import TASKS
 from diamlib.paths import params_dir, project_root
 
-#: Tasks a profile can hold a section for, in notebook order.
-TASKS = ("classification", "regression")
 #: The profile section of the scikit-learn experiment (a classification task with an sklearn zoo).
 SKLEARN_SECTION = "sklearn"
 #: Folder under ``results/<profile>/`` that holds the scikit-learn experiment's runs.

@@ -1,7 +1,9 @@
 """What a query strategy sees: per-model arrays over the unlabeled pool.
 
 The active-learning loop trains every target model, computes this evidence once per
-round, and hands it to a strategy. Strategies are pure functions of it.
+round, and hands it to a strategy. Strategies are pure functions of it. The tasks
+(:data:`TASKS`) and the epochs of a soft version space (:func:`snapshot_epochs`) are defined
+here, once, for every layer that speaks of them.
 
 References
 ----------
@@ -17,6 +19,18 @@ from typing import Literal
 import numpy as np
 
 Task = Literal["classification", "regression"]
+#: The tasks, in notebook order (a profile holds a section for each).
+TASKS: tuple[Task, ...] = ("classification", "regression")
+
+
+def snapshot_epochs(epochs: int) -> list[int]:
+    """Epochs (1-based) whose hypotheses form the soft version space: ``floor(T/2) .. T``.
+
+    References
+    ----------
+    Sec. 5.2 and Algorithm 2, line 4: V_i = {h_i^j | j = floor(T/2), ..., T}.
+    """
+    return list(range(max(1, epochs // 2), epochs + 1))
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ import numpy as np
 from diamlib import __version__
 from diamlib.batchfile import batch_csv_text, batch_table
 from diamlib.evidence import Evidence, ModelEvidence, Selection, restrict_evidence
-from diamlib.runstore import atomic_write, atomic_write_text, now_iso, write_npz
+from diamlib.fileio import atomic_write, atomic_write_text, now_iso, write_npz
 from diamlib.seeding import child_rng
 from diamlib.strategies.registry import StrategySpec, get_strategy
 

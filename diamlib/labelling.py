@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from diamlib.runstore import atomic_write, atomic_write_text, now_iso
+from diamlib.fileio import atomic_write, atomic_write_text, now_iso
 
 #: File name endings read as images by :func:`load_user_pool`.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -22,15 +22,15 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from diamlib.config import TASKS, ConfigError, ExperimentParams, MethodEntry, Profile
+from diamlib.config import ConfigError, ExperimentParams, MethodEntry, Profile
 from diamlib.data import ArrayDataset
-from diamlib.evidence import Evidence, ModelEvidence, restrict_evidence
+from diamlib.evidence import TASKS, Evidence, ModelEvidence, restrict_evidence
 from diamlib.numerics import folder_setting, numerics_record
 from diamlib.paths import run_dir
 from diamlib.provenance import git_commit, package_versions
-from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore, atomic_write_text,
-                              evidence_file_problem, file_digest, load_evidence, now_iso, save_evidence,
-                              settings_differences)
+from diamlib.fileio import atomic_write_text, now_iso
+from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore,
+                              evidence_file_problem, file_digest, load_evidence, save_evidence, settings_differences)
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.strategies.registry import get_strategy, make_selector
 from diamlib.data.flat import pca_inputs

@@ -33,6 +33,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from diamlib.config import ExperimentParams, Profile
+from diamlib.evidence import snapshot_epochs
 
 __all__ = ["SettingRow", "PAPER_QUERY_SIZES", "AUTHORS_PROTOCOL_SETTINGS", "fidelity_rows", "profile_settings",
            "settings_versus_paper", "same_value"]
@@ -106,8 +107,6 @@ def profile_settings(profile: Profile, task: str, specs: Sequence | None = None)
     specs : sequence of ModelSpec, optional
         The zoo the runs use; default: the profile's zoo (sizes only, no weights fetched).
     """
-    from diamlib.training import snapshot_epochs
-
     section = profile.experiment(task)
     training = section.training
     n_models, resolutions = _zoo(section, specs)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from diamlib.config import (SKLEARN_SECTION, TASKS, ExperimentParams, Profile, TrainingParams, resolve_profile_data_root,
+from diamlib.config import (SKLEARN_SECTION, ExperimentParams, Profile, TrainingParams, resolve_profile_data_root,
                             sklearn_experiment)
+from diamlib.evidence import TASKS, snapshot_epochs
 from diamlib.zoo import zoo_kind
 
 __all__ = ["ZOO_TABLE_OUTPUTS", "resolved_protocol", "format_protocol", "label_schedule", "training_protocol",
@@ -45,8 +46,6 @@ def training_protocol(training: TrainingParams) -> dict[str, Any]:
     ----------
     Sec. 6.1 (SGD training) and Sec. 5.2 / Algorithm 2, line 4 (snapshot epochs) of the paper.
     """
-    from diamlib.training import snapshot_epochs
-
     resolved = training.model_dump()
     resolved["optimizer"] = "SGD"
     resolved["snapshot_epochs"] = snapshot_epochs(training.epochs)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from diamlib.config import TASKS
+from diamlib.evidence import TASKS
 from diamlib.runstore import CURVE_COLUMNS, SHARED_DIR, RunIntegrityError, RunStore, repair_hint, settings_differences
 
 

@@ -15,7 +15,7 @@ and the round 0 shared by the strategies of one seed, ``<dataset>/_round0/seed<s
 ``evidence.npz`` (:func:`save_evidence`: plain arrays, read back without unpickling) and
 ``round0.json``.
 
-Every file is replaced atomically (write to a temporary file, then ``os.replace``), and
+Every file is replaced atomically (:func:`diamlib.fileio.atomic_write`), and
 ``run.json`` is written last: it is the commit point of a round. Rounds only ever append rows,
 so the content a round vouches for is a prefix of each CSV file; bytes after that prefix are
 the rows of a round whose commit was interrupted, and a resume ignores them. Any other
@@ -32,14 +32,14 @@ import os
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from diamlib.evidence import Evidence, ModelEvidence
+from diamlib.fileio import StorageError, atomic_write, atomic_write_text, now_iso, write_npz
 
 CURVE_COLUMNS = ["round", "n_labeled", "model", "metric", "value"]
 QUERY_COLUMNS = ["round", "index"]
@@ -57,51 +57,7 @@ class RunIntegrityError(ValueError):
     """A run folder's files do not match what its ``run.json`` vouches for."""
 
 
-class StorageError(OSError):
-    """A results file could not be written (disk full, no permission); names the path."""
-
-
-# --------------------------------------------------------------------------- writing
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``path`` through ``write(handle)`` so that readers see the old or the new file.
-
-    The content goes to a temporary file in the same folder, then replaces ``path``. On any
-    failure the temporary file is removed and ``path`` is left as it was; an ``OSError``
-    (disk full, permission) becomes a :class:`StorageError` that names ``path``.
-    """
-    path = Path(path)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.chmod(tmp, 0o666 & ~_umask())  # what open() would give, not mkstemp's 0600
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise StorageError(
-            exc.errno, f"could not write {path}: {exc.strerror or exc}. Free disk space or make the "
-            f"folder writable, then run again: every completed round is kept and the run resumes"
-        ) from exc
-    except BaseException:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
-    atomic_write(path, lambda handle: handle.write(text.encode()))
-
-
+# --------------------------------------------------------------------------- before writing
 def check_writable(folder: Path) -> None:
     """Create ``folder`` and write (then remove) a probe file, before any work starts.
 
@@ -121,10 +77,6 @@ def check_writable(folder: Path) -> None:
             exc.errno, f"results folder {folder} is not writable ({exc.strerror or exc}); fix its "
             f"permissions or choose another results folder (results_root, or $DIAMLIB_RESULTS_DIR)"
         ) from exc
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------- checksums
@@ -337,7 +289,7 @@ class RunStore:
 
 # --------------------------------------------------------------------------- evidence files
 def save_evidence(path: Path, evidence: Evidence) -> None:
-    """Write ``evidence`` atomically as an ``.npz`` of plain arrays (see :func:`write_npz`)."""
+    """Write ``evidence`` atomically as an ``.npz`` of plain arrays (see :func:`diamlib.fileio.write_npz`)."""
     arrays = {"unlabeled_indices": evidence.unlabeled_indices,
               "feature_model": np.array(evidence.feature_model)}
     for i, m in enumerate(evidence.models):
@@ -347,18 +299,6 @@ def save_evidence(path: Path, evidence: Evidence) -> None:
                 arrays[f"m{i}_{key}"] = value
         arrays[f"m{i}_n_parameters"] = np.array(m.n_parameters)
     atomic_write(path, lambda handle: write_npz(handle, arrays))
-
-
-def write_npz(handle, arrays: dict[str, np.ndarray]) -> None:
-    """``np.savez``'s format with fixed member timestamps, so equal arrays give equal bytes.
-
-    A recomputed round-0 cache then has the same SHA-256 as the one it replaces.
-    """
-    with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED) as archive:
-        for key, value in arrays.items():
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            with archive.open(info, mode="w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def load_evidence(path: Path, task: str, names: Sequence[str]) -> Evidence:

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from diamlib.config import Profile, TrainingParams
 from diamlib.data import to_model_input
 from diamlib.data.augment import augment_batch
-from diamlib.evidence import ModelEvidence
+from diamlib.evidence import ModelEvidence, snapshot_epochs
 from diamlib.numerics import require_numerics
 
 #: Inputs above this size (bytes) are converted batch by batch instead of cached whole.
@@ -120,16 +120,6 @@ class ModelRoundResult:
     evidence: ModelEvidence
     seconds_training: float
     seconds_evidence: float
-
-
-def snapshot_epochs(epochs: int) -> list[int]:
-    """Epochs (1-based) whose hypotheses form the soft version space: ``floor(T/2) .. T``.
-
-    References
-    ----------
-    Sec. 5.2 and Algorithm 2, line 4: V_i = {h_i^j | j = floor(T/2), ..., T}.
-    """
-    return list(range(max(1, epochs // 2), epochs + 1))
 
 
 def _loss_function(task: str, label_smoothing: float = 0.0) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from diamlib.config import TASKS
+from diamlib.evidence import TASKS
 
 
 @dataclass(frozen=True, eq=False)

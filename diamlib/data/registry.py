@@ -13,12 +13,13 @@ from typing import Any, Callable
 
 from diamlib.data.cifar import load_cifar
 from diamlib.data.celeba import load_celeba
-from diamlib.data.dataset import TASKS, ArrayDataset
+from diamlib.data.dataset import ArrayDataset
 from diamlib.data.digits import load_digits_dataset
 from diamlib.data.landmarks import DEFAULT_OPTIONS, embed_landmark_task
 from diamlib.data.lfw_net import load_lfw_net
 from diamlib.data.locations import default_data_root, resolve_data_root
 from diamlib.data.mnist_family import load_idx_dataset
+from diamlib.evidence import TASKS
 from diamlib.seeding import child_rng
 
 SPLITS = ("train", "test")

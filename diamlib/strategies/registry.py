@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from diamlib.evidence import ModelEvidence, Selection
+from diamlib.evidence import TASKS, ModelEvidence, Selection
 from diamlib.strategies.badge import select_badge
 from diamlib.strategies.bait import select_bait
 from diamlib.strategies.coreset import select_coreset
@@ -35,7 +35,6 @@ from diamlib.strategies.random import select_random
 from diamlib.strategies.regression import select_diam_leverage, select_diam_svd
 from diamlib.strategies.uncertainty import select_entropy, select_least_confidence, select_margin
 
-from diamlib.config import TASKS
 #: Kinds of strategy: the paper's grouping of the baselines (Sec. 6.1, 6.6) plus DIAM's.
 FAMILIES = ("uncertainty", "disagreement", "diversity", "hybrid", "passive")
 #: Per-model evidence a strategy may read: the array fields of :class:`~diamlib.evidence.ModelEvidence`.

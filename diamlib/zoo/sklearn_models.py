@@ -62,7 +62,7 @@ from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from diamlib.training import snapshot_epochs
+from diamlib.evidence import snapshot_epochs
 
 __all__ = [
     "FittedLearner", "SklearnLearner", "LogisticRegressionLearner", "LinearSVMLearner", "KNNLearner",

@@ -7,9 +7,10 @@ import os
 
 import pytest
 
+import diamlib.fileio as fileio
 import diamlib.loop as loop
 import diamlib.runstore as runstore
-from diamlib.runstore import StorageError
+from diamlib.fileio import StorageError
 from tiny_run import run
 
 
@@ -51,7 +52,7 @@ class FullDisk(io.FileIO):
 
 
 def test_full_disk_names_the_path_and_leaves_no_temporary_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(runstore.os, "fdopen", lambda fd, mode="r": FullDisk(fd, mode.replace("b", "")))
+    monkeypatch.setattr(fileio.os, "fdopen", lambda fd, mode="r": FullDisk(fd, mode.replace("b", "")))
     out = tmp_path / "tiny"
     with pytest.raises(StorageError, match=r"could not write .*_round0/seed0/evidence\.npz: No space left "
                                            r"on device\. Free disk space"):

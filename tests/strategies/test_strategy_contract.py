@@ -12,10 +12,10 @@ from pydantic import Field
 
 from diamlib import plots, stats
 from diamlib.config import ConfigError, apply_overrides, profile_from_dict
-from diamlib.evidence import Evidence, ModelEvidence, Selection
+from diamlib.evidence import TASKS, Evidence, ModelEvidence, Selection
 from diamlib.results import TIDY_COLUMNS
 from diamlib.strategies._common import check_call, finish_selection
-from diamlib.strategies.registry import (EVIDENCE_KINDS, FAMILIES, STRATEGIES, TASKS, StrategySpec, make_selector,
+from diamlib.strategies.registry import (EVIDENCE_KINDS, FAMILIES, STRATEGIES, StrategySpec, make_selector,
                                          register, strategy_names)
 
 
