@@ -159,7 +159,7 @@ def run_diam_ours(spec: Spec) -> dict:
     from diamlib.seeding import child_rng
     from diamlib.selection.greedy_swap import greedy_swap_selection
     from diamlib.selection.knn import knn_adjacency, knn_recall, neighbour_count, sum_symmetrized, symmetrize
-    from diamlib.selection.qp import diam_objective
+    from diamlib.selection.objective import diam_objective
 
     n = spec.n
     features = [synthetic_features(n, model, seed=spec.seed, dim=spec.dim) for model in range(spec.n_models)]

@@ -46,7 +46,7 @@ from diamlib.evidence import Evidence, ModelEvidence
 from diamlib.numerics import folder_setting
 from diamlib.seeding import child_rng
 from diamlib.selection.knn import knn_adjacency, neighbour_count
-from diamlib.selection.qp import diam_objective
+from diamlib.selection.objective import diam_objective
 from diamlib.strategies.disagreement import disagreement_votes, select_diam
 
 BETAS = (-0.1, -1.0, -10.0)

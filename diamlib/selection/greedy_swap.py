@@ -37,13 +37,13 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
-from diamlib.selection.qp import (
-    _check_beta,
-    _check_similarities,
-    _check_tau,
-    _check_vector,
-    _similarity_operator,
-    _SimilaritySum,
+from diamlib.selection.objective import (
+    SimilaritySum,
+    check_beta,
+    check_similarities,
+    check_tau,
+    check_vector,
+    similarity_operator,
 )
 
 __all__ = ["BinarySelection", "greedy_swap_selection", "swap_local_search"]
@@ -91,7 +91,7 @@ class _Graphs:
     equal (0/1 kNN adjacencies) only their sparsity pattern is kept (5 bytes per entry).
     """
 
-    def __init__(self, operator: _SimilaritySum):
+    def __init__(self, operator: SimilaritySum):
         self.operator = operator
         self.n = operator.n
         self.diagonal = np.zeros(self.n)
@@ -252,15 +252,15 @@ def swap_local_search(similarities, informativeness: np.ndarray, positions, *, b
     ----------
     Eq. 9 of the paper.
     """
-    operator = _similarity_operator(_check_similarities(similarities))
+    operator = similarity_operator(check_similarities(similarities))
     n = operator.n
-    v = _check_vector(informativeness, "informativeness", n)
-    beta = _check_beta(beta)
+    v = check_vector(informativeness, "informativeness", n)
+    beta = check_beta(beta)
     n_candidates, max_passes = _check_search_options(n_candidates, max_passes)
     start = np.asarray(positions)
     if start.ndim != 1 or not np.issubdtype(start.dtype, np.integer):
         raise ValueError("positions must be a 1-D array of integer pool positions")
-    _check_tau(start.size, n)
+    check_tau(start.size, n)
     if start.min() < 0 or start.max() >= n or np.unique(start).size != start.size:
         raise ValueError(f"positions must be distinct pool positions in [0, {n})")
     return _improve(_Graphs(operator), v, beta, start, n_candidates, max_passes)
@@ -312,11 +312,11 @@ def greedy_swap_selection(similarities, informativeness: np.ndarray, *, tau: int
     ----------
     Eq. 9 and Algorithm 2 (line 9) of the paper.
     """
-    operator = _similarity_operator(_check_similarities(similarities))
+    operator = similarity_operator(check_similarities(similarities))
     n = operator.n
-    v = _check_vector(informativeness, "informativeness", n)
-    tau = _check_tau(tau, n)
-    beta = _check_beta(beta)
+    v = check_vector(informativeness, "informativeness", n)
+    tau = check_tau(tau, n)
+    beta = check_beta(beta)
     n_candidates, max_passes = _check_search_options(n_candidates, max_passes)
     graphs = _Graphs(operator)
     return _improve(graphs, v, beta, _greedy(graphs, v, tau, beta), n_candidates, max_passes)

@@ -16,10 +16,11 @@ import numpy as np
 from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
-from diamlib.selection.authors import authors_selection
 from diamlib.selection.greedy_swap import greedy_swap_selection
 from diamlib.selection.knn import check_knn_fraction, knn_adjacency, neighbour_count, sum_symmetrized
-from diamlib.selection.qp import _check_beta, select_top, solve_diam_relaxation
+from diamlib.selection.objective import check_beta
+from diamlib.selection.reference.authors import authors_selection
+from diamlib.selection.reference.relaxation import select_top, solve_diam_relaxation
 from diamlib.strategies._common import (
     check_call,
     finish_selection,
@@ -339,13 +340,13 @@ def select_diam(
         ``"greedy-swap"`` (default): lazy greedy on the binary Eq. 9 followed by improving
         swaps (:func:`diamlib.selection.greedy_swap.greedy_swap_selection`); any pool size.
         ``"authors"``: the recipe of the authors' public code
-        (:func:`diamlib.selection.authors.authors_selection`: top ``min(n // 5, 15000)``
+        (:func:`diamlib.selection.reference.authors.authors_selection`: top ``min(n // 5, 15000)``
         points by ``v``, self-inclusive ``int(0.01 m)`` neighbours, eigenvalue clipping,
         their factor 1/2 converted so that ``beta`` keeps the paper's meaning); dense,
         for pools up to about 15,000 after subsampling; ``knn_fraction`` and
         ``knn_approx_dim`` are not used.
         ``"fista"`` / ``"cvxpy"``: the diagonally shifted convex relaxation, rounded to
-        its top ``tau`` coordinates (:func:`diamlib.selection.qp.solve_diam_relaxation`).
+        its top ``tau`` coordinates (:func:`diamlib.selection.reference.relaxation.solve_diam_relaxation`).
     swap_candidates, max_swap_passes : int
         ``"greedy-swap"`` only: non-members examined per swap pass, and the pass limit.
     max_iter, tol : int, float
@@ -373,7 +374,7 @@ def select_diam(
     Algorithm 2 and Eq. 9-10 of the paper (Sec. 5.2); sensitivity to beta in Sec. 6.4.
     """
     check_call(evidence, budget, rng, task="classification")
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     knn_fraction = check_knn_fraction(knn_fraction)
     if solver not in _DIAM_SOLVERS:
         raise ValueError(f"unknown DIAM solver {solver!r}; choose one of {sorted(_DIAM_SOLVERS)}")

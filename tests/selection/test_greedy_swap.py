@@ -8,7 +8,7 @@ import pytest
 
 from diamlib.selection.greedy_swap import greedy_swap_selection, swap_local_search
 from diamlib.selection.knn import knn_adjacency, symmetrize
-from diamlib.selection.qp import diam_objective
+from diamlib.selection.objective import diam_objective
 
 
 def _instance(n: int, n_models: int, k: int, seed: int) -> tuple[list, np.ndarray]:

@@ -178,7 +178,7 @@ def test_diam_rejects_unknown_solver_and_default_is_greedy_swap():
 def test_greedy_swap_batch_is_no_worse_than_the_other_solvers_on_eq9():
     """The default's binary Eq. 9 objective against the relaxation's rounding and the authors' recipe."""
     from diamlib.selection.knn import knn_adjacency, neighbour_count
-    from diamlib.selection.qp import diam_objective
+    from diamlib.selection.objective import diam_objective
 
     rng = np.random.default_rng(3)
     n_pool, n_models = 300, 3

@@ -1,4 +1,4 @@
-"""DIAM's relaxed QP (Eq. 9): projection, diagonal shift, FISTA against cvxpy, rounding."""
+"""DIAM's relaxed QP (Eq. 9, diamlib.selection.reference.relaxation): projection, diagonal shift, FISTA against cvxpy, rounding."""
 from __future__ import annotations
 
 import itertools
@@ -9,11 +9,11 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from diamlib.selection import qp
 from diamlib.selection.knn import knn_adjacency, symmetrize
-from diamlib.selection.qp import (
+from diamlib.selection.objective import check_similarities, diam_objective, similarity_operator
+from diamlib.selection.reference import relaxation
+from diamlib.selection.reference.relaxation import (
     diagonal_shift,
-    diam_objective,
     project_capped_simplex,
     select_top,
     solve_diam_relaxation,
@@ -107,7 +107,7 @@ def test_shift_keeps_ranking_of_binary_selections_and_makes_psd():
 
 def test_lanczos_shift_is_safe_and_tight():
     n = 400  # above the dense-eigendecomposition limit: Lanczos path
-    assert n > qp.DENSE_EIGEN_LIMIT
+    assert n > relaxation.DENSE_EIGEN_LIMIT
     similarities, _ = knn_similarities(n, 3, 6, seed=2)
     total = sum(matrix.astype(np.float64).toarray() for matrix in similarities)
     smallest = np.linalg.eigvalsh(total)[0]
@@ -121,7 +121,7 @@ def test_shift_falls_back_to_gershgorin(monkeypatch):
     def no_convergence(operator, which):
         raise spla.ArpackNoConvergence("no convergence", np.array([]), np.array([]))
 
-    monkeypatch.setattr(qp, "_lanczos_extreme", no_convergence)
+    monkeypatch.setattr(relaxation, "_lanczos_extreme", no_convergence)
     similarities, _ = knn_similarities(400, 2, 5, seed=3)
     total = sum(matrix.astype(np.float64) for matrix in similarities)
     row_sums = np.asarray(abs(total).sum(axis=1)).ravel() - 2 * total.diagonal()
@@ -235,7 +235,7 @@ def test_invalid_inputs_raise_clear_errors():
 def test_gershgorin_interval_contains_the_spectrum_of_asymmetric_input():
     rng = np.random.default_rng(12)
     raw = [knn_adjacency(rng.normal(size=(120, 3)), 4) for _ in range(2)]
-    operator = qp._similarity_operator(qp._check_similarities(raw))
+    operator = similarity_operator(check_similarities(raw))
     assert operator.symmetric == [False, False]
     low, high = operator.gershgorin()
     eigenvalues = np.linalg.eigvalsh(sum(symmetrize(matrix).toarray() for matrix in raw))

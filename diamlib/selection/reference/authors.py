@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from diamlib.selection.knn import knn_adjacency
-from diamlib.selection.qp import _check_beta, _check_tau, _check_vector
+from diamlib.selection.objective import check_beta, check_tau, check_vector
 
 __all__ = [
     "AUTHORS_SUBSAMPLE_CAP",
@@ -90,7 +90,7 @@ def authors_q_coefficient(beta: float) -> float:
     ----------
     Eq. 9 of the paper; ``DIAM_qp`` in the authors' ``al_select.py``.
     """
-    return -_check_beta(beta) / 2.0
+    return -check_beta(beta) / 2.0
 
 
 def authors_subsample(votes: np.ndarray, tau: int) -> np.ndarray:
@@ -103,9 +103,9 @@ def authors_subsample(votes: np.ndarray, tau: int) -> np.ndarray:
     -------
     ndarray of int64, sorted ascending.
     """
-    v = _check_vector(votes, "votes")
+    v = check_vector(votes, "votes")
     n = v.shape[0]
-    tau = _check_tau(tau, n)
+    tau = check_tau(tau, n)
     size = max(tau, min(n // 5, AUTHORS_SUBSAMPLE_CAP))
     order = np.lexsort((np.arange(n), -v))
     return np.sort(order[:size]).astype(np.int64)
@@ -192,9 +192,9 @@ def authors_selection(features: Sequence[np.ndarray], informativeness: np.ndarra
     ----------
     Eq. 9 and Algorithm 2 of the paper; ``DIAM_qp`` in the authors' ``al_select.py``.
     """
-    v = _check_vector(informativeness, "informativeness")
+    v = check_vector(informativeness, "informativeness")
     n = v.shape[0]
-    tau = _check_tau(tau, n)
+    tau = check_tau(tau, n)
     q_coef = authors_q_coefficient(beta)
     if len(features) == 0:
         raise ValueError("features must hold one (n, d) array per target model")

@@ -1,10 +1,10 @@
-"""The authors' DIAM recipe (diamlib.selection.authors) on hand-checked examples."""
+"""The authors' DIAM recipe (diamlib.selection.reference.authors) on hand-checked examples."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from diamlib.selection.authors import (
+from diamlib.selection.reference.authors import (
     authors_neighbour_count,
     authors_q_coefficient,
     authors_selection,
