@@ -7,7 +7,7 @@ space), then one pass for the pool's probabilities and features. The authors rep
 26 min 42 s for such a round of 12 models on an RTX 2080.
 
 This script runs exactly that with the library's own training code
-(:func:`diamlib.training.train_model_round`) and prints one JSON line per model and one for
+(:func:`diamlib.training.networks.train_model_round`) and prints one JSON line per model and one for
 the round: seconds of training, of evidence (snapshot and final pool passes) and in all,
 and images per second of each. On a GPU, e.g.
 
@@ -31,11 +31,11 @@ import time
 import numpy as np
 import torch
 
-from diamlib.config import TrainingParams
+from diamlib.training.params import TrainingParams
 from diamlib.data import load_dataset, subsample
 from diamlib.evidence import snapshot_epochs
 from diamlib.seeding import child_int_seed, child_rng
-from diamlib.training import ModelInputs, RoundData, train_model_round
+from diamlib.training.networks import ModelInputs, RoundData, train_model_round
 from diamlib.zoo import build_zoo
 
 

@@ -3,10 +3,10 @@
 Runs, in a temporary results folder that is removed afterwards, with the loop's own functions:
 
 1. round 0 of the first dataset and seed (the initial random labels; every target model trained
-   once and all evidence computed), :func:`diamlib.loop.shared_round_zero`;
+   once and all evidence computed), :func:`diamlib.experiment.loop.shared_round_zero`;
 2. one query round of one strategy (the selection of ``query_size`` labels, then every target
    model trained on ``initial_labels + query_size`` labels and the strategy's evidence
-   computed), :func:`diamlib.loop.run_method` with the profile cut to two rounds (the timed
+   computed), :func:`diamlib.experiment.loop.run_method` with the profile cut to two rounds (the timed
    round 1 is then not the run's last, which computes no evidence).
 
 It prints the measured seconds, then an EXTRAPOLATION to the whole grid (datasets x seeds x
@@ -144,9 +144,9 @@ def measure(profile_name: str, strategy: str | None = None,
     ValueError
         The profile has no query round, or ``strategy`` is not one of its methods.
     """
-    from diamlib.config import load_profile
-    from diamlib.grid import GridSpec, task_context
-    from diamlib.loop import run_method, shared_round_zero
+    from diamlib.experiment.grid import GridSpec, task_context
+    from diamlib.experiment.loop import run_method, shared_round_zero
+    from diamlib.experiment.setup import load_profile
     from diamlib.runstore import RunStore
 
     overrides = dict(overrides or {})
@@ -192,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> dict:
     """Measure, extrapolate, print; returns the numbers printed."""
-    from diamlib.grid import resolve_workers
+    from diamlib.experiment.grid import resolve_workers
 
     args = _parser().parse_args(argv)
     overrides = {key: yaml.safe_load(value) for key, value in args.override}

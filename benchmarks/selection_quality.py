@@ -81,12 +81,9 @@ def synthetic_evidence(n: int, n_models: int, disagreement: str, seed: int = 0) 
 
 def real_evidence(profile_name: str) -> list[tuple[str, Evidence, int]]:
     """Round-0 evidence of every (dataset, seed) of a profile's classification task (trained once, cached)."""
-    from diamlib.config import load_profile
-    from diamlib.data import load_task_data
-    from diamlib.loop import TaskContext, shared_round_zero
+    from diamlib.experiment.loop import TaskContext, shared_round_zero
+    from diamlib.experiment.setup import configure_torch, load_profile, load_task_data, resolve_zoo
     from diamlib.paths import profile_results_dir
-    from diamlib.training import configure_torch
-    from diamlib.zoo import resolve_zoo
 
     profile = load_profile(profile_name)
     configure_torch(profile)

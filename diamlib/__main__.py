@@ -4,7 +4,7 @@
 in; ``--json`` for the same as JSON).
 
 ``run --repair`` first returns damaged runs of the profile to their last verified round (see
-:func:`diamlib.loop.repair_results`); the notebooks then recompute what is missing.
+:func:`diamlib.experiment.loop.repair_results`); the notebooks then recompute what is missing.
 ``run -p NAME VALUE`` sets a notebook parameter; a name no notebook declares is refused.
 Ctrl-C stops a run with one line saying what is kept and how to resume. ``refresh``
 re-executes ``notebooks/`` in place on their own parameters (the outputs nbval checks).
@@ -22,7 +22,7 @@ import sys
 
 import yaml
 
-from diamlib.config import ConfigError, available_profiles, load_profile
+from diamlib.config import ConfigError, available_profiles
 from diamlib.fileio import StorageError
 from diamlib.numerics import MODES, NumericsError
 from diamlib.runstore import RunConflictError, RunIntegrityError
@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(available_profiles()))
             return 0
         if args.command == "validate":
-            from diamlib.protocol import format_protocol, resolved_protocol
+            from diamlib.experiment.protocol import format_protocol, resolved_protocol
+            from diamlib.experiment.setup import load_profile
 
             protocol = resolved_protocol(load_profile(args.profile))
             print(json.dumps(protocol, indent=2) if args.json else format_protocol(protocol))
@@ -159,6 +160,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from diamlib.experiment.setup import load_profile
     from diamlib.paths import profile_results_dir
     from diamlib.runner import NotebookFailure, run_notebooks
 
@@ -167,7 +169,7 @@ def _run(args: argparse.Namespace) -> int:
     out_dir = profile_results_dir(profile.name, args.results_root)
     parameters = {name: yaml.safe_load(value) for name, value in args.parameter}
     if args.repair:
-        from diamlib.loop import repair_results
+        from diamlib.experiment.loop import repair_results
 
         for line in repair_results(out_dir):
             print(f"repair: {line}")

@@ -1,9 +1,12 @@
-"""Validated, frozen run configuration loaded from a YAML profile.
+"""The schema of a profile and its YAML file: validated, frozen run configuration.
 
 A profile (``params/<name>.yaml``) flows as: YAML -> optional overrides (a nested or
-dotted-key dict, e.g. injected by papermill) -> :func:`load_profile` -> one frozen
-:class:`Profile`. Every problem is reported as a :class:`ConfigError` that names the file,
-the key and the fix; nothing is run or written before the profile validates.
+dotted-key dict, e.g. injected by papermill) -> :func:`read_profile` -> one frozen
+:class:`Profile`. This module checks the schema (keys, types, ranges, how sections fit
+together) and imports no registry: :func:`diamlib.experiment.setup.load_profile`, the profile
+loader users call, adds the checks of dataset, zoo and strategy names against their
+registries. Every problem is reported as a :class:`ConfigError` that names the file, the key
+and the fix; nothing is run or written before the profile validates.
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from diamlib.evidence import TASKS
-from diamlib.paths import params_dir, project_root
+from diamlib.paths import params_dir
+from diamlib.training.params import TrainingParams
 
 #: The profile section of the scikit-learn experiment (a classification task with an sklearn zoo).
 SKLEARN_SECTION = "sklearn"
@@ -81,56 +85,6 @@ class TheoryParams(_Frozen):
         return values
 
     _seeds_distinct_non_negative = field_validator("seeds")(_check_seeds)
-
-
-class TrainingParams(_Frozen):
-    """SGD training of each target model.
-
-    The paper (Sec. 6.1) states lr 7.5e-3, batch 128, momentum 0.9. The authors' published
-    training script additionally uses a cosine learning-rate decay, Nesterov momentum, weight
-    decay 3e-5 applied to neither BatchNorm nor bias parameters, label smoothing 0.1, batch
-    size 120 and ImageNet-style training augmentation; every one of these is an option here
-    (defaults: the plain SGD of the paper's text), so ``paper-*`` profiles can train as the
-    authors ran.
-
-    Attributes
-    ----------
-    lr_schedule : {"constant", "cosine"}
-        ``cosine``: per optimisation step, ``lr_t = lr * (1 + cos(pi * t / t_total)) / 2``
-        over the round's ``epochs``.
-    nesterov : bool
-        Nesterov momentum (needs ``momentum > 0``).
-    decay_norm_and_bias : bool
-        Whether ``weight_decay`` also applies to BatchNorm weights and biases (the authors'
-        ``no_decay_keys = "bn#bias"`` corresponds to ``false``).
-    label_smoothing : float
-        Cross-entropy label smoothing in [0, 1) (classification only).
-    augmentation : {"none", "authors"}
-        Training-time augmentation of classification inputs: ``authors`` = random resized
-        crop (area 8-100 %, aspect 3/4-4/3), horizontal flip and brightness jitter of
-        +-32/255, drawn from the round's seeded generator (:mod:`diamlib.data.augment`).
-    amp : bool
-        Mixed precision on CUDA (bfloat16 autocast for the forward and backward passes;
-        weights and optimiser state stay float32). Needs ``device: cuda``.
-    """
-
-    epochs: int = Field(20, ge=1)
-    batch_size: int = Field(128, ge=2)
-    lr: float = Field(7.5e-3, gt=0.0)
-    momentum: float = Field(0.9, ge=0.0, lt=1.0)
-    weight_decay: float = Field(0.0, ge=0.0)
-    lr_schedule: Literal["constant", "cosine"] = "constant"
-    nesterov: bool = False
-    decay_norm_and_bias: bool = True
-    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
-    augmentation: Literal["none", "authors"] = "none"
-    amp: bool = False
-
-    @model_validator(mode="after")
-    def _nesterov_needs_momentum(self) -> "TrainingParams":
-        if self.nesterov and self.momentum == 0:
-            raise ValueError("nesterov: true needs momentum > 0 (e.g. momentum: 0.9), or set nesterov: false")
-        return self
 
 
 class MethodEntry(_Frozen):
@@ -196,10 +150,15 @@ class ExperimentParams(_Frozen):
             return [{"strategy": v} if isinstance(v, str) else v for v in values]
         return values
 
+    @property
+    def labels_at_last_round(self) -> int:
+        """``initial_labels + rounds * query_size``: the labels a run holds after its last round."""
+        return self.initial_labels + self.rounds * self.query_size
+
     @model_validator(mode="after")
     def _budget_fits_pool(self) -> "ExperimentParams":
         if self.train_size is not None:
-            needed = self.initial_labels + self.rounds * self.query_size
+            needed = self.labels_at_last_round
             if self.initial_labels >= self.train_size:
                 raise ValueError(
                     f"initial_labels ({self.initial_labels}) must be smaller than train_size "
@@ -231,7 +190,7 @@ class ExperimentParams(_Frozen):
 
 
 class ExecutionParams(_Frozen):
-    """Where the experiment grid runs (:mod:`diamlib.grid`).
+    """Where the experiment grid runs (:mod:`diamlib.experiment.grid`).
 
     Attributes
     ----------
@@ -324,6 +283,11 @@ class Profile(_Frozen):
             )
         return self
 
+    @property
+    def source_file(self) -> str | None:
+        """The YAML file the profile was read from (None when it was built from a dict)."""
+        return self._source
+
     def seeds_for(self, task: str) -> list[int]:
         """Seeds of ``task``'s runs: its section's ``seeds`` if set, else the profile's."""
         return list(self.experiment(task).seeds or self.seeds)
@@ -331,7 +295,7 @@ class Profile(_Frozen):
     def experiment(self, task: str) -> ExperimentParams:
         """The section for ``task``; a clear error for an unknown task or a missing section."""
         if task not in TASKS:
-            raise ConfigError(_unknown("task", task, list(TASKS), "task"))
+            raise ConfigError(unknown_name("task", task, list(TASKS), "task"))
         section = getattr(self, task)
         if section is None:
             where = self._source or f"params/{self.name}.yaml"
@@ -339,114 +303,8 @@ class Profile(_Frozen):
         return section
 
 
-# --------------------------------------------------------------------------- registries
-def _check_registered_names(profile: Profile) -> None:
-    """Dataset, zoo and strategy names must exist in their registries (import lazily)."""
-    from diamlib.data import dataset_names
-    from diamlib.zoo import zoo_names
-
-    for where, task in (("classification", "classification"), ("regression", "regression"),
-                        (SKLEARN_SECTION, "classification")):
-        section = getattr(profile, where)
-        if section is None:
-            continue
-        valid = dataset_names(task)
-        for name in section.datasets:
-            if name not in valid:
-                raise ConfigError(_unknown(f"{where}.datasets", name, valid, "dataset"))
-        zoos = zoo_names()
-        if section.zoo not in zoos:
-            raise ConfigError(_unknown(f"{where}.zoo", section.zoo, zoos, "model-zoo name"))
-        _check_zoo_fits(section, where, task)
-        _check_strategy_options(section, task, where)
-
-
-def _check_zoo_fits(section: ExperimentParams, where: str, task: str) -> None:
-    """A zoo made for one task serves only that task; the ``sklearn`` section needs an sklearn zoo."""
-    from diamlib.zoo import zoo_kind, zoo_names, zoo_task
-
-    made_for = zoo_task(section.zoo)
-    if made_for is not None and made_for != task:
-        fitting = [z for z in zoo_names() if zoo_task(z) in (None, task)]
-        raise ConfigError(f"{where}.zoo: {section.zoo!r} is a {made_for} zoo, but this section runs {task}; "
-                          f"use one of {', '.join(fitting)}")
-    if where == SKLEARN_SECTION and zoo_kind(section.zoo) != "sklearn":
-        sklearn_zoos = [z for z in zoo_names() if zoo_kind(z) == "sklearn" and zoo_task(z) == task]
-        raise ConfigError(f"{where}.zoo: {section.zoo!r} is a network zoo; the sklearn section runs "
-                          f"scikit-learn target models: use one of {', '.join(sklearn_zoos)}")
-    if zoo_kind(section.zoo) == "sklearn" and (section.width_mult is not None or section.pretrained):
-        raise ConfigError(f"{where}: width_mult and pretrained apply to network zoos, not to the scikit-learn "
-                          f"zoo {section.zoo!r}; remove them")
-
-
-def _check_strategy_options(section: ExperimentParams, task: str, where: str | None = None) -> None:
-    """Every method's strategy and options, checked against the registry's options models.
-
-    The options of a method are the profile-wide ``strategy_options`` of its strategy,
-    updated by the method's own ``options``; both are checked before anything runs.
-    ``where`` names the section in messages (default: ``task``).
-    """
-    from diamlib.strategies.registry import get_strategy, strategy_names
-
-    where = where or task
-
-    for entry in section.strategies:
-        try:
-            get_strategy(entry.strategy, task)
-        except ValueError as exc:
-            raise ConfigError(f"{where}.strategies: {exc}") from None
-    for name in section.strategy_options:
-        if name not in strategy_names(task):
-            raise ConfigError(_unknown(f"{where}.strategy_options", name, strategy_names(task), f"{task} strategy"))
-        _check_options(get_strategy(name, task), section.strategy_options[name],
-                       where=f"{where}.strategy_options.{name}", fix=f"{where}.strategy_options.{name}")
-    for entry in section.strategies:
-        _check_options(get_strategy(entry.strategy, task), section.options_for(entry),
-                       where=f"{where}.strategies: method {entry.method!r} (strategy {entry.strategy!r})",
-                       fix=f"{where}.strategy_options.{entry.strategy} or the method's 'options'")
-
-
-def _check_options(spec, options: Mapping[str, Any], *, where: str, fix: str) -> None:
-    """One strategy's options through its options model, as a :class:`ConfigError`."""
-    try:
-        spec.check_options(options)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}. Fix it in {fix}") from None
-
-
-def resolve_profile_data_root(data_root: str | None) -> Path | None:
-    """A profile's ``data_root``: relative paths are relative to the project, not the notebook."""
-    if data_root is None:
-        return None
-    path = Path(data_root).expanduser()
-    return path if path.is_absolute() else project_root() / path
-
-
-def check_data_roots(profile: Profile, tasks: typing.Iterable[str] = TASKS) -> None:
-    """A ``data_root`` the profile names must exist (unless it may be downloaded into).
-
-    Called before any work starts (by the loop and the runner), not at validation, so a
-    profile can be checked on a machine that does not hold its data.
-
-    Raises
-    ------
-    ConfigError
-        Names the section, the folder and the fixes; never falls back to another folder.
-    """
-    for task in tasks:
-        section = getattr(profile, task)
-        if section is None or section.data_root is None or section.download:
-            continue
-        folder = resolve_profile_data_root(section.data_root)
-        if not folder.is_dir():
-            raise ConfigError(
-                f"{profile._source or profile.name}: {task}.data_root: folder {folder} does not "
-                f"exist; create it and put the dataset files there, fix the path, set download: "
-                f"true, or remove data_root to use the default data folder"
-            )
-
-
-def _unknown(where: str, name: str, valid: list[str], what: str) -> str:
+def unknown_name(where: str, name: str, valid: list[str], what: str) -> str:
+    """``"<where>: unknown <what> 'name'. Did you mean ...? Valid: ..."``: the message of a name not in ``valid``."""
     hint = difflib.get_close_matches(name, valid, n=1)
     did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
     return f"{where}: unknown {what} {name!r}.{did_you_mean} Valid: {', '.join(sorted(valid))}"
@@ -539,14 +397,17 @@ def _first_message(exc: ValidationError) -> str:
     return f"{where}: {message}" if where else message
 
 
-def profile_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Profile:
-    """Validate a profile given as a dict (what the YAML file holds)."""
+def parse_profile(data: Mapping[str, Any], *, source: str = "<dict>") -> Profile:
+    """Validate a profile given as a dict (what the YAML file holds) against the schema.
+
+    Unknown keys (with a did-you-mean), types and ranges; registered names are checked by
+    :func:`diamlib.experiment.setup.profile_from_dict`.
+    """
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: a profile must be a mapping of keys to values")
     try:
         _check_unknown_keys(data, Profile, "")
         profile = Profile.model_validate(dict(data))
-        _check_registered_names(profile)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     except ValidationError as exc:
@@ -554,8 +415,8 @@ def profile_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Pro
     return profile
 
 
-def load_profile(profile: str | Path, overrides: Mapping[str, Any] | None = None) -> Profile:
-    """Load, override and validate a profile.
+def read_profile(profile: str | Path, overrides: Mapping[str, Any] | None = None) -> Profile:
+    """Read, override and validate a profile file against the schema.
 
     Parameters
     ----------
@@ -568,8 +429,8 @@ def load_profile(profile: str | Path, overrides: Mapping[str, Any] | None = None
     Raises
     ------
     ConfigError
-        Missing file, unknown key (with a did-you-mean), wrong type, out-of-range value,
-        unknown dataset / strategy / model zoo (listing the valid ones).
+        Missing file, not YAML, unknown key (with a did-you-mean), wrong type, out-of-range
+        value. Registered names are checked by :func:`diamlib.experiment.setup.load_profile`.
     """
     path = resolve_profile_path(profile)
     try:
@@ -587,7 +448,7 @@ def load_profile(profile: str | Path, overrides: Mapping[str, Any] | None = None
             f"has anything to run; add at least one (see params/smoke.yaml)"
         )
     data.setdefault("name", path.stem)
-    loaded = profile_from_dict(data, source=path.name)
+    loaded = parse_profile(data, source=path.name)
     loaded._source = str(path)
     return loaded
 
@@ -597,7 +458,7 @@ def sklearn_experiment(profile: Profile) -> Profile:
 
     Run it as ``run_task(sklearn_experiment(profile), "classification", profile_dir / SKLEARN_DIR)``:
     the runs land under ``<profile_dir>/sklearn/classification/<dataset>/<method>/seed<s>/`` and
-    ``diamlib.results.load_results(profile_dir / SKLEARN_DIR, task="classification")`` reads them.
+    ``diamlib.reporting.results.load_results(profile_dir / SKLEARN_DIR, task="classification")`` reads them.
 
     Raises
     ------

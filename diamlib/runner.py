@@ -25,9 +25,9 @@ from typing import Any, Mapping, Sequence
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import CaselessStrEnum, default
 
-from diamlib.config import check_data_roots, load_profile
 from diamlib.evidence import TASKS
-from diamlib.grid import PROGRESS_LINES_ENV
+from diamlib.experiment.grid import PROGRESS_LINES_ENV
+from diamlib.experiment.setup import check_data_roots, load_profile
 from diamlib.numerics import NUMERICS_DESCRIPTION, child_environment
 from diamlib.paths import profile_results_dir, project_root
 from diamlib.runstore import check_writable

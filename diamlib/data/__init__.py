@@ -22,11 +22,11 @@ Fashion-MNIST is also read from Debian's package ``dataset-fashion-mnist``.
 
 Modules: ``dataset`` (the ArrayDataset type), ``registry`` (names -> loaders), ``idx``,
 ``mnist_family``, ``cifar``, ``digits``, ``landmarks``, ``celeba``, ``lfw_net``, ``imagefiles``,
-``inputs`` (network inputs), ``augment`` (training augmentation), ``subsets``, ``experiment``
-(a profile section's train and test sets), ``plotting``, ``locations``.
+``inputs`` (network inputs), ``augment`` (training augmentation), ``subsets``, ``flat`` (flat
+PCA inputs of scikit-learn models), ``plotting``, ``locations``. A profile section's train and
+test sets: :func:`diamlib.experiment.setup.load_task_data`.
 """
 from diamlib.data.dataset import ArrayDataset
-from diamlib.data.experiment import DATA_SEED, load_task_data
 from diamlib.data.idx import IdxFormatError, read_idx
 from diamlib.data.inputs import to_model_input
 from diamlib.data.landmarks import KEYPOINT_FRACTIONS, KEYPOINT_NAMES, embed_landmark_task
@@ -36,7 +36,7 @@ from diamlib.data.registry import DATASETS, DatasetSpec, dataset_names, get_data
 from diamlib.data.subsets import dataset_summary, subsample
 
 __all__ = [
-    "ArrayDataset", "DATA_SEED", "DATASETS", "DatasetSpec", "IdxFormatError", "KEYPOINT_FRACTIONS", "KEYPOINT_NAMES",
+    "ArrayDataset", "DATASETS", "DatasetSpec", "IdxFormatError", "KEYPOINT_FRACTIONS", "KEYPOINT_NAMES",
     "dataset_names", "dataset_summary", "default_data_root", "embed_landmark_task", "get_dataset_spec",
-    "load_dataset", "load_task_data", "plot_landmark_examples", "read_idx", "subsample", "to_model_input",
+    "load_dataset", "plot_landmark_examples", "read_idx", "subsample", "to_model_input",
 ]

@@ -9,7 +9,6 @@ sklearn_zoo                                bring-your-own scikit-learn estimator
 ZOOS, zoo_names, build_zoo                 named zoos (paper12, cpu6, cpu4, smoke3, smoke2, sklearn6,
                                            sklearn-smoke, sklearn-reg)
 zoo_kind, zoo_task                         torch or sklearn zoo; the task a zoo is made for
-resolve_zoo                                the zoo a profile section names
 paper12_match_table                        published vs reconstructed sizes of the 12 models
 count_parameters, count_macs               sizes of any network
 
@@ -19,11 +18,11 @@ Sec. 6.1 of the paper (target models); Cai et al., ICLR 2020 (OFA).
 """
 from diamlib.zoo.complexity import count_macs, count_parameters
 from diamlib.zoo.paper12 import paper12_match_table
-from diamlib.zoo.registry import ZOOS, build_zoo, resolve_zoo, sklearn_zoo, zoo_kind, zoo_names, zoo_task
+from diamlib.zoo.registry import ZOOS, build_zoo, sklearn_zoo, zoo_kind, zoo_names, zoo_task
 from diamlib.zoo.spec import ModelSpec, custom_zoo, zoo_table
 from diamlib.zoo.target import ModelFactory, TargetModel, wrap_module
 
 __all__ = [
     "TargetModel", "ModelFactory", "wrap_module", "ModelSpec", "custom_zoo", "sklearn_zoo", "zoo_table",
-    "ZOOS", "zoo_names", "zoo_kind", "zoo_task", "build_zoo", "resolve_zoo", "paper12_match_table", "count_parameters", "count_macs",
+    "ZOOS", "zoo_names", "zoo_kind", "zoo_task", "build_zoo", "paper12_match_table", "count_parameters", "count_macs",
 ]

@@ -34,7 +34,7 @@ Sec. 6.1 of the paper (target models); Cai et al., ICLR 2020 (OFA).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from diamlib.zoo.ofa_zoo import OFAMember, build_ofa_zoo
 from diamlib.zoo.paper12 import paper12_members, paper12_published_info
@@ -43,9 +43,6 @@ from diamlib.zoo.sklearn_models import (HistGradientBoostingLearner, KNNLearner,
                                          LogisticRegressionLearner, MLPLearner, RandomForestLearner, RidgeLearner,
                                          SklearnLearner, as_learners)
 from diamlib.zoo.spec import ModelSpec
-
-if TYPE_CHECKING:
-    from diamlib.config import ExperimentParams
 
 __all__ = ["ZooBuilder", "ZOOS", "zoo_names", "build_zoo", "scaled_paper_zoo", "SklearnZoo", "zoo_kind", "zoo_task",
            "sklearn_zoo"]
@@ -314,9 +311,3 @@ def build_zoo(name: str, *, n_outputs: int, width_mult: float | None = None, res
     """
     _check_zoo_name(name)
     return ZOOS[name](n_outputs=n_outputs, width_mult=width_mult, resolution=resolution, pretrained=pretrained)
-
-
-def resolve_zoo(section: "ExperimentParams", n_outputs: int) -> list[ModelSpec]:
-    """The target models of a profile section."""
-    return build_zoo(section.zoo, n_outputs=n_outputs, width_mult=section.width_mult,
-                     resolution=section.resolution, pretrained=section.pretrained)

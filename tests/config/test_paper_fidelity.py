@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from diamlib.config import available_profiles, load_profile
-from diamlib.paper import AUTHORS_PROTOCOL_SETTINGS, fidelity_rows, same_value, settings_versus_paper
+from diamlib.config import available_profiles
+from diamlib.experiment.paper import AUTHORS_PROTOCOL_SETTINGS, fidelity_rows, same_value, settings_versus_paper
+from diamlib.experiment.setup import load_profile
 
 COLUMNS = ["setting", "this profile", "paper (text)", "authors' code", "same as paper", "same as authors", "source"]
 

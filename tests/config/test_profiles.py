@@ -9,7 +9,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from diamlib.config import ConfigError, apply_overrides, available_profiles, load_profile
+from diamlib.config import ConfigError, apply_overrides, available_profiles
+from diamlib.experiment.setup import load_profile
 
 SMOKE = {
     "name": "tiny",

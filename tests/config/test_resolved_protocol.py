@@ -8,8 +8,9 @@ import sys
 import pytest
 
 from diamlib.__main__ import main
-from diamlib.config import available_profiles, load_profile
-from diamlib.protocol import format_protocol, label_schedule, resolved_protocol
+from diamlib.config import available_profiles
+from diamlib.experiment.protocol import format_protocol, label_schedule, resolved_protocol
+from diamlib.experiment.setup import load_profile
 from diamlib.strategies.registry import get_strategy
 
 

@@ -13,8 +13,9 @@ import cloudpickle
 import pytest
 from torch import nn
 
-from diamlib.config import ConfigError, profile_from_dict
-from diamlib.grid import GridSpec, RunKey, resolve_workers, run_task, worker_gpu
+from diamlib.config import ConfigError
+from diamlib.experiment.grid import GridSpec, RunKey, resolve_workers, run_task, worker_gpu
+from diamlib.experiment.setup import profile_from_dict
 from diamlib.zoo import custom_zoo, wrap_module
 
 # the zoo factories and hooks below are defined in this test module, which Dask's worker
@@ -174,7 +175,7 @@ def test_cli_passes_workers_scheduler_and_numerics_as_profile_overrides():
 def test_progress_lines_report_rounds_runs_and_the_runs_under_way(tmp_path, monkeypatch, capsys):
     import json
 
-    from diamlib.grid import PROGRESS_LINES_ENV, GridProgress
+    from diamlib.experiment.grid import PROGRESS_LINES_ENV, GridProgress
     from diamlib.paths import run_dir
 
     monkeypatch.setenv(PROGRESS_LINES_ENV, "1")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from diamlib.config import profile_from_dict
+from diamlib.experiment.setup import profile_from_dict
 from diamlib.zoo import custom_zoo, wrap_module
 
 

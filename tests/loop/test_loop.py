@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import diamlib.loop as loop
-from diamlib.grid import run_task
+import diamlib.experiment.loop as loop
+from diamlib.experiment.grid import run_task
 from diamlib.runstore import RunConflictError
 
 

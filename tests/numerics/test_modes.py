@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from diamlib import numerics
-from diamlib.config import load_profile
+from diamlib.experiment.setup import load_profile
 from diamlib.numerics import NumericsError
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-import diamlib.loop as loop
+import diamlib.experiment.loop as loop
 from diamlib.__main__ import main
-from diamlib.config import ConfigError, load_profile
+from diamlib.config import ConfigError
 from diamlib.data import load_dataset
-from diamlib.grid import run_task
+from diamlib.experiment.grid import run_task
+from diamlib.experiment.setup import load_profile
 from diamlib.runner import notebook_parameters, run_notebooks
 from tiny_run import TASK, run, tiny_profile, tiny_zoo
 

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-import diamlib.loop as loop
-from diamlib.grid import run_task
-from diamlib.loop import repair_results
+import diamlib.experiment.loop as loop
+from diamlib.experiment.grid import run_task
+from diamlib.experiment.loop import repair_results
 from diamlib.results import load_results
 from diamlib.runstore import RunConflictError, RunIntegrityError
 from run_files import results_of, snapshot

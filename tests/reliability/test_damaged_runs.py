@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-import diamlib.loop as loop
-from diamlib.loop import load_shared_evidence, repair_results
+import diamlib.experiment.loop as loop
+from diamlib.experiment.loop import load_shared_evidence, repair_results
 from diamlib.results import ResultsWarning, load_results
 from diamlib.runstore import RunIntegrityError
 from run_files import results_of, snapshot

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from torch import nn
 
-from diamlib.config import profile_from_dict
+from diamlib.experiment.setup import profile_from_dict
 from diamlib.zoo import custom_zoo, wrap_module
 
 TASK = "classification"
@@ -47,7 +47,7 @@ def tiny_profile(strategies=METHODS, *, epochs: int = 1, beta: float = -1.0, **s
 
 
 def run(out: Path, **kwargs):
-    from diamlib.grid import run_task
+    from diamlib.experiment.grid import run_task
 
     return run_task(tiny_profile(), TASK, out, zoo=tiny_zoo(), **kwargs)
 
@@ -66,7 +66,7 @@ def _kill_at(module, attribute: str, call: int) -> None:
 
 
 def _arm(point: str, call: int) -> None:
-    import diamlib.loop as loop
+    import diamlib.experiment.loop as loop
     import diamlib.runstore as runstore
 
     if point == "selection":

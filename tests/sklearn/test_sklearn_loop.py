@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from torch import nn
 
-import diamlib.loop as loop
-from diamlib.config import SKLEARN_DIR, profile_from_dict, sklearn_experiment
-from diamlib.grid import run_task, task_context, GridSpec
+import diamlib.experiment.loop as loop
+from diamlib.config import SKLEARN_DIR, sklearn_experiment
+from diamlib.experiment.grid import run_task, task_context, GridSpec
+from diamlib.experiment.setup import profile_from_dict
 from diamlib.results import load_results
 from diamlib.zoo import build_zoo, custom_zoo, wrap_module
 

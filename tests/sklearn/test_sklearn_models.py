@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from diamlib.data.flat import pca_inputs
-from diamlib.sklearn_training import train_sklearn_round
+from diamlib.training.sklearn import train_sklearn_round
 from diamlib.zoo import ModelSpec, build_zoo, zoo_kind, zoo_table, zoo_task
 from diamlib.zoo.sklearn_models import (HistGradientBoostingLearner, LinearSVMLearner, LogisticRegressionLearner,
                                          MLPLearner, RandomForestLearner, RidgeLearner, full_width_probs, softmax)

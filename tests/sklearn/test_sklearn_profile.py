@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from diamlib.config import SKLEARN_DIR, ConfigError, load_profile, profile_from_dict, sklearn_experiment
+from diamlib.config import SKLEARN_DIR, ConfigError, sklearn_experiment
+from diamlib.experiment.setup import load_profile, profile_from_dict
 
 SECTION = {"datasets": ["digits"], "zoo": "sklearn-smoke", "initial_labels": 30, "query_size": 20, "rounds": 2,
            "strategies": ["random", "diam"]}

@@ -11,8 +11,9 @@ import pytest
 from pydantic import Field
 
 from diamlib import plots, stats
-from diamlib.config import ConfigError, apply_overrides, profile_from_dict
+from diamlib.config import ConfigError, apply_overrides
 from diamlib.evidence import TASKS, Evidence, ModelEvidence, Selection
+from diamlib.experiment.setup import profile_from_dict
 from diamlib.results import TIDY_COLUMNS
 from diamlib.strategies._common import check_call, finish_selection
 from diamlib.strategies.registry import (EVIDENCE_KINDS, FAMILIES, STRATEGIES, StrategySpec, make_selector,

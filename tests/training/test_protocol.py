@@ -9,11 +9,13 @@ import pytest
 import torch
 from torch import nn
 
-from diamlib.config import ConfigError, TrainingParams, profile_from_dict
+from diamlib.config import ConfigError
 from diamlib.data.augment import augment_batch, random_resized_boxes
 from diamlib.data.inputs import normalisation, to_model_input
-from diamlib.training import (ModelInputs, RoundData, _loss_function, learning_rate, make_optimizer,
-                              train_model_round)
+from diamlib.experiment.setup import profile_from_dict
+from diamlib.training.networks import (ModelInputs, RoundData, _loss_function, learning_rate, make_optimizer,
+                                       train_model_round)
+from diamlib.training.params import TrainingParams
 from diamlib.zoo import wrap_module
 
 
@@ -144,7 +146,7 @@ def test_default_protocol_is_unchanged_plain_sgd():
     rng = np.random.default_rng(4)
     train_model_round(model, data, training, rng=rng)
     # the same steps by hand with torch.optim.SGD over model.parameters()
-    from diamlib.training import even_batches
+    from diamlib.training.networks import even_batches
     optimizer = torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
     hand_rng = np.random.default_rng(4)
     targets = torch.from_numpy(data.train_targets)

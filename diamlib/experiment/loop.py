@@ -6,7 +6,7 @@ features: its registry entry's ``evidence``), select a batch with the strategy, 
 oracle's labels, and persist the round. Round 0 (the initial random labels) is trained once
 per (task, dataset, seed), with all evidence, and shared by all strategies. Re-running
 resumes after the last completed round; finished runs are skipped. The grid of runs is
-walked by :mod:`diamlib.grid`.
+walked by :mod:`diamlib.experiment.grid`.
 """
 from __future__ import annotations
 
@@ -24,18 +24,19 @@ from tqdm.auto import tqdm
 
 from diamlib.config import ConfigError, ExperimentParams, MethodEntry, Profile
 from diamlib.data import ArrayDataset
+from diamlib.data.flat import pca_inputs
 from diamlib.evidence import TASKS, Evidence, ModelEvidence, restrict_evidence
+from diamlib.experiment.protocol import feature_model_description
+from diamlib.experiment.provenance import git_commit, package_versions
+from diamlib.fileio import atomic_write_text, now_iso
 from diamlib.numerics import folder_setting, numerics_record
 from diamlib.paths import run_dir
-from diamlib.provenance import git_commit, package_versions
-from diamlib.fileio import atomic_write_text, now_iso
 from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore,
                               evidence_file_problem, file_digest, load_evidence, save_evidence, settings_differences)
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.strategies.registry import get_strategy, make_selector
-from diamlib.data.flat import pca_inputs
-from diamlib.sklearn_training import sklearn_random_state, train_sklearn_round
-from diamlib.training import ModelInputs, ModelRoundResult, RoundData, train_model_round
+from diamlib.training.networks import ModelInputs, ModelRoundResult, RoundData, train_model_round
+from diamlib.training.sklearn import sklearn_random_state, train_sklearn_round
 from diamlib.zoo import ModelSpec, zoo_table
 
 
@@ -197,7 +198,7 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
     """Train every target model on ``labeled``; return evidence, curve rows and timings.
 
     ``evidence`` names the per-model arrays to compute (default: all); see
-    :func:`diamlib.training.train_model_round`. Each model is trained as its ``kind`` says
+    :func:`diamlib.training.networks.train_model_round`. Each model is trained as its ``kind`` says
     (:data:`_MODEL_TRAINERS`: networks by SGD on images, scikit-learn learners on flat PCA
     inputs); both give the same evidence, metrics and timings.
     """
@@ -239,8 +240,6 @@ def with_supernet_features(ctx: TaskContext, evidence: Evidence, labeled: np.nda
 
 def feature_model_record(section: ExperimentParams, strategy: str) -> dict:
     """Which features a run's single-model strategy read, for ``run.json``."""
-    from diamlib.protocol import feature_model_description
-
     reads = get_strategy(strategy).reads_feature_model
     return {"setting": section.feature_model, "read_by_strategy": reads,
             "description": feature_model_description(section.feature_model)}

@@ -2,7 +2,7 @@
 
 Per the paper (Sec. 6.1): SGD with momentum, fixed batch size and learning rate, ``T``
 epochs from a fresh initialisation each round; the options of
-:class:`~diamlib.config.TrainingParams` add the authors' cosine decay, Nesterov momentum,
+:class:`~diamlib.training.params.TrainingParams` add the authors' cosine decay, Nesterov momentum,
 weight decay without BatchNorm and bias, label smoothing and augmentation. While training, the hypotheses of epochs
 ``floor(T/2) .. T`` label the unlabeled pool: they form the model's soft version space
 (Sec. 5.2). After the last epoch one pass gives the pool's outputs and penultimate features,
@@ -21,11 +21,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from diamlib.config import Profile, TrainingParams
 from diamlib.data import to_model_input
 from diamlib.data.augment import augment_batch
 from diamlib.evidence import ModelEvidence, snapshot_epochs
-from diamlib.numerics import require_numerics
+from diamlib.training.params import TrainingParams
 
 #: Inputs above this size (bytes) are converted batch by batch instead of cached whole.
 MAX_CACHED_INPUT_BYTES = 1 << 30
@@ -67,26 +66,6 @@ class ModelInputs:
         else:
             batch = self._convert(np.asarray(indices))
         return batch.pin_memory() if self.pin_memory and not batch.is_pinned() else batch
-
-
-def configure_torch(profile: Profile) -> None:
-    """Numerics mode, threads and deterministic kernels, so CPU runs repeat bit for bit.
-
-    Raises
-    ------
-    NumericsError
-        This process computes in another numerics mode than the profile's (see
-        :func:`diamlib.numerics.require_numerics`).
-    """
-    require_numerics(profile.numerics)
-    if profile.threads:
-        torch.set_num_threads(profile.threads)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    if profile.device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
-            "the profile asks for device: cuda but no CUDA device is available; "
-            "use a GPU machine or set device: cpu"
-        )
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from diamlib.config import (SKLEARN_SECTION, ExperimentParams, Profile, TrainingParams, resolve_profile_data_root,
-                            sklearn_experiment)
+from diamlib.config import SKLEARN_SECTION, ExperimentParams, Profile, sklearn_experiment
 from diamlib.evidence import TASKS, snapshot_epochs
-from diamlib.zoo import zoo_kind
+from diamlib.experiment.setup import resolve_profile_data_root
+from diamlib.strategies.registry import get_strategy
+from diamlib.training.params import TrainingParams
+from diamlib.zoo import build_zoo, zoo_kind
 
 __all__ = ["ZOO_TABLE_OUTPUTS", "resolved_protocol", "format_protocol", "label_schedule", "training_protocol",
            "zoo_members", "strategy_protocol", "feature_model_description"]
@@ -34,7 +36,7 @@ def label_schedule(section: ExperimentParams) -> dict[str, Any]:
     ----------
     Algorithm 2 of the paper (``tau`` = query size per round).
     """
-    last = section.initial_labels + section.rounds * section.query_size
+    last = section.labels_at_last_round
     return {"initial_labels": section.initial_labels, "query_size": section.query_size, "rounds": section.rounds,
             "labels_at_last_round": last, "growth_factor": round(last / section.initial_labels, 3)}
 
@@ -58,8 +60,6 @@ def zoo_members(section: ExperimentParams) -> list[dict[str, Any]]:
     Parameters are counted analytically (no model is built, no weights are fetched) with a
     :data:`ZOO_TABLE_OUTPUTS`-output head.
     """
-    from diamlib.zoo import build_zoo
-
     specs = build_zoo(section.zoo, n_outputs=ZOO_TABLE_OUTPUTS, width_mult=section.width_mult,
                       resolution=section.resolution, pretrained=False)
     return [{"name": s.name, "architecture": s.info.get("arch_summary", s.info.get("family", "")),
@@ -69,8 +69,6 @@ def zoo_members(section: ExperimentParams) -> list[dict[str, Any]]:
 
 def strategy_protocol(section: ExperimentParams, task: str) -> list[dict[str, Any]]:
     """Each method with its strategy and every option resolved (defaults from its options model)."""
-    from diamlib.strategies.registry import get_strategy
-
     rows = []
     for entry in section.strategies:
         spec = get_strategy(entry.strategy, task)
@@ -129,7 +127,7 @@ def resolved_protocol(profile: Profile) -> dict[str, Any]:
     Parameters
     ----------
     profile : Profile
-        A validated profile (:func:`diamlib.config.load_profile`).
+        A validated profile (:func:`diamlib.experiment.setup.load_profile`).
 
     Returns
     -------

@@ -1,8 +1,9 @@
 """Fitting one scikit-learn target model for one active-learning round, and reading off its evidence.
 
-The counterpart of :func:`diamlib.training.train_model_round` for flat-input learners
-(:mod:`diamlib.zoo.sklearn_models`): same inputs (:class:`~diamlib.training.RoundData`, with
-feature matrices instead of images), same outputs (:class:`~diamlib.training.ModelRoundResult`),
+The counterpart of :func:`diamlib.training.networks.train_model_round` for flat-input learners
+(:mod:`diamlib.zoo.sklearn_models`): same inputs (:class:`~diamlib.training.networks.RoundData`,
+with feature matrices instead of images), same outputs
+(:class:`~diamlib.training.networks.ModelRoundResult`),
 so the loop, the round-0 cache and the strategies treat both kinds of model alike.
 :func:`learner_evidence` and :func:`learner_accuracy` fit the same way outside the loop, from
 arrays (any estimator: :class:`~diamlib.zoo.sklearn_models.EstimatorLearner`).
@@ -22,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from diamlib.evidence import Evidence, ModelEvidence
 from diamlib.seeding import child_int_seed
-from diamlib.training import ModelRoundResult, RoundData, evaluation_metrics, requested_evidence
+from diamlib.training.networks import ModelRoundResult, RoundData, evaluation_metrics, requested_evidence
 from diamlib.zoo.sklearn_models import FittedLearner, SklearnLearner, as_learner, as_learners
 
 __all__ = ["train_sklearn_round", "sklearn_random_state", "fit_sklearn_evidence", "SklearnEvidenceFit",

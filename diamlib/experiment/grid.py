@@ -4,7 +4,7 @@ A task's grid is ``datasets x seeds x methods``; all methods of one (dataset, se
 from the same round 0 (the initial random labels and the models trained on them). So the
 graph has one *round-0 task* per (dataset, seed), and one *run task* per (dataset, seed,
 method) that depends on it. Each run task walks the rounds of one run
-(:func:`diamlib.loop.run_method`) and persists every round through the run store, so a task
+(:func:`diamlib.experiment.loop.run_method`) and persists every round through the run store, so a task
 that is retried after its worker died resumes where the run stopped.
 
 Where it runs is set by the profile's ``execution`` section (or :func:`run_task`'s
@@ -41,7 +41,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from diamlib.config import MethodEntry, Profile
+from diamlib.experiment.setup import check_data_roots, configure_torch, load_task_data, resolve_zoo
 from diamlib.paths import run_dir
+from diamlib.runstore import check_writable
 from diamlib.zoo import ModelSpec
 
 #: A callable run after every persisted round of a run: ``hook(run_folder, round_index)``.
@@ -101,11 +103,8 @@ _CONTEXTS: dict[tuple, object] = {}
 
 
 def task_context(spec: GridSpec, dataset: str):
-    """The :class:`diamlib.loop.TaskContext` of ``dataset``, built once per process."""
-    from diamlib.data import load_task_data
-    from diamlib.loop import TaskContext
-    from diamlib.training import configure_torch
-    from diamlib.zoo import resolve_zoo
+    """The :class:`diamlib.experiment.loop.TaskContext` of ``dataset``, built once per process."""
+    from diamlib.experiment.loop import TaskContext
 
     zoo_names = tuple(s.name for s in spec.zoo) if spec.zoo is not None else None
     key = (spec.profile.model_dump_json(), spec.task, dataset, str(spec.profile_dir), zoo_names)
@@ -123,7 +122,7 @@ def task_context(spec: GridSpec, dataset: str):
 
 def round_zero_task(spec: GridSpec, dataset: str, seed: int) -> str:
     """Train (or load the cached) round 0 of (dataset, seed); returns its cache folder."""
-    from diamlib.loop import shared_round_zero
+    from diamlib.experiment.loop import shared_round_zero
 
     shared_round_zero(task_context(spec, dataset), seed)
     return f"{spec.task}/{dataset}/seed{seed}"
@@ -131,7 +130,7 @@ def round_zero_task(spec: GridSpec, dataset: str, seed: int) -> str:
 
 def run_key_task(spec: GridSpec, key: RunKey, _round_zero: str | None = None) -> Path:
     """Run (or resume, or skip) one run of the grid; returns its folder."""
-    from diamlib.loop import run_method
+    from diamlib.experiment.loop import run_method
 
     return run_method(task_context(spec, key.dataset), spec.entry(key.method), key.seed,
                       after_round=spec.after_round)
@@ -224,7 +223,7 @@ def resolve_workers(workers: int | str, n_runs: int, device: str = "cpu") -> int
 
 def available_gpus() -> int:
     """CUDA devices visible to this process (at least 1, so a profile fails later with a clear
-    message from :func:`diamlib.training.configure_torch` when there is none)."""
+    message from :func:`diamlib.experiment.setup.configure_torch` when there is none)."""
     import torch
 
     return max(1, torch.cuda.device_count())
@@ -340,7 +339,7 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
         persisted round (e.g. to report or checkpoint elsewhere).
     repair : bool
         First roll damaged runs of ``task`` back to their last verified round and remove damaged
-        round-0 caches (:func:`diamlib.loop.repair_results`), so the rest is recomputed instead
+        round-0 caches (:func:`diamlib.experiment.loop.repair_results`), so the rest is recomputed instead
         of refused.
 
     Returns
@@ -363,9 +362,7 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
     RunIntegrityError
         A run's files do not match its ``run.json`` (without ``repair``).
     """
-    from diamlib.config import check_data_roots
-    from diamlib.loop import check_feature_model, check_no_mixing, repair_results
-    from diamlib.runstore import check_writable
+    from diamlib.experiment.loop import check_feature_model, check_no_mixing, repair_results
 
     section = profile.experiment(task)
     unknown = sorted(set(methods or ()) - {e.method for e in section.strategies})
