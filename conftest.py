@@ -21,7 +21,7 @@ os.environ["DIAMLIB_NUMERICS"] = "portable"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-from diamlib.results import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_beside_checkout  # noqa: E402
+from diamlib.reporting.results import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_beside_checkout  # noqa: E402
 
 #: Notebooks whose outputs hold numbers of trained models (compared only where the canary matches).
 TRAINING_NOTEBOOKS = ("02_", "03_", "04_", "05_")

@@ -9,7 +9,7 @@ in; ``--json`` for the same as JSON).
 Ctrl-C stops a run with one line saying what is kept and how to resume. ``refresh``
 re-executes ``notebooks/`` in place on their own parameters (the outputs nbval checks).
 ``select MODEL.npz ... --budget N --out batch.csv`` selects a batch from evidence files of
-target models trained in any framework (format: :mod:`diamlib.evidence_files`).
+target models trained in any framework (format: :mod:`diamlib.userfiles.evidence_files`).
 ``run --numerics {portable,native}`` overrides the profile's CPU numerics (:mod:`diamlib.numerics`);
 ``doctor`` prints what decides the numbers on this machine and checks the canary against its
 stored reference (exit code 1 when they differ or packages are off the lock).
@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         "select", help="select a batch to label from per-model evidence files (.npz, any framework)",
         description="Select a batch from one evidence .npz per target model; writes the batch CSV "
                     "(rank, pool_index, pool_id, score) and a JSON record beside it. File format: "
-                    "python -c 'import diamlib.evidence_files as m; help(m)'")
+                    "python -c 'import diamlib.userfiles.evidence_files as m; help(m)'")
     select.add_argument("models", nargs="+", metavar="MODEL.npz", help="one evidence file per target model")
     select.add_argument("--budget", required=True, type=int, help="number of pool points to select")
     select.add_argument("--out", required=True, help="batch CSV to write (the JSON record gets the same stem)")
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _select(args: argparse.Namespace) -> int:
-    from diamlib.evidence_files import parse_option_arguments, run_select
+    from diamlib.userfiles.evidence_files import parse_option_arguments, run_select
 
     csv_path, json_path, selection = run_select(
         args.models, budget=args.budget, out=args.out, strategy=args.strategy,

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from diamlib.config import ConfigError, ExperimentParams, MethodEntry, Profile
 from diamlib.data import ArrayDataset
 from diamlib.data.flat import pca_inputs
-from diamlib.evidence import TASKS, Evidence, ModelEvidence, restrict_evidence
+from diamlib.evidence import TASKS, Evidence, ModelEvidence
 from diamlib.experiment.protocol import feature_model_description
 from diamlib.experiment.provenance import git_commit, package_versions
 from diamlib.fileio import atomic_write_text, now_iso
@@ -34,7 +34,8 @@ from diamlib.paths import run_dir
 from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore,
                               evidence_file_problem, file_digest, load_evidence, save_evidence, settings_differences)
 from diamlib.seeding import child_int_seed, child_rng
-from diamlib.strategies.registry import get_strategy, make_selector
+from diamlib.strategies.registry import get_strategy
+from diamlib.strategies.run import run_strategy
 from diamlib.training.networks import ModelInputs, ModelRoundResult, RoundData, train_model_round
 from diamlib.training.sklearn import sklearn_random_state, train_sklearn_round
 from diamlib.zoo import ModelSpec, zoo_table
@@ -344,7 +345,6 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
     round_index)``, if given, is called after each persisted round.
     """
     options = ctx.section.options_for(entry)
-    selector: Callable = make_selector(entry.strategy, ctx.task, options)
     strategy_evidence = get_strategy(entry.strategy).evidence
     supernet = uses_supernet_features(ctx.section, entry.strategy)
     # with supernet features, later rounds need no target-model features for this strategy
@@ -403,8 +403,8 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
             start = time.perf_counter()
             if supernet:
                 evidence = with_supernet_features(ctx, evidence, labeled)
-            selection = selector(restrict_evidence(evidence, strategy_evidence), budget=section.query_size,
-                                 rng=child_rng(seed, "select", round_index))
+            selection = run_strategy(entry.strategy, evidence, budget=section.query_size,
+                                     rng=child_rng(seed, "select", round_index), **options)
             round_log["seconds"]["selection"] = time.perf_counter() - start
             chosen = np.asarray(selection.indices, dtype=np.int64)
             _check_selection(chosen, labeled, section.query_size, entry.method)

@@ -1,7 +1,8 @@
-"""Checks and helpers shared by every query strategy.
+"""Helpers shared by every query strategy.
 
-Every strategy validates its inputs with these functions, ranks pool positions, and turns
-the ranking into a :class:`~diamlib.evidence.Selection` with :func:`finish_selection`,
+Strategies read their per-model arrays through these views (already checked by
+:func:`~diamlib.strategies.run.run_strategy`, so they trust them), rank pool positions, and
+turn the ranking into a :class:`~diamlib.evidence.Selection` with :func:`finish_selection`,
 which also fills up at random when a strategy has fewer qualifying candidates than the
 budget.
 
@@ -20,143 +21,38 @@ import numpy as np
 from diamlib.evidence import Evidence, ModelEvidence, Selection
 
 
-# --------------------------------------------------------------------------- arguments
-def check_call(evidence: Evidence, budget: int, rng: np.random.Generator, task: str | None = None) -> None:
-    """Validate the arguments every strategy receives.
-
-    Parameters
-    ----------
-    evidence : Evidence
-    budget : int
-        Number of points to query; ``1 <= budget <= evidence.n_pool``.
-    rng : numpy.random.Generator
-    task : {"classification", "regression"}, optional
-        If given, ``evidence.task`` must equal it.
-
-    Raises
-    ------
-    TypeError
-        ``evidence`` is not an ``Evidence``, ``budget`` is not an integer or ``rng`` is not
-        a ``numpy.random.Generator``.
-    ValueError
-        ``budget`` out of range, malformed ``unlabeled_indices`` or ``feature_model``, or
-        the evidence is of the wrong task.
-
-    References
-    ----------
-    Algorithm 2, line 10 of the paper (``tau`` = budget).
-    """
-    if not isinstance(evidence, Evidence):
-        raise TypeError(f"evidence must be a diamlib.evidence.Evidence, got {type(evidence).__name__}")
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
-        raise TypeError(f"budget must be an integer, got {budget!r} ({type(budget).__name__})")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator, got {type(rng).__name__}; "
-            f"create one with diamlib.seeding.child_rng(seed, 'select', round)"
-        )
-    indices = evidence.unlabeled_indices
-    if not isinstance(indices, np.ndarray) or indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
-        raise ValueError("evidence.unlabeled_indices must be a 1-D integer array of training-set indices")
-    n_pool = indices.shape[0]
-    if budget < 1 or budget > n_pool:
-        raise ValueError(
-            f"budget must be between 1 and the pool size {n_pool}, got {budget}; "
-            f"lower the query size or stop the loop when the pool is exhausted"
-        )
-    if np.unique(indices).shape[0] != n_pool:
-        raise ValueError("evidence.unlabeled_indices contains repeated indices; each pool point must appear once")
-    if task is not None and evidence.task != task:
-        raise ValueError(f"this strategy is for {task} evidence, got evidence.task={evidence.task!r}")
-    if len(evidence.models) == 0:
-        raise ValueError("evidence.models is empty; the evidence needs at least one target model")
-
-
+# --------------------------------------------------------------------------- per-model arrays
 def feature_model(evidence: Evidence) -> ModelEvidence:
     """The model whose features single-model strategies (coreset, BADGE, BAIT) use.
 
     ``evidence.feature_source`` (a frozen supernet's features) when given, else the target
     model at position ``evidence.feature_model``.
-
-    Raises
-    ------
-    ValueError
-        ``evidence.feature_model`` is not a position in ``evidence.models``.
     """
     if evidence.feature_source is not None:
         return evidence.feature_source
-    position = evidence.feature_model
-    if isinstance(position, bool) or not isinstance(position, (int, np.integer)) or not (
-        0 <= position < len(evidence.models)
-    ):
-        raise ValueError(
-            f"evidence.feature_model must be a position in evidence.models (0..{len(evidence.models) - 1}), "
-            f"got {position!r}"
-        )
-    return evidence.models[int(position)]
+    return evidence.models[int(evidence.feature_model)]
 
 
-# --------------------------------------------------------------------------- per-model arrays
-def model_features(model: ModelEvidence, n_pool: int, *, with_labeled: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Validated float64 views of one model's pool and labeled features.
+def model_features(model: ModelEvidence, *, with_labeled: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """float64 views of one model's pool and labeled features.
 
     Parameters
     ----------
     model : ModelEvidence
-    n_pool : int
-        Expected number of pool rows.
     with_labeled : bool
-        False for strategies that read only the pool's features: the labeled features are
-        then neither required nor checked, and come back as a (0, d) array.
+        False for strategies that read only the pool's features: the labeled features then
+        come back as a (0, d) array.
 
     Returns
     -------
     pool : ndarray, shape (n_pool, d)
     labeled : ndarray, shape (n_labeled, d)
         Never written to by callers (they may be the caller's own arrays).
-
-    Raises
-    ------
-    ValueError
-        Wrong shapes, NaN or inf entries, or a feature matrix whose rows are all identical
-        (every feature constant over pool and labeled set): no ranking could be derived from it.
     """
-    if model.pool_features is None or (with_labeled and model.labeled_features is None):
-        missing = "pool_features" if model.pool_features is None else "labeled_features"
-        raise ValueError(f"model {model.name!r} has no {missing}; the strategy reads them, so they must be "
-                         f"computed (declare {missing!r} in the strategy's registry entry)")
     pool = np.asarray(model.pool_features, dtype=np.float64)
     if not with_labeled:
-        labeled = np.zeros((0, pool.shape[1] if pool.ndim == 2 else 0))
-    else:
-        labeled = np.asarray(model.labeled_features, dtype=np.float64)
-    if pool.ndim != 2 or pool.shape[0] != n_pool:
-        raise ValueError(
-            f"model {model.name!r}: pool_features must have shape (n_pool={n_pool}, d), got {pool.shape}"
-        )
-    if labeled.ndim != 2 or labeled.shape[1] != pool.shape[1]:
-        raise ValueError(
-            f"model {model.name!r}: labeled_features must have shape (n_labeled, {pool.shape[1]}) "
-            f"like pool_features, got {labeled.shape}"
-        )
-    for what, array in (("pool_features", pool), ("labeled_features", labeled)):
-        if not np.isfinite(array).all():
-            bad = int((~np.isfinite(array)).any(axis=1).sum())
-            raise ValueError(
-                f"model {model.name!r}: {what} contains NaN or inf in {bad} row(s); the model has "
-                f"probably diverged; retrain it (e.g. with a lower learning rate) before querying"
-            )
-    if pool.shape[0] + labeled.shape[0] >= 2:
-        parts = [a for a in (pool, labeled) if a.shape[0]]
-        highest = np.max([a.max(axis=0) for a in parts], axis=0)
-        lowest = np.min([a.min(axis=0) for a in parts], axis=0)
-        if np.all(highest == lowest):
-            raise ValueError(
-                f"model {model.name!r}: every feature is constant over the pool and labeled set "
-                f"(all rows identical), so its features cannot rank pool points; check the "
-                f"feature extractor of this model"
-            )
-    return pool, labeled
+        return pool, np.zeros((0, pool.shape[1]))
+    return pool, np.asarray(model.labeled_features, dtype=np.float64)
 
 
 def search_dtype(original: np.ndarray, validated: np.ndarray) -> np.ndarray:
@@ -167,7 +63,7 @@ def search_dtype(original: np.ndarray, validated: np.ndarray) -> np.ndarray:
     original : array_like
         A feature array as stored in the evidence.
     validated : ndarray
-        Its validated float64 view from :func:`model_features`.
+        Its float64 view from :func:`model_features`.
 
     Returns
     -------
@@ -178,66 +74,14 @@ def search_dtype(original: np.ndarray, validated: np.ndarray) -> np.ndarray:
     return original if original.dtype == np.float32 else validated
 
 
-def model_probs(model: ModelEvidence, n_pool: int, *, min_classes: int = 1) -> np.ndarray:
-    """Validated float64 view of one model's softmax probabilities on the pool.
-
-    Returns
-    -------
-    probs : ndarray, shape (n_pool, n_classes)
-
-    Raises
-    ------
-    ValueError
-        Missing, wrong shape, NaN/inf, negative entries or rows that do not sum to one.
-    """
-    if model.pool_probs is None:
-        raise ValueError(f"model {model.name!r}: pool_probs is missing; uncertainty strategies need softmax outputs")
-    probs = np.asarray(model.pool_probs, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape[0] != n_pool or probs.shape[1] < min_classes:
-        raise ValueError(
-            f"model {model.name!r}: pool_probs must have shape (n_pool={n_pool}, n_classes>={min_classes}), "
-            f"got {probs.shape}"
-        )
-    if not np.isfinite(probs).all():
-        raise ValueError(f"model {model.name!r}: pool_probs contains NaN or inf; the model has probably diverged")
-    if (probs < -1e-6).any() or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
-        raise ValueError(
-            f"model {model.name!r}: pool_probs rows must be probability vectors (non-negative, summing "
-            f"to 1); pass softmax outputs, not logits"
-        )
-    return probs
+def model_probs(model: ModelEvidence) -> np.ndarray:
+    """float64 view of one model's softmax probabilities on the pool, shape (n_pool, n_classes)."""
+    return np.asarray(model.pool_probs, dtype=np.float64)
 
 
-def model_snapshots(model: ModelEvidence, n_pool: int) -> np.ndarray:
-    """Validated snapshot predictions of one model (its soft version space, Sec. 5.2).
-
-    Returns
-    -------
-    predictions : ndarray of int, shape (n_snapshots, n_pool)
-
-    Raises
-    ------
-    ValueError
-        Missing, wrong shape, non-integer or negative labels.
-    """
-    if model.snapshot_predictions is None:
-        raise ValueError(
-            f"model {model.name!r}: snapshot_predictions is missing; disagreement strategies need the "
-            f"predictions of the later-epoch hypotheses (Algorithm 2, line 4)"
-        )
-    predictions = np.asarray(model.snapshot_predictions)
-    if predictions.ndim != 2 or predictions.shape[1] != n_pool or predictions.shape[0] < 1:
-        raise ValueError(
-            f"model {model.name!r}: snapshot_predictions must have shape (n_snapshots>=1, n_pool={n_pool}), "
-            f"got {predictions.shape}"
-        )
-    if not np.issubdtype(predictions.dtype, np.integer):
-        raise ValueError(
-            f"model {model.name!r}: snapshot_predictions must hold integer class labels, got {predictions.dtype}"
-        )
-    if predictions.size and predictions.min() < 0:
-        raise ValueError(f"model {model.name!r}: snapshot_predictions holds negative class labels")
-    return predictions
+def model_snapshots(model: ModelEvidence) -> np.ndarray:
+    """One model's snapshot predictions (its soft version space, Sec. 5.2), int, shape (n_snapshots, n_pool)."""
+    return np.asarray(model.snapshot_predictions)
 
 
 # --------------------------------------------------------------------------- ranking

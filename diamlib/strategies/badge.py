@@ -16,7 +16,7 @@ import numpy as np
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.greedy import greedy_select
-from diamlib.strategies._common import check_call, feature_model, finish_selection, greedy_order_scores, model_features
+from diamlib.strategies._common import feature_model, finish_selection, greedy_order_scores, model_features
 from diamlib.strategies.last_layer import posterior_features
 from diamlib.strategies.options import PositiveFloat
 
@@ -111,9 +111,8 @@ def select_badge(evidence: Evidence, *, budget: int, rng: np.random.Generator,
     ----------
     BADGE [3] via BM-DAL, Sec. 6.6 of the paper.
     """
-    check_call(evidence, budget, rng, task="regression")
     model = feature_model(evidence)
-    pool, labeled = model_features(model, evidence.n_pool)
+    pool, labeled = model_features(model)
     pool_post, _ = posterior_features(pool, labeled, sigma=sigma, with_bias=with_bias)
     positions = kmeanspp_seeding(pool_post, budget, rng)
     scores = greedy_order_scores(positions, evidence.n_pool, budget)

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.greedy import greedy_select
-from diamlib.strategies._common import check_call, feature_model, finish_selection, greedy_order_scores, model_features
+from diamlib.strategies._common import feature_model, finish_selection, greedy_order_scores, model_features
 from diamlib.strategies.last_layer import posterior_features
 from diamlib.strategies.options import PositiveFloat
 
@@ -208,11 +208,8 @@ def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, si
     ----------
     BAIT [2] via BM-DAL, Sec. 6.6 of the paper.
     """
-    check_call(evidence, budget, rng, task="regression")
-    if not overselection_factor >= 1.0:
-        raise ValueError(f"overselection_factor must be >= 1 (BM-DAL uses 2.0), got {overselection_factor}")
     model = feature_model(evidence)
-    pool, labeled = model_features(model, evidence.n_pool)
+    pool, labeled = model_features(model)
     pool_post, labeled_post = posterior_features(pool, labeled, sigma=sigma, with_bias=with_bias)
     positions, status = bait_forward_backward(pool_post, labeled_post, budget, sigma=sigma,
                                               overselection_factor=overselection_factor)

@@ -11,8 +11,7 @@ import numpy as np
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.kcenter import kcenter_greedy
-from diamlib.strategies._common import (check_call, feature_model, finish_selection, greedy_order_scores,
-                                        model_features, search_dtype)
+from diamlib.strategies._common import feature_model, finish_selection, greedy_order_scores, model_features, search_dtype
 
 
 def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator) -> Selection:
@@ -25,7 +24,7 @@ def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator)
         the labeled features are the initial centers.
     budget : int
     rng : numpy.random.Generator
-        Unused apart from validation (k-center greedy is deterministic).
+        Unused (k-center greedy is deterministic).
 
     Returns
     -------
@@ -39,9 +38,8 @@ def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator)
     ----------
     Coreset baseline, Sec. 6.1 and 6.6 of the paper.
     """
-    check_call(evidence, budget, rng)
     model = feature_model(evidence)
-    pool, labeled = model_features(model, evidence.n_pool)
+    pool, labeled = model_features(model)
     positions, radius = kcenter_greedy(search_dtype(model.pool_features, pool),
                                        search_dtype(model.labeled_features, labeled), budget)
     scores = greedy_order_scores(positions, evidence.n_pool, budget)

@@ -17,12 +17,10 @@ from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.greedy_swap import greedy_swap_selection
-from diamlib.selection.knn import check_knn_fraction, knn_adjacency, neighbour_count, sum_symmetrized
-from diamlib.selection.objective import check_beta
+from diamlib.selection.knn import knn_adjacency, neighbour_count, sum_symmetrized
 from diamlib.selection.reference.authors import authors_selection
 from diamlib.selection.reference.relaxation import select_top, solve_diam_relaxation
 from diamlib.strategies._common import (
-    check_call,
     finish_selection,
     model_features,
     model_snapshots,
@@ -70,7 +68,7 @@ def disagreement_votes(evidence: Evidence) -> np.ndarray:
     """
     votes = np.zeros(evidence.n_pool, dtype=np.int64)
     for model in evidence.models:
-        votes += disagreement_mask(model_snapshots(model, evidence.n_pool))
+        votes += disagreement_mask(model_snapshots(model))
     return votes
 
 
@@ -97,7 +95,7 @@ def model_vote_entropy(evidence: Evidence) -> np.ndarray:
     total = np.zeros(n_pool)
     positions = np.arange(n_pool, dtype=np.int64)[None, :]
     for model in evidence.models:
-        labels = model_snapshots(model, n_pool).astype(np.int64)
+        labels = model_snapshots(model).astype(np.int64)
         n_classes = int(labels.max()) + 1 if labels.size else 1
         counts = np.bincount((positions * n_classes + labels).ravel(),
                              minlength=n_pool * n_classes).reshape(n_pool, n_classes)
@@ -171,7 +169,6 @@ def select_cal(evidence: Evidence, *, budget: int, rng: np.random.Generator) -> 
     CAL [15] as adapted in Sec. 6.1 of the paper ("queries data that falls into the
     disagreement region of any of the target models").
     """
-    check_call(evidence, budget, rng, task="classification")
     votes = disagreement_votes(evidence)
     in_any = votes > 0
     candidates = np.flatnonzero(in_any)
@@ -215,7 +212,6 @@ def select_diam_nodiv(evidence: Evidence, *, budget: int, rng: np.random.Generat
     (the conference version of DIAM; ``DIAM`` in the authors' ``al_select.py``, from
     which the published raw results come).
     """
-    check_call(evidence, budget, rng, task="classification")
     votes = disagreement_votes(evidence)
     entropy = model_vote_entropy(evidence)
     ranking = order_descending(votes.astype(np.float64), entropy)
@@ -233,7 +229,7 @@ def _pool_adjacencies(evidence: Evidence, k: int, knn_approx_dim: int | None) ->
     """Raw (unsymmetrised) kNN adjacency of Eq. 10 in every model's feature space."""
     graphs = []
     for model in evidence.models:
-        pool, _ = model_features(model, evidence.n_pool, with_labeled=False)
+        pool, _ = model_features(model, with_labeled=False)
         graphs.append(knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim))
     return graphs
 
@@ -248,7 +244,7 @@ def _summed_similarity(evidence: Evidence, k: int, knn_approx_dim: int | None):
     """
     def graphs():
         for model in evidence.models:
-            pool, _ = model_features(model, evidence.n_pool, with_labeled=False)
+            pool, _ = model_features(model, with_labeled=False)
             yield knn_adjacency(search_dtype(model.pool_features, pool), k, approx_dim=knn_approx_dim)
 
     return sum_symmetrized(graphs(), evidence.n_pool)
@@ -270,7 +266,7 @@ def _batch_greedy_swap(evidence, votes, *, budget, beta, knn_fraction, knn_appro
 def _batch_authors(evidence, votes, *, budget, beta, **_):
     features = []
     for model in evidence.models:
-        pool, _ = model_features(model, evidence.n_pool, with_labeled=False)
+        pool, _ = model_features(model, with_labeled=False)
         features.append(search_dtype(model.pool_features, pool))
     result = authors_selection(features, votes, tau=budget, beta=beta)
     return result.positions, result.b, {
@@ -331,7 +327,7 @@ def select_diam(
     budget : int
         ``tau``.
     rng : numpy.random.Generator
-        Unused apart from validation (every solver is deterministic).
+        Unused (every solver is deterministic).
     beta : float
         Trade-off in Eq. 9; must be negative (the paper uses -0.1, -1, -10).
     knn_fraction : float
@@ -364,20 +360,10 @@ def select_diam(
         figures (objective, swaps, iterations, convergence), ``k_neighbours`` and
         :func:`vote_diagnostics`.
 
-    Raises
-    ------
-    ValueError
-        ``beta >= 0``, ``knn_fraction`` outside (0, 1] or an unknown ``solver``.
-
     References
     ----------
     Algorithm 2 and Eq. 9-10 of the paper (Sec. 5.2); sensitivity to beta in Sec. 6.4.
     """
-    check_call(evidence, budget, rng, task="classification")
-    beta = check_beta(beta)
-    knn_fraction = check_knn_fraction(knn_fraction)
-    if solver not in _DIAM_SOLVERS:
-        raise ValueError(f"unknown DIAM solver {solver!r}; choose one of {sorted(_DIAM_SOLVERS)}")
     n_pool = evidence.n_pool
     votes = disagreement_votes(evidence)
     diagnostics = vote_diagnostics(votes, len(evidence.models), budget)

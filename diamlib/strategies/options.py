@@ -3,7 +3,7 @@
 A strategy ``fn(evidence, *, budget, rng, **options)`` states its options once, in its
 keyword-only parameters: name, type (constraints as ``Annotated[float, Field(lt=0)]``) and
 default. :func:`options_model` turns them into a frozen pydantic model, so that profiles
-and :func:`diamlib.strategies.registry.make_selector` check option names, types and ranges
+and :func:`diamlib.strategies.run.run_strategy` check option names, types and ranges
 against the function itself; :func:`code_path_values` lists the option values that switch
 the function to another code path (every ``Literal`` value, the other value of a flag),
 so that tests can run each of them.

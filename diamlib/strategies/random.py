@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from diamlib.evidence import Evidence, Selection
-from diamlib.strategies._common import check_call, finish_selection
+from diamlib.strategies._common import finish_selection
 
 
 def select_random(evidence: Evidence, *, budget: int, rng: np.random.Generator) -> Selection:
@@ -32,6 +32,5 @@ def select_random(evidence: Evidence, *, budget: int, rng: np.random.Generator) 
     ----------
     Sec. 6.1 and 6.6 of the paper (Random baseline).
     """
-    check_call(evidence, budget, rng)
     positions = rng.choice(evidence.n_pool, size=budget, replace=False)
     return finish_selection(evidence, positions, budget=budget, rng=rng, scores=None)

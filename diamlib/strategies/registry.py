@@ -1,13 +1,15 @@
 """The registry of query strategies: each strategy describes itself once, in its spec.
 
 A :class:`StrategySpec` holds the function, the display name, family, task(s), the evidence
-it reads, its colour in figures, and the typed options model derived from the function's
-keyword-only signature (:mod:`diamlib.strategies.options`). Profiles, the loop, the
-statistics, the figures and the tests read names, order and options from :data:`STRATEGIES`,
-so adding a strategy is one module and one entry here.
+it reads, and the typed options model derived from the function's keyword-only signature
+(:mod:`diamlib.strategies.options`). Profiles, the loop, the statistics, the figures and the
+tests read names, order and options from :data:`STRATEGIES`, so adding a strategy is one
+module and one entry here (and, for a colour of its own in the figures, one entry in
+:data:`diamlib.reporting.styles.STRATEGY_COLOURS`).
 
 Every registered function has the signature
-``fn(evidence, *, budget, rng, **options) -> Selection``.
+``fn(evidence, *, budget, rng, **options) -> Selection``; callers run it through
+:func:`diamlib.strategies.run.run_strategy`, which checks the call.
 
 References
 ----------
@@ -17,8 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +44,6 @@ _CLASSIFICATION = frozenset({"classification"})
 _REGRESSION = frozenset({"regression"})
 _BOTH = frozenset(TASKS)
 _FEATURES = frozenset({"pool_features", "labeled_features"})
-_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @dataclass(frozen=True)
@@ -65,8 +64,6 @@ class StrategySpec:
     evidence : frozenset of str
         :data:`EVIDENCE_KINDS` it reads (of every model, or of the feature model only for
         the single-model baselines); a training loop may compute only these.
-    colour : str
-        ``#rrggbb`` colour in every figure.
     description : str
         One line for tables and logs.
     proposed : bool
@@ -93,7 +90,6 @@ class StrategySpec:
     family: str
     tasks: frozenset[str]
     evidence: frozenset[str]
-    colour: str
     description: str
     proposed: bool = False
     code_path_options: tuple[Mapping[str, Any], ...] = ()
@@ -111,8 +107,6 @@ class StrategySpec:
         if not set(self.evidence) <= set(EVIDENCE_KINDS):
             raise ValueError(f"{where}: evidence {sorted(set(self.evidence) - set(EVIDENCE_KINDS))} unknown; "
                              f"valid: {', '.join(EVIDENCE_KINDS)}")
-        if not _HEX_COLOUR.match(self.colour):
-            raise ValueError(f"{where}: colour must be '#rrggbb', got {self.colour!r}")
         object.__setattr__(self, "options", tuple(p.name for p in option_parameters(self.fn)))
         object.__setattr__(self, "options_model", options_model(self.fn))
         for options in self.code_path_options:
@@ -142,36 +136,36 @@ def register(spec: StrategySpec) -> StrategySpec:
 
 for _spec in (
     StrategySpec("diam", select_diam, "DIAM", "disagreement", _CLASSIFICATION,
-                 frozenset({"snapshot_predictions", "pool_features"}), "#d62728",
+                 frozenset({"snapshot_predictions", "pool_features"}),
                  "DIAM, Algorithm 2: joint disagreement plus per-model kNN diversity (Eq. 9-10)",
                  proposed=True, code_path_options=({"knn_approx_dim": 2},), authors_name="DIAM"),
-    StrategySpec("diam-svd", select_diam_svd, "DIAM-svd", "disagreement", _REGRESSION, _FEATURES, "#a50f15",
+    StrategySpec("diam-svd", select_diam_svd, "DIAM-svd", "disagreement", _REGRESSION, _FEATURES,
                  "DIAM-svd, Algorithm 3: per-model Eq. 12 spread, voted", proposed=True,
                  code_path_options=({"rcond": 0.1},)),
     StrategySpec("diam-leverage", select_diam_leverage, "DIAM-leverage", "disagreement", _REGRESSION, _FEATURES,
-                 "#e377c2", "DIAM-leverage, Algorithm 4: per-model leverage scores, voted", proposed=True,
+                 "DIAM-leverage, Algorithm 4: per-model leverage scores, voted", proposed=True,
                  code_path_options=({"rcond": 0.1},)),
     StrategySpec("diam-nodiv", select_diam_nodiv, "DIAM (no diversity)", "disagreement", _CLASSIFICATION,
-                 frozenset({"snapshot_predictions"}), "#ff9896",
+                 frozenset({"snapshot_predictions"}),
                  "DIAM without diversity (the authors' conference version): rank by disagreeing models, ties by "
                  "summed per-model vote entropy, then tau at random from the top 5 tau"),
     StrategySpec("entropy", select_entropy, "Entropy", "uncertainty", _CLASSIFICATION, frozenset({"pool_probs"}),
-                 "#1f77b4", "mean normalised prediction entropy over models", authors_name="entropy"),
+                 "mean normalised prediction entropy over models", authors_name="entropy"),
     StrategySpec("margin", select_margin, "Margin", "uncertainty", _CLASSIFICATION, frozenset({"pool_probs"}),
-                 "#2ca02c", "mean normalised top-two margin over models (smallest first)", authors_name="margin"),
+                 "mean normalised top-two margin over models (smallest first)", authors_name="margin"),
     StrategySpec("least-confidence", select_least_confidence, "Least conf.", "uncertainty", _CLASSIFICATION,
-                 frozenset({"pool_probs"}), "#17becf", "mean normalised 1 - top-class probability over models",
+                 frozenset({"pool_probs"}), "mean normalised 1 - top-class probability over models",
                  authors_name="least_conf"),
     StrategySpec("cal", select_cal, "CAL", "disagreement", _CLASSIFICATION, frozenset({"snapshot_predictions"}),
-                 "#9467bd", "random among points in any model's disagreement region", authors_name="CAL"),
-    StrategySpec("random", select_random, "Random", "passive", _BOTH, frozenset(), "#7f7f7f",
+                 "random among points in any model's disagreement region", authors_name="CAL"),
+    StrategySpec("random", select_random, "Random", "passive", _BOTH, frozenset(),
                  "uniform random sampling (passive learning)", authors_name="random"),
-    StrategySpec("coreset", select_coreset, "Coreset", "diversity", _BOTH, _FEATURES, "#8c564b",
+    StrategySpec("coreset", select_coreset, "Coreset", "diversity", _BOTH, _FEATURES,
                  "k-center greedy on the feature model's features", authors_name="coreset",
                  reads_feature_model=True),
-    StrategySpec("badge", select_badge, "BADGE", "hybrid", _REGRESSION, _FEATURES, "#bcbd22",
+    StrategySpec("badge", select_badge, "BADGE", "hybrid", _REGRESSION, _FEATURES,
                  "BADGE: k-means++ on posterior last-layer features (BM-DAL)", reads_feature_model=True),
-    StrategySpec("bait", select_bait, "BAIT", "hybrid", _REGRESSION, _FEATURES, "#ff7f0e",
+    StrategySpec("bait", select_bait, "BAIT", "hybrid", _REGRESSION, _FEATURES,
                  "BAIT: forward-backward Fisher-information greedy (BM-DAL)",
                  code_path_options=({"overselection_factor": 1.0},), reads_feature_model=True),
 ):
@@ -241,27 +235,3 @@ def get_strategy(name: str, task: str | None = None) -> StrategySpec:
             f"valid for {task}: {', '.join(strategy_names(task))}"
         )
     return spec
-
-
-def make_selector(name: str, task: str, options: Mapping[str, Any] | None = None) -> Callable[..., Selection]:
-    """A strategy with its options bound: ``selector(evidence, *, budget, rng) -> Selection``.
-
-    Parameters
-    ----------
-    name : str
-    task : {"classification", "regression"}
-    options : mapping, optional
-        Keyword options of the strategy, checked against its options model.
-
-    Returns
-    -------
-    functools.partial
-
-    Raises
-    ------
-    ValueError
-        Unknown strategy or wrong task; :class:`~diamlib.strategies.options.OptionError`
-        (a ``ValueError``) for an unknown option name, a wrong type or an out-of-range value.
-    """
-    spec = get_strategy(name, task)
-    return functools.partial(spec.fn, **spec.check_options(options or {}))

@@ -22,7 +22,6 @@ import numpy as np
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.strategies._common import (
-    check_call,
     finish_selection,
     model_features,
     order_descending,
@@ -270,7 +269,7 @@ def select_diam_svd(evidence: Evidence, *, budget: int, rng: np.random.Generator
     budget : int
         ``tau``.
     rng : numpy.random.Generator
-        Unused apart from validation (the ranking is deterministic).
+        Unused (the ranking is deterministic).
     rcond : float, optional
         Relative singular-value cutoff for the numerical rank of each ``L^i``.
     residual_rtol : float
@@ -287,10 +286,9 @@ def select_diam_svd(evidence: Evidence, *, budget: int, rng: np.random.Generator
     Algorithm 3, Problem 1 and Eq. 12 of the paper (Sec. 5.3.1); see :func:`svd_disagreement`
     for the rank-deficient case.
     """
-    check_call(evidence, budget, rng, task="regression")
     orders, ranks, outside = [], {}, {}
     for model in evidence.models:
-        pool, labeled = model_features(model, evidence.n_pool)
+        pool, labeled = model_features(model)
         order, details = svd_model_order(pool, labeled, rcond=rcond, residual_rtol=residual_rtol)
         orders.append(order)
         ranks[model.name] = details.rank
@@ -310,7 +308,7 @@ def select_diam_leverage(evidence: Evidence, *, budget: int, rng: np.random.Gene
     budget : int
         ``tau``.
     rng : numpy.random.Generator
-        Unused apart from validation (the ranking is deterministic).
+        Unused (the ranking is deterministic).
     rcond : float, optional
         Relative singular-value cutoff for the numerical rank of each ``X^i``.
 
@@ -323,9 +321,8 @@ def select_diam_leverage(evidence: Evidence, *, budget: int, rng: np.random.Gene
     ----------
     Algorithm 4 and Problem 2 of the paper (Sec. 5.3.2).
     """
-    check_call(evidence, budget, rng, task="regression")
     orders = []
     for model in evidence.models:
-        pool, labeled = model_features(model, evidence.n_pool)
+        pool, labeled = model_features(model)
         orders.append(order_descending(leverage_scores(pool, labeled, rcond=rcond)))
     return _voted_selection(evidence, orders, budget, rng, {})

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from diamlib.evidence import Evidence, Selection
-from diamlib.strategies._common import check_call, finish_selection, minmax_normalise, model_probs, order_descending
+from diamlib.strategies._common import finish_selection, minmax_normalise, model_probs, order_descending
 
 
 def entropy_uncertainty(probs: np.ndarray) -> np.ndarray:
@@ -88,24 +88,33 @@ def mean_normalised_uncertainty(evidence: Evidence, per_model: Callable[[np.ndar
     per_model : callable
         ``probs (n_pool, n_classes) -> uncertainty (n_pool,)``.
     min_classes : int
-        Smallest number of classes the score is defined for.
+        Smallest number of classes the score is defined for (the margin needs two).
 
     Returns
     -------
     ndarray, shape (n_pool,), values in [0, 1]
 
+    Raises
+    ------
+    ValueError
+        A model's probabilities have fewer than ``min_classes`` classes.
+
     References
     ----------
     Sec. 6.1 of the paper (mean over all target models).
     """
-    scores = [minmax_normalise(per_model(model_probs(m, evidence.n_pool, min_classes=min_classes)))
-              for m in evidence.models]
+    scores = []
+    for model in evidence.models:
+        probs = model_probs(model)
+        if probs.shape[1] < min_classes:
+            raise ValueError(f"model {model.name!r}: pool_probs must have shape (n_pool={evidence.n_pool}, "
+                             f"n_classes>={min_classes}), got {probs.shape}")
+        scores.append(minmax_normalise(per_model(probs)))
     return np.mean(scores, axis=0)
 
 
 def _select_by(evidence: Evidence, budget: int, rng: np.random.Generator,
                per_model: Callable[[np.ndarray], np.ndarray], min_classes: int = 1) -> Selection:
-    check_call(evidence, budget, rng, task="classification")
     scores = mean_normalised_uncertainty(evidence, per_model, min_classes)
     return finish_selection(evidence, order_descending(scores), budget=budget, rng=rng, scores=scores)
 
@@ -119,7 +128,7 @@ def select_entropy(evidence: Evidence, *, budget: int, rng: np.random.Generator)
         Classification evidence; uses every model's ``pool_probs``.
     budget : int
     rng : numpy.random.Generator
-        Unused apart from validation (the ranking is deterministic).
+        Unused (the ranking is deterministic).
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """The paper's 12 target models, reconstructed as OFA MobileNetV3 subnets.
 
 Each published OFA specialised net is replaced by the supernet subnet found by
-:mod:`diamlib.zoo.search`, whose parameters and MACs at 1,000 classes lie within 10% of the
+the search of ``tools/zoo_search.py``, whose parameters and MACs at 1,000 classes lie within 10% of the
 published figures; the published id is kept as the model name.
 
 References

@@ -1,6 +1,6 @@
 """The 12 target models reconstructed as OFA MobileNetV3 subnets (generated file).
 
-Written by ``python -m diamlib.zoo.search --write --seed 0``; each entry holds
+Written by ``python tools/zoo_search.py --write --seed 0``; each entry holds
 OFA's subnet format (ks, e, d), the supernet width multiplier and the input resolution.
 
 References

@@ -8,7 +8,7 @@ import pytest
 import diamlib.experiment.loop as loop
 from diamlib.experiment.grid import run_task
 from diamlib.experiment.loop import repair_results
-from diamlib.results import load_results
+from diamlib.reporting.results import load_results
 from diamlib.runstore import RunConflictError, RunIntegrityError
 from run_files import results_of, snapshot
 from tiny_run import TASK, run, tiny_profile, tiny_zoo

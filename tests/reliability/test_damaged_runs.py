@@ -8,7 +8,7 @@ import pytest
 
 import diamlib.experiment.loop as loop
 from diamlib.experiment.loop import load_shared_evidence, repair_results
-from diamlib.results import ResultsWarning, load_results
+from diamlib.reporting.results import ResultsWarning, load_results
 from diamlib.runstore import RunIntegrityError
 from run_files import results_of, snapshot
 from tiny_run import TASK, run

@@ -69,17 +69,6 @@ def _arm(point: str, call: int) -> None:
     import diamlib.experiment.loop as loop
     import diamlib.runstore as runstore
 
-    if point == "selection":
-        real_make = loop.make_selector
-
-        def make_selector(*args, **kwargs):
-            selector = real_make(*args, **kwargs)
-            holder = type("Holder", (), {"select": staticmethod(selector)})
-            _kill_at(holder, "select", call)
-            return holder.select
-
-        loop.make_selector = make_selector
-        return
     module, attribute = KILL_POINTS[point]
     _kill_at(loop if module == "loop" else runstore, attribute, call)
 
@@ -89,7 +78,7 @@ KILL_POINTS = {
     "training": ("loop", "train_model_round"),        # one target model of a round
     "commit": ("runstore", "atomic_write_text"),      # run.json, after the round's CSV files
     "round0-cache": ("loop", "atomic_write_text"),    # round0.json, after evidence.npz
-    "selection": ("loop", "make_selector"),           # the strategy's call (wrapped in _arm)
+    "selection": ("loop", "run_strategy"),            # the strategy's call
 }
 
 

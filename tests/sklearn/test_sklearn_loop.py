@@ -12,7 +12,7 @@ import diamlib.experiment.loop as loop
 from diamlib.config import SKLEARN_DIR, sklearn_experiment
 from diamlib.experiment.grid import run_task, task_context, GridSpec
 from diamlib.experiment.setup import profile_from_dict
-from diamlib.results import load_results
+from diamlib.reporting.results import load_results
 from diamlib.zoo import build_zoo, custom_zoo, wrap_module
 
 

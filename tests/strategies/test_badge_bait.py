@@ -15,6 +15,7 @@ from diamlib.evidence import Evidence, ModelEvidence
 from diamlib.strategies.badge import kmeanspp_seeding, select_badge
 from diamlib.strategies.bait import bait_forward_backward, select_bait
 from diamlib.strategies.last_layer import last_layer_features, posterior_features
+from diamlib.strategies.run import run_strategy
 
 torch = pytest.importorskip("torch")
 bmdal_algorithms = pytest.importorskip("bmdal_reg.bmdal.algorithms")
@@ -98,7 +99,7 @@ def test_bait_forward_step_maximises_the_trace_reduction():
 def test_bait_rejects_overselection_below_one():
     pool, labeled = _data(0)
     with pytest.raises(ValueError, match="overselection_factor"):
-        select_bait(_evidence(pool, labeled), budget=2, rng=np.random.default_rng(0), overselection_factor=0.5)
+        run_strategy("bait", _evidence(pool, labeled), budget=2, rng=np.random.default_rng(0), overselection_factor=0.5)
 
 
 # --------------------------------------------------------------------------- BADGE

@@ -6,6 +6,7 @@ import pytest
 
 from diamlib.evidence import Evidence, ModelEvidence
 from diamlib.strategies.coreset import select_coreset
+from diamlib.strategies.run import run_strategy
 
 
 def _evidence(task: str = "regression") -> Evidence:
@@ -39,4 +40,4 @@ def test_bad_feature_model_position_raises():
     evidence = _evidence()
     broken = Evidence("regression", evidence.unlabeled_indices, evidence.models, feature_model=2)
     with pytest.raises(ValueError, match="feature_model must be a position"):
-        select_coreset(broken, budget=1, rng=np.random.default_rng(0))
+        run_strategy("coreset", broken, budget=1, rng=np.random.default_rng(0))

@@ -14,6 +14,7 @@ from diamlib.strategies.disagreement import (
     model_vote_entropy,
     vote_diagnostics,
 )
+from diamlib.strategies.run import run_strategy
 
 
 def _evidence(snapshots_per_model: list, *, features_seed: int = 0) -> Evidence:
@@ -141,9 +142,9 @@ def test_missing_snapshots_raise_for_disagreement_strategies():
     broken = Evidence("classification", evidence.unlabeled_indices,
                       (ModelEvidence(name="m0", pool_features=m.pool_features, labeled_features=m.labeled_features,
                                      pool_probs=m.pool_probs),))
-    for strategy in (select_cal, select_diam_nodiv, select_diam):
+    for strategy in ("cal", "diam-nodiv", "diam"):
         with pytest.raises(ValueError, match="snapshot_predictions is missing"):
-            strategy(broken, budget=1, rng=np.random.default_rng(0))
+            run_strategy(strategy, broken, budget=1, rng=np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("solver", ["greedy-swap", "fista", "cvxpy"])
@@ -170,8 +171,8 @@ def test_diam_diversity_prefers_an_informative_point_away_from_the_others(solver
 
 def test_diam_rejects_unknown_solver_and_default_is_greedy_swap():
     evidence = _evidence(_one_hot_disagreement(20, 2, np.ones(20, dtype=int)))
-    with pytest.raises(ValueError, match="unknown DIAM solver 'gurobi'.*greedy-swap"):
-        select_diam(evidence, budget=2, rng=np.random.default_rng(0), solver="gurobi")
+    with pytest.raises(ValueError, match="option 'solver' = 'gurobi'.*greedy-swap"):
+        run_strategy("diam", evidence, budget=2, rng=np.random.default_rng(0), solver="gurobi")
     assert select_diam(evidence, budget=2, rng=np.random.default_rng(0)).info["solver"] == "greedy-swap"
 
 

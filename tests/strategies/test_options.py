@@ -54,11 +54,10 @@ def test_signatures_that_cannot_describe_their_options_are_refused():
     ({"family": "greedy"}, "family 'greedy' is not one of"),
     ({"tasks": frozenset({"ranking"})}, "must be a non-empty subset"),
     ({"evidence": frozenset({"gradients"})}, r"evidence \['gradients'\] unknown"),
-    ({"colour": "red"}, "colour must be '#rrggbb'"),
     ({"code_path_options": ({"mode": "z"},)}, "option 'mode' = 'z'"),
 ])
 def test_spec_refuses_bad_descriptions(change, message):
     fields = dict(name="example", fn=select_example, display_name="Example", family="passive",
-                  tasks=frozenset({"classification"}), evidence=frozenset(), colour="#000000", description="x")
+                  tasks=frozenset({"classification"}), evidence=frozenset(), description="x")
     with pytest.raises(ValueError, match=message):
         StrategySpec(**{**fields, **change})

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from pydantic import Field
 
-from diamlib import plots, stats
+from diamlib.reporting import plots, stats, styles
 from diamlib.config import ConfigError, apply_overrides
 from diamlib.evidence import TASKS, Evidence, ModelEvidence, Selection
 from diamlib.experiment.setup import profile_from_dict
-from diamlib.results import TIDY_COLUMNS
-from diamlib.strategies._common import check_call, finish_selection
-from diamlib.strategies.registry import (EVIDENCE_KINDS, FAMILIES, STRATEGIES, StrategySpec, make_selector,
-                                         register, strategy_names)
+from diamlib.reporting.results import TIDY_COLUMNS
+from diamlib.strategies._common import finish_selection
+from diamlib.strategies.registry import EVIDENCE_KINDS, FAMILIES, STRATEGIES, StrategySpec, register, strategy_names
+from diamlib.strategies.run import make_selector, run_strategy
 
 
 def contract_cases() -> list[tuple[str, str, dict]]:
@@ -134,7 +134,7 @@ def test_non_finite_features_raise_naming_the_model(task, name, bad, make_eviden
 def test_wrong_task_evidence_raises(task, name, make_evidence):
     other = "regression" if task == "classification" else "classification"
     with pytest.raises(ValueError, match=f"for {task}"):
-        STRATEGIES[name].fn(make_evidence(other), budget=2, rng=np.random.default_rng(0))
+        run_strategy(name, make_evidence(other), budget=2, rng=np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
@@ -225,7 +225,6 @@ def test_fills_at_random_when_candidates_run_out(name, make_evidence):
 def select_toy(evidence: Evidence, *, budget: int, rng: np.random.Generator,
                gain: Annotated[float, Field(gt=0)] = 1.0, end: Literal["first", "last"] = "first") -> Selection:
     """Toy strategy: the first (or last) pool positions, scored by ``gain``."""
-    check_call(evidence, budget, rng)
     order = np.arange(evidence.n_pool) if end == "first" else np.arange(evidence.n_pool)[::-1]
     scores = gain * (evidence.n_pool - np.argsort(order)).astype(np.float64)
     return finish_selection(evidence, order, budget=budget, rng=rng, scores=scores)
@@ -235,7 +234,7 @@ def select_toy(evidence: Evidence, *, budget: int, rng: np.random.Generator,
 def toy_strategy():
     """Register ``toy`` for both tasks; the registry is restored afterwards."""
     saved = dict(STRATEGIES)
-    spec = register(StrategySpec("toy", select_toy, "Toy", "passive", frozenset(TASKS), frozenset(), "#123456",
+    spec = register(StrategySpec("toy", select_toy, "Toy", "passive", frozenset(TASKS), frozenset(),
                                  "the first pool positions"))
     yield spec
     STRATEGIES.clear()
@@ -270,9 +269,9 @@ def test_a_registered_strategy_reaches_every_consumer(toy_strategy, make_evidenc
         profile_from_dict(bad, source="toy.yaml")
     with pytest.raises(ConfigError, match="no option 'gian'. Did you mean 'gain'"):
         profile_from_dict(apply_overrides(profile, {"classification.strategy_options": {"toy": {"gian": 2.0}}}))
-    # the palette and display names
-    assert plots.palette()["toy"] == "#123456" and plots.method_colours(["diam", "toy"])["toy"] == "#123456"
+    # the display name; its colour: one of the style's extra colours until the style names it
     assert plots.display_name("toy") == "Toy"
+    assert "toy" not in styles.palette() and styles.method_colours(["diam", "toy"])["toy"] in styles.EXTRA_COLOURS
     # the W/T/L tables: listed in registry order (after the registered baselines, before other names)
     base = np.array([[0.5, 0.6, 0.7, 0.8]] * 3) + np.arange(3)[:, None] * 0.05
     table = _tidy({"diam": base + [[0], [0.05], [0.1]], "zz-baseline": base, "toy": base, "random": base})

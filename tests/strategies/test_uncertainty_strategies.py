@@ -13,6 +13,7 @@ from diamlib.strategies.uncertainty import (
     select_least_confidence,
     select_margin,
 )
+from diamlib.strategies.run import run_strategy
 
 RNG = np.random.default_rng(0)
 
@@ -69,7 +70,7 @@ def test_exact_ties_go_to_the_lower_pool_position():
 
 def test_logits_instead_of_probabilities_raise():
     with pytest.raises(ValueError, match="model 'm0'.*probability vectors"):
-        select_entropy(_evidence([[2.0, -1.0]] * 4), budget=1, rng=RNG)
+        run_strategy("entropy", _evidence([[2.0, -1.0]] * 4), budget=1, rng=RNG)
 
 
 def test_margin_needs_two_classes():
@@ -83,4 +84,4 @@ def test_missing_probabilities_raise():
     broken = Evidence("classification", evidence.unlabeled_indices,
                       (ModelEvidence(name="m0", pool_features=m.pool_features, labeled_features=m.labeled_features),))
     with pytest.raises(ValueError, match="pool_probs is missing"):
-        select_least_confidence(broken, budget=1, rng=RNG)
+        run_strategy("least-confidence", broken, budget=1, rng=RNG)

@@ -9,7 +9,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.linear_model import SGDClassifier
 
-from diamlib.evidence_files import save_model_evidence
+from diamlib.userfiles.evidence_files import save_model_evidence
 
 N_POOL = 300
 N_LABELED = 60

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from diamlib.batchfile import batch_table, read_batch_csv, write_batch_csv
+from diamlib.userfiles.batchfile import batch_table, read_batch_csv, write_batch_csv
 from diamlib.evidence import Selection
-from diamlib.labeller import Labeller
-from diamlib.labelling import (
+from diamlib.userfiles.labeller import Labeller
+from diamlib.userfiles.labelling import (
     LABEL_COLUMNS,
     LabelStore,
     image_png,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from diamlib.__main__ import main
-from diamlib.batchfile import BATCH_COLUMNS, read_batch_csv
-from diamlib.evidence_files import (
+from diamlib.userfiles.batchfile import BATCH_COLUMNS, read_batch_csv
+from diamlib.userfiles.evidence_files import (
     EvidenceFileError,
     load_model_evidence,
     parse_option_arguments,

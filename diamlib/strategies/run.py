@@ -1,0 +1,271 @@
+"""Running a registered strategy on evidence: the one place where a strategy call is checked.
+
+:func:`run_strategy` is how every caller runs a strategy: the active-learning loop, the
+``select`` command and :func:`~diamlib.userfiles.evidence_files.select_on_evidence`, and the
+selectors of :func:`make_selector`. It checks the call once, at this boundary: the strategy's
+options against its options model, the budget and the generator, that the strategy applies to
+the evidence's task, and the per-model arrays the strategy reads (present, shaped, finite,
+probabilities, class labels). It then hands the strategy only those arrays
+(:func:`~diamlib.evidence.restrict_evidence`). The strategies, pure functions below it, trust
+their input.
+
+References
+----------
+Algorithm 2, line 10 of the paper (``tau`` = budget); Sec. 5.2 (soft version spaces,
+penultimate-layer features) and Sec. 6.1, 6.6 (the baselines' inputs).
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from diamlib.evidence import Evidence, ModelEvidence, Selection, restrict_evidence
+from diamlib.strategies.registry import StrategySpec, get_strategy
+
+
+def run_strategy(strategy: str, evidence: Evidence, /, *, budget: int, rng: np.random.Generator,
+                 **options: Any) -> Selection:
+    """Check a call of a registered strategy, then run it on the arrays it reads.
+
+    Parameters
+    ----------
+    strategy : str
+        A registered strategy (:data:`~diamlib.strategies.registry.STRATEGIES`).
+    evidence : Evidence
+        The per-model arrays over the unlabeled pool.
+    budget : int
+        Number of points to query (``tau``), ``1 <= budget <= evidence.n_pool``.
+    rng : numpy.random.Generator
+        The strategy's only source of randomness.
+    **options
+        The strategy's keyword options, checked against its typed options model.
+
+    Returns
+    -------
+    Selection
+        ``indices`` are entries of ``evidence.unlabeled_indices``, most preferred first.
+
+    Raises
+    ------
+    ValueError
+        Unknown strategy (with a close match), an option that is unknown, of the wrong type or
+        out of range (:class:`~diamlib.strategies.options.OptionError`), a budget out of
+        range, evidence of another task, or an array the strategy reads that is missing or
+        malformed (the message names the model and the array).
+    TypeError
+        ``evidence``, ``budget`` or ``rng`` of the wrong type.
+
+    References
+    ----------
+    Algorithm 2, line 10 of the paper.
+    """
+    spec = get_strategy(strategy)
+    checked = spec.check_options(options)
+    check_call(spec, evidence, budget, rng)
+    check_evidence(spec, evidence)
+    return spec.fn(restrict_evidence(evidence, spec.evidence), budget=int(budget), rng=rng, **checked)
+
+
+def make_selector(name: str, task: str, options: Mapping[str, Any] | None = None) -> Callable[..., Selection]:
+    """A strategy with its options bound: ``selector(evidence, *, budget, rng) -> Selection``.
+
+    Parameters
+    ----------
+    name : str
+    task : {"classification", "regression"}
+    options : mapping, optional
+        Keyword options of the strategy, checked now against its options model (and by
+        :func:`run_strategy` at each call).
+
+    Returns
+    -------
+    functools.partial
+        :func:`run_strategy` with the strategy and its checked options bound.
+
+    Raises
+    ------
+    ValueError
+        Unknown strategy or wrong task; :class:`~diamlib.strategies.options.OptionError`
+        (a ``ValueError``) for an unknown option name, a wrong type or an out-of-range value.
+    """
+    spec = get_strategy(name, task)
+    return functools.partial(run_strategy, spec.name, **spec.check_options(options or {}))
+
+
+# --------------------------------------------------------------------------- the call
+def check_call(spec: StrategySpec, evidence: Evidence, budget: int, rng: np.random.Generator) -> None:
+    """Validate the arguments every strategy receives.
+
+    Parameters
+    ----------
+    spec : StrategySpec
+        The strategy called; ``evidence.task`` must be one of its tasks.
+    evidence : Evidence
+    budget : int
+        Number of points to query; ``1 <= budget <= evidence.n_pool``.
+    rng : numpy.random.Generator
+
+    Raises
+    ------
+    TypeError
+        ``evidence`` is not an ``Evidence``, ``budget`` is not an integer or ``rng`` is not
+        a ``numpy.random.Generator``.
+    ValueError
+        ``budget`` out of range, malformed ``unlabeled_indices``, evidence of another task
+        or no target model.
+
+    References
+    ----------
+    Algorithm 2, line 10 of the paper (``tau`` = budget).
+    """
+    if not isinstance(evidence, Evidence):
+        raise TypeError(f"evidence must be a diamlib.evidence.Evidence, got {type(evidence).__name__}")
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
+        raise TypeError(f"budget must be an integer, got {budget!r} ({type(budget).__name__})")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator, got {type(rng).__name__}; "
+            f"create one with diamlib.seeding.child_rng(seed, 'select', round)"
+        )
+    indices = evidence.unlabeled_indices
+    if not isinstance(indices, np.ndarray) or indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
+        raise ValueError("evidence.unlabeled_indices must be a 1-D integer array of training-set indices")
+    n_pool = indices.shape[0]
+    if budget < 1 or budget > n_pool:
+        raise ValueError(
+            f"budget must be between 1 and the pool size {n_pool}; {budget} is out of range: "
+            f"lower the budget (the query size), or stop when the pool is exhausted"
+        )
+    if np.unique(indices).shape[0] != n_pool:
+        raise ValueError("evidence.unlabeled_indices contains repeated indices; each pool point must appear once")
+    if evidence.task not in spec.tasks:
+        raise ValueError(f"strategy {spec.name!r} is for {' or '.join(sorted(spec.tasks))} evidence, "
+                         f"got evidence.task={evidence.task!r}")
+    if len(evidence.models) == 0:
+        raise ValueError("evidence.models is empty; the evidence needs at least one target model")
+
+
+# --------------------------------------------------------------------------- the arrays it reads
+def check_evidence(spec: StrategySpec, evidence: Evidence) -> None:
+    """The per-model arrays ``spec`` reads (``spec.evidence``) are present and well formed.
+
+    Single-model strategies (``spec.reads_feature_model``) read the features of the feature
+    model only (a frozen supernet's, or the target model at ``evidence.feature_model``);
+    the others read their arrays of every target model. Snapshot predictions are checked
+    before probabilities and features, model by model.
+
+    Raises
+    ------
+    ValueError
+        ``evidence.feature_model`` is not a position in ``evidence.models``, or an array is
+        missing, of the wrong shape, holds NaN or inf, is not a probability matrix, holds
+        non-integer or negative class labels, or is a feature matrix whose rows are all
+        identical; the message names the model and the array.
+    """
+    n_pool = evidence.n_pool
+    models = (_checked_feature_model(evidence),) if spec.reads_feature_model else evidence.models
+    if "snapshot_predictions" in spec.evidence:
+        for model in models:
+            _check_snapshots(model, n_pool)
+    if "pool_probs" in spec.evidence:
+        for model in models:
+            _check_probs(model, n_pool)
+    if "pool_features" in spec.evidence:
+        for model in models:
+            _check_features(model, n_pool, with_labeled="labeled_features" in spec.evidence)
+
+
+def _checked_feature_model(evidence: Evidence) -> ModelEvidence:
+    """The feature model of single-model strategies, its position in ``evidence.models`` checked."""
+    if evidence.feature_source is not None:
+        return evidence.feature_source
+    position = evidence.feature_model
+    if isinstance(position, bool) or not isinstance(position, (int, np.integer)) or not (
+        0 <= position < len(evidence.models)
+    ):
+        raise ValueError(
+            f"evidence.feature_model must be a position in evidence.models (0..{len(evidence.models) - 1}), "
+            f"got {position!r}"
+        )
+    return evidence.models[int(position)]
+
+
+def _check_features(model: ModelEvidence, n_pool: int, *, with_labeled: bool) -> None:
+    """One model's pool (and, ``with_labeled``, labeled) features: shapes, finite, not all rows identical."""
+    if model.pool_features is None or (with_labeled and model.labeled_features is None):
+        missing = "pool_features" if model.pool_features is None else "labeled_features"
+        raise ValueError(f"model {model.name!r} has no {missing}; the strategy reads them, so they must be "
+                         f"computed (declare {missing!r} in the strategy's registry entry)")
+    pool = np.asarray(model.pool_features, dtype=np.float64)
+    if not with_labeled:
+        labeled = np.zeros((0, pool.shape[1] if pool.ndim == 2 else 0))
+    else:
+        labeled = np.asarray(model.labeled_features, dtype=np.float64)
+    if pool.ndim != 2 or pool.shape[0] != n_pool:
+        raise ValueError(
+            f"model {model.name!r}: pool_features must have shape (n_pool={n_pool}, d), got {pool.shape}"
+        )
+    if labeled.ndim != 2 or labeled.shape[1] != pool.shape[1]:
+        raise ValueError(
+            f"model {model.name!r}: labeled_features must have shape (n_labeled, {pool.shape[1]}) "
+            f"like pool_features, got {labeled.shape}"
+        )
+    for what, array in (("pool_features", pool), ("labeled_features", labeled)):
+        if not np.isfinite(array).all():
+            bad = int((~np.isfinite(array)).any(axis=1).sum())
+            raise ValueError(
+                f"model {model.name!r}: {what} contains NaN or inf in {bad} row(s); the model has "
+                f"probably diverged; retrain it (e.g. with a lower learning rate) before querying"
+            )
+    if pool.shape[0] + labeled.shape[0] >= 2:
+        parts = [a for a in (pool, labeled) if a.shape[0]]
+        highest = np.max([a.max(axis=0) for a in parts], axis=0)
+        lowest = np.min([a.min(axis=0) for a in parts], axis=0)
+        if np.all(highest == lowest):
+            raise ValueError(
+                f"model {model.name!r}: every feature is constant over the pool and labeled set "
+                f"(all rows identical), so its features cannot rank pool points; check the "
+                f"feature extractor of this model"
+            )
+
+
+def _check_probs(model: ModelEvidence, n_pool: int) -> None:
+    """One model's softmax probabilities on the pool: shape, finite, rows that are probability vectors."""
+    if model.pool_probs is None:
+        raise ValueError(f"model {model.name!r}: pool_probs is missing; uncertainty strategies need softmax outputs")
+    probs = np.asarray(model.pool_probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[0] != n_pool or probs.shape[1] < 1:
+        raise ValueError(
+            f"model {model.name!r}: pool_probs must have shape (n_pool={n_pool}, n_classes>=1), got {probs.shape}"
+        )
+    if not np.isfinite(probs).all():
+        raise ValueError(f"model {model.name!r}: pool_probs contains NaN or inf; the model has probably diverged")
+    if (probs < -1e-6).any() or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError(
+            f"model {model.name!r}: pool_probs rows must be probability vectors (non-negative, summing "
+            f"to 1); pass softmax outputs, not logits"
+        )
+
+
+def _check_snapshots(model: ModelEvidence, n_pool: int) -> None:
+    """One model's snapshot predictions (its soft version space, Sec. 5.2): shape, integer, non-negative."""
+    if model.snapshot_predictions is None:
+        raise ValueError(
+            f"model {model.name!r}: snapshot_predictions is missing; disagreement strategies need the "
+            f"predictions of the later-epoch hypotheses (Algorithm 2, line 4)"
+        )
+    predictions = np.asarray(model.snapshot_predictions)
+    if predictions.ndim != 2 or predictions.shape[1] != n_pool or predictions.shape[0] < 1:
+        raise ValueError(
+            f"model {model.name!r}: snapshot_predictions must have shape (n_snapshots>=1, n_pool={n_pool}), "
+            f"got {predictions.shape}"
+        )
+    if not np.issubdtype(predictions.dtype, np.integer):
+        raise ValueError(
+            f"model {model.name!r}: snapshot_predictions must hold integer class labels, got {predictions.dtype}"
+        )
+    if predictions.size and predictions.min() < 0:
+        raise ValueError(f"model {model.name!r}: snapshot_predictions holds negative class labels")

@@ -1,0 +1,534 @@
+"""Select a batch from evidence files: DIAM for target models trained in any framework.
+
+Evidence file format
+--------------------
+One ``.npz`` file per target model (``np.savez``, or :func:`save_model_evidence`), holding
+plain arrays (no pickled objects) over the same unlabeled pool of ``n_pool`` points:
+
+``snapshot_predictions`` : int, shape (n_snapshots, n_pool)
+    Class labels (0, 1, ...) predicted by the model's later-epoch hypotheses, e.g. the
+    checkpoints of epochs floor(T/2)..T: its soft version space (Sec. 5.2 of the paper).
+``pool_probs`` : float, shape (n_pool, n_classes)
+    Final softmax probabilities (each row sums to 1).
+``pool_features`` : float, shape (n_pool, d)
+    Final penultimate-layer features (``d`` may differ between models).
+``labeled_features`` : float, shape (n_labeled, d), optional
+    Final penultimate-layer features of the labeled set (coreset, BADGE, BAIT, DIAM-svd and
+    DIAM-leverage read them; shape (0, d) if nothing is labeled yet).
+``pool_outputs`` : float, shape (n_pool, k), optional
+    Final predictions on the pool (regression models).
+``pool_ids`` : int or str, shape (n_pool,), optional
+    The user's id of every pool point (default 0..n_pool-1); files that give ids must give
+    the same ids in the same order, and files without ids are taken to be in that order.
+``n_parameters`` : int, scalar, optional
+    Model size; single-model strategies (coreset, BADGE, BAIT) use the features of the
+    largest model (the first file when no file gives sizes).
+
+Only the arrays the chosen strategy reads (its ``StrategySpec.evidence``) are required;
+every array present is checked. ``python -m diamlib select`` reads these files, runs the
+strategy (:func:`diamlib.strategies.run.run_strategy`, which checks the call: options, budget,
+task) and writes ``batch.csv`` (:mod:`diamlib.userfiles.batchfile`) and ``batch.json`` (the
+strategy's diagnostics and the settings).
+
+References
+----------
+Algorithm 2 of the paper (lines 2-10): per-model soft version spaces, penultimate
+features and the batch of ``tau`` points; Sec. 6.6 for the regression strategies.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from diamlib import __version__
+from diamlib.userfiles.batchfile import batch_csv_text, batch_table
+from diamlib.evidence import Evidence, ModelEvidence, Selection, restrict_evidence
+from diamlib.fileio import atomic_write, atomic_write_text, now_iso, write_npz
+from diamlib.seeding import child_rng
+from diamlib.strategies.registry import StrategySpec, get_strategy
+from diamlib.strategies.run import run_strategy
+
+#: Arrays of an evidence file -> (number of dimensions, what it holds).
+EVIDENCE_FILE_ARRAYS: dict[str, tuple[int, str]] = {
+    "snapshot_predictions": (2, "int class labels of the later-epoch hypotheses, (n_snapshots, n_pool)"),
+    "pool_probs": (2, "softmax probabilities, (n_pool, n_classes)"),
+    "pool_features": (2, "penultimate features of the pool, (n_pool, d)"),
+    "labeled_features": (2, "penultimate features of the labeled set, (n_labeled, d)"),
+    "pool_outputs": (2, "regression outputs on the pool, (n_pool, k)"),
+    "pool_ids": (1, "int or str id of every pool point, (n_pool,)"),
+    "n_parameters": (0, "number of model parameters, a scalar int"),
+}
+#: Arrays whose first axis (or second, for snapshot predictions) runs over the pool.
+_POOL_AXIS = {"snapshot_predictions": 1, "pool_probs": 0, "pool_features": 0, "pool_outputs": 0, "pool_ids": 0}
+#: How far a probability row may sum from 1.
+PROBABILITY_TOLERANCE = 1e-3
+
+
+class EvidenceFileError(ValueError):
+    """An evidence file or a ``select`` argument is unusable; the message names the file, array and fix."""
+
+
+@dataclass(frozen=True)
+class EvidenceFiles:
+    """The evidence files of one selection, read and checked.
+
+    Attributes
+    ----------
+    paths : tuple of Path
+        One file per target model, in the order given.
+    evidence : Evidence
+        ``unlabeled_indices`` = 0..n_pool-1 (pool rows); model names from the file names.
+    pool_ids : ndarray, shape (n_pool,)
+        The id of every pool row.
+    strategy : str
+        The strategy the files were checked for.
+    """
+
+    paths: tuple[Path, ...]
+    evidence: Evidence
+    pool_ids: np.ndarray
+    strategy: str
+
+
+# --------------------------------------------------------------------------- writing
+def save_model_evidence(path: Path, **arrays: Any) -> Path:
+    """Write one target model's evidence file (format: see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        Destination ``.npz``; written atomically.
+    **arrays : array_like
+        Any of :data:`EVIDENCE_FILE_ARRAYS` (``snapshot_predictions``, ``pool_probs``,
+        ``pool_features``, ``labeled_features``, ``pool_outputs``, ``pool_ids``,
+        ``n_parameters``); None values are left out.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    EvidenceFileError
+        An unknown array name or an array that :func:`read_evidence_files` would refuse;
+        nothing is written then.
+    """
+    path = Path(path)
+    given = {name: np.asarray(value) for name, value in arrays.items() if value is not None}
+    checked = _check_arrays(path, given, required=())
+    atomic_write(path, lambda handle: write_npz(handle, checked))
+    return path
+
+
+# --------------------------------------------------------------------------- reading
+def read_evidence_files(paths: Sequence[Path], strategy: str) -> EvidenceFiles:
+    """Read and check the evidence files of the target models for ``strategy``.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        One ``.npz`` per target model.
+    strategy : str
+        A registered strategy; the arrays it reads must be present in every file.
+
+    Returns
+    -------
+    EvidenceFiles
+
+    Raises
+    ------
+    EvidenceFileError
+        A file missing, not an ``.npz``, holding pickled objects or unknown arrays; a required
+        array missing; wrong dimensions or shapes; NaN or inf; non-integer or negative
+        snapshot labels; probability rows not summing to 1; files that disagree on the pool
+        size or the pool ids; repeated ids. The message names the file, the array and the fix.
+    ValueError
+        Unknown strategy (with a close match).
+    """
+    spec = get_strategy(strategy)
+    paths = tuple(Path(p) for p in paths)
+    if not paths:
+        raise EvidenceFileError("no evidence files given; pass one .npz per target model")
+    required = tuple(sorted(spec.evidence))
+    contents = [_check_arrays(path, _load_npz(path), required=required, strategy=spec.name) for path in paths]
+    n_pool = _common_pool_size(paths, contents)
+    pool_ids = _common_pool_ids(paths, contents, n_pool)
+    names = _model_names(paths)
+    models = tuple(ModelEvidence(
+        name=name, n_parameters=int(arrays.get("n_parameters", 0)),
+        **{key: arrays.get(key) for key in ("pool_features", "labeled_features", "pool_probs",
+                                            "snapshot_predictions", "pool_outputs")})
+        for name, arrays in zip(names, contents))
+    sizes = [m.n_parameters for m in models]
+    evidence = Evidence(task=_task(spec, contents), unlabeled_indices=np.arange(n_pool, dtype=np.int64),
+                        models=models, feature_model=int(np.argmax(sizes)))
+    return EvidenceFiles(paths=paths, evidence=restrict_evidence(evidence, spec.evidence), pool_ids=pool_ids,
+                         strategy=spec.name)
+
+
+def load_model_evidence(paths: Sequence[Path], strategy: str) -> Evidence:
+    """The :class:`~diamlib.evidence.Evidence` of the target models' files (see :func:`read_evidence_files`)."""
+    return read_evidence_files(paths, strategy).evidence
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise EvidenceFileError(f"{path}: evidence file not found; check the path (one .npz per target model)")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise EvidenceFileError(f"{path}: a single .npy array, not an .npz evidence file; save the named "
+                                    f"arrays with np.savez or diamlib.userfiles.evidence_files.save_model_evidence")
+        with loaded as archive:
+            arrays = {}
+            for name in archive.files:
+                try:
+                    arrays[name] = archive[name]
+                except ValueError as exc:
+                    if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+                        raise EvidenceFileError(
+                            f"{path}: array {name!r} holds pickled Python objects, which are never loaded; "
+                            f"save plain numeric or string arrays (e.g. np.asarray(ids, dtype=str))") from None
+                    raise
+            return arrays
+    except EvidenceFileError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise EvidenceFileError(f"{path}: not a valid .npz file ({type(exc).__name__}: {exc}); write it with "
+                                f"np.savez or diamlib.userfiles.evidence_files.save_model_evidence") from None
+
+
+def _check_arrays(path: Path, arrays: dict[str, np.ndarray], *, required: Sequence[str],
+                  strategy: str | None = None) -> dict[str, np.ndarray]:
+    """Check one file's arrays on their own (names, dimensions, values, shapes within the file)."""
+    for name in arrays:
+        if name not in EVIDENCE_FILE_ARRAYS:
+            close = difflib.get_close_matches(name, list(EVIDENCE_FILE_ARRAYS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise EvidenceFileError(f"{path}: unknown array {name!r}.{hint} Rename it to one of "
+                                    f"{', '.join(EVIDENCE_FILE_ARRAYS)}, or leave it out")
+    for name in required:
+        if name not in arrays:
+            raise EvidenceFileError(
+                f"{path}: array {name!r} is missing; strategy {strategy!r} needs it "
+                f"({EVIDENCE_FILE_ARRAYS[name][1]}); add it to the file or choose another --strategy")
+    for name, array in arrays.items():
+        ndim, what = EVIDENCE_FILE_ARRAYS[name]
+        if array.ndim != ndim:
+            raise EvidenceFileError(f"{path}: array {name!r} has {array.ndim} dimension(s), shape {array.shape}; "
+                                    f"it must have {ndim}: {what}")
+        if array.dtype.hasobject:
+            raise EvidenceFileError(f"{path}: array {name!r} holds Python objects; save a plain numeric or "
+                                    f"string array")
+        if name == "pool_ids":
+            _check_ids(path, array)
+        elif name in ("snapshot_predictions", "n_parameters"):
+            _check_labels(path, name, array)
+        else:
+            _check_floats(path, name, array)
+    if "pool_probs" in arrays:
+        _check_probabilities(path, arrays["pool_probs"])
+    if "labeled_features" in arrays and "pool_features" in arrays:
+        pool_d, labeled_d = arrays["pool_features"].shape[1], arrays["labeled_features"].shape[1]
+        if pool_d != labeled_d:
+            raise EvidenceFileError(
+                f"{path}: array 'labeled_features' has {labeled_d} columns but 'pool_features' has {pool_d}; "
+                f"both must be the same model's penultimate features")
+    sizes = {name: arrays[name].shape[axis] for name, axis in _POOL_AXIS.items() if name in arrays}
+    if len(set(sizes.values())) > 1:
+        (first, n_first), *others = sizes.items()
+        name, n = next((name, n) for name, n in others if n != n_first)
+        raise EvidenceFileError(f"{path}: array {name!r} covers {n} pool points but {first!r} covers {n_first}; "
+                                f"every pool array must cover the same n_pool points in the same order")
+    if 0 in sizes.values():
+        raise EvidenceFileError(f"{path}: the pool is empty (n_pool = 0); nothing can be selected")
+    return arrays
+
+
+def _check_floats(path: Path, name: str, array: np.ndarray) -> None:
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise EvidenceFileError(f"{path}: array {name!r} has dtype {array.dtype}; it must be numeric (float)")
+    if not np.isfinite(array).all():
+        rows = int((~np.isfinite(array.reshape(array.shape[0], -1))).any(axis=1).sum()) if array.size else 0
+        raise EvidenceFileError(f"{path}: array {name!r} contains NaN or inf in {rows} row(s); the model has "
+                                f"probably diverged: retrain it or recompute the array")
+
+
+def _check_labels(path: Path, name: str, array: np.ndarray) -> None:
+    if not np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
+        raise EvidenceFileError(f"{path}: array {name!r} has dtype {array.dtype}; it must hold integers "
+                                f"(class labels 0, 1, ...: save predictions.argmax(axis=-1), or .astype(np.int64))")
+    if array.size and array.min() < 0:
+        raise EvidenceFileError(f"{path}: array {name!r} holds negative values (smallest {array.min()}); class "
+                                f"labels and sizes are 0 or more")
+
+
+def _check_probabilities(path: Path, probs: np.ndarray) -> None:
+    if probs.shape[1] < 1:
+        raise EvidenceFileError(f"{path}: array 'pool_probs' has no class columns; shape must be (n_pool, n_classes)")
+    sums = probs.sum(axis=1)
+    bad = (np.abs(sums - 1.0) > PROBABILITY_TOLERANCE) | (probs < -1e-6).any(axis=1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise EvidenceFileError(
+            f"{path}: array 'pool_probs' rows must be probabilities (non-negative, summing to 1); {int(bad.sum())} "
+            f"row(s) do not (row {row} sums to {sums[row]:.4g}); save softmax outputs, not logits "
+            f"(scipy.special.softmax(logits, axis=1))")
+
+
+def _check_ids(path: Path, ids: np.ndarray) -> None:
+    if not (np.issubdtype(ids.dtype, np.integer) or ids.dtype.kind == "U"):
+        raise EvidenceFileError(f"{path}: array 'pool_ids' has dtype {ids.dtype}; ids must be integers or "
+                                f"strings (np.asarray(ids, dtype=str))")
+    values, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        repeated = values[counts > 1][:5].tolist()
+        raise EvidenceFileError(f"{path}: array 'pool_ids' repeats ids {repeated}; every pool point needs its own "
+                                f"id")
+
+
+def _common_pool_size(paths: Sequence[Path], contents: Sequence[dict]) -> int:
+    sizes = []
+    for path, arrays in zip(paths, contents):
+        found = [arrays[name].shape[axis] for name, axis in _POOL_AXIS.items() if name in arrays]
+        sizes.append(found[0] if found else None)
+    known = [(p, n) for p, n in zip(paths, sizes) if n is not None]
+    if not known:
+        raise EvidenceFileError(f"{paths[0]}: no pool array found, so the pool size is unknown; add pool_ids "
+                                f"or the arrays the strategy reads")
+    first_path, n_pool = known[0]
+    for path, n in known[1:]:
+        if n != n_pool:
+            raise EvidenceFileError(f"{path}: pool of {n} points, but {first_path} has {n_pool}; every model's "
+                                    f"file must cover the same pool points in the same order")
+    return int(n_pool)
+
+
+def _common_pool_ids(paths: Sequence[Path], contents: Sequence[dict], n_pool: int) -> np.ndarray:
+    given = [(p, a["pool_ids"]) for p, a in zip(paths, contents) if "pool_ids" in a]
+    if not given:
+        return np.arange(n_pool, dtype=np.int64)
+    first_path, ids = given[0]
+    for path, other in given[1:]:
+        if other.shape != ids.shape or other.dtype.kind != ids.dtype.kind or not np.array_equal(other, ids):
+            rows = np.flatnonzero(other.astype(str) != ids.astype(str)) if other.shape == ids.shape else [0]
+            row = int(rows[0]) if len(rows) else 0
+            raise EvidenceFileError(
+                f"{path}: array 'pool_ids' differs from {first_path}'s (first at row {row}: "
+                f"{other[row]!r} vs {ids[row]!r}); the files must list the same pool points in the same order: "
+                f"reorder the rows of {path} or save the same pool_ids in every file")
+    return ids
+
+
+def _model_names(paths: Sequence[Path]) -> list[str]:
+    stems = [p.stem for p in paths]
+    return stems if len(set(stems)) == len(stems) else [str(p) for p in paths]
+
+
+def _task(spec: StrategySpec, contents: Sequence[dict]) -> str:
+    """The strategy's task, or for strategies of both tasks, regression when only regression arrays are given."""
+    if len(spec.tasks) == 1:
+        return next(iter(spec.tasks))
+    classification = any(k in a for a in contents for k in ("pool_probs", "snapshot_predictions"))
+    regression = any("pool_outputs" in a for a in contents)
+    return "regression" if regression and not classification else "classification"
+
+
+# --------------------------------------------------------------------------- selecting
+def select_on_evidence(evidence: Evidence, *, budget: int, strategy: str = "diam",
+                       options: Mapping[str, Any] | None = None, seed: int = 0) -> Selection:
+    """Run a registered strategy on evidence, held in memory (e.g. from
+    :func:`diamlib.training.sklearn.learner_evidence`) or read from files (:func:`read_evidence_files`).
+
+    Parameters
+    ----------
+    evidence : Evidence
+    budget : int
+        Number of points to select (``tau``), 1..n_pool.
+    strategy : str
+        A registered strategy for ``evidence.task`` (default DIAM).
+    options : mapping, optional
+        The strategy's keyword options, checked against its typed options model.
+    seed : int
+        Master seed; the strategy draws from ``child_rng(seed, "select")``.
+
+    Returns
+    -------
+    Selection
+        ``indices`` are entries of ``evidence.unlabeled_indices`` (pool rows 0..n_pool-1 for
+        files), most preferred first.
+
+    Raises
+    ------
+    ValueError
+        From :func:`~diamlib.strategies.run.run_strategy`, which checks the call: the strategy,
+        its options, the budget, the evidence's task and the arrays the strategy reads.
+
+    References
+    ----------
+    Algorithm 2 of the paper (a batch of ``tau`` points).
+    """
+    return run_strategy(strategy, evidence, budget=budget, rng=child_rng(seed, "select"), **dict(options or {}))
+
+
+def select_from_files(paths: Sequence[Path], *, budget: int, strategy: str = "diam",
+                      options: Mapping[str, Any] | None = None, seed: int = 0) -> Selection:
+    """Read the target models' evidence files and select a batch (see :func:`select_on_evidence`).
+
+    Options are checked before the files are read, so a bad option fails fast.
+    """
+    get_strategy(strategy).check_options(options or {})
+    files = read_evidence_files(paths, strategy)
+    return select_on_evidence(files.evidence, strategy=files.strategy, budget=budget, options=options, seed=seed)
+
+
+# --------------------------------------------------------------------------- writing the batch
+def batch_record_path(out_csv: Path) -> Path:
+    """``batch.json`` beside ``batch.csv``: the same stem with ``.json``."""
+    return Path(out_csv).with_suffix(".json")
+
+
+def check_output_path(out_csv: Path, inputs: Sequence[Path] = ()) -> None:
+    """Raise :class:`EvidenceFileError` unless ``out_csv`` can be written: a ``.csv`` in an existing folder."""
+    out_csv = Path(out_csv)
+    if out_csv.suffix.lower() != ".csv":
+        raise EvidenceFileError(f"--out {out_csv}: the batch is written as CSV; give a file name ending in .csv "
+                                f"(e.g. batch.csv)")
+    if not out_csv.parent.is_dir():
+        raise EvidenceFileError(f"--out {out_csv}: folder {out_csv.parent} does not exist; create it "
+                                f"(mkdir -p {out_csv.parent}) or choose another --out")
+    resolved = {Path(p).resolve() for p in inputs}
+    for target in (out_csv, batch_record_path(out_csv)):
+        if target.resolve() in resolved:
+            raise EvidenceFileError(f"--out {out_csv} would overwrite the evidence file {target}; choose another "
+                                    f"--out")
+
+
+def write_selection(out_csv: Path, selection: Selection, files: EvidenceFiles, *, budget: int,
+                    options: Mapping[str, Any] | None = None, seed: int = 0) -> tuple[Path, Path]:
+    """Write ``batch.csv`` (:mod:`diamlib.userfiles.batchfile`) and ``batch.json`` beside it, atomically.
+
+    The arguments are the ones :func:`run_select` checked (:func:`check_output_path`, the
+    strategy's options) and selected with; they are written as they are.
+
+    Parameters
+    ----------
+    out_csv : Path
+        The batch table; the record goes to the same stem with ``.json``.
+    selection : Selection
+        From :func:`select_on_evidence` on ``files.evidence``.
+    files : EvidenceFiles
+    budget, options, seed
+        The settings of the selection, recorded in ``batch.json`` (``options`` as checked by
+        the strategy's options model).
+
+    Returns
+    -------
+    (Path, Path)
+        The CSV and JSON paths.
+
+    ``batch.json`` holds ``strategy``, ``options`` (as given, and ``resolved`` with the
+    defaults), ``seed``, ``budget``, ``task``, ``n_pool``, ``inputs`` (path, model name and
+    SHA-256 of each evidence file), ``info`` (``Selection.info``), ``created`` and the
+    diamlib version. Both texts are built before either file is written.
+    """
+    out_csv = Path(out_csv)
+    spec = get_strategy(files.strategy)
+    given = dict(options or {})
+    csv_text = batch_csv_text(batch_table(selection, files.pool_ids))
+    record = {
+        "strategy": spec.name, "options": given,
+        "resolved_options": spec.options_model(**given).model_dump(),
+        "seed": int(seed), "budget": int(budget), "task": files.evidence.task, "n_pool": files.evidence.n_pool,
+        "feature_model": files.evidence.models[files.evidence.feature_model].name,
+        "inputs": [{"path": str(p), "model": m.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+                   for p, m in zip(files.paths, files.evidence.models)],
+        "info": selection.info, "created": now_iso(), "diamlib_version": __version__,
+    }
+    json_text = json.dumps(_plain(record), indent=2)
+    json_path = batch_record_path(out_csv)
+    atomic_write_text(out_csv, csv_text)
+    atomic_write_text(json_path, json_text)
+    return out_csv, json_path
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays turned into JSON numbers and lists."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+# --------------------------------------------------------------------------- command line
+def parse_option_arguments(items: Sequence[str]) -> dict[str, Any]:
+    """``["beta=-1.0", "solver=fista"]`` -> ``{"beta": -1.0, "solver": "fista"}`` (values read as YAML).
+
+    Raises
+    ------
+    EvidenceFileError
+        An item without ``=``, an empty name, a repeated name or a value that is not YAML.
+    """
+    import yaml
+
+    options: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise EvidenceFileError(f"--option {item!r}: write NAME=VALUE, e.g. --option beta=-1.0")
+        if name in options:
+            raise EvidenceFileError(f"--option {name} is given twice; give each option once")
+        try:
+            options[name] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise EvidenceFileError(f"--option {item!r}: the value {text!r} is not a number, word or list; "
+                                    f"quote or correct it") from None
+    return options
+
+
+def run_select(models: Sequence[Path], *, budget: int, out: Path, strategy: str = "diam",
+               options: Mapping[str, Any] | None = None, seed: int = 0) -> tuple[Path, Path, Selection]:
+    """``python -m diamlib select``: check everything, select, then write ``batch.csv`` and ``batch.json``.
+
+    The command line is checked before any file is read: the strategy and its options, ``--out``,
+    the seed and the budget's lower bound. :func:`read_evidence_files` then checks the files,
+    and :func:`~diamlib.strategies.run.run_strategy` the call (the budget against the pool size,
+    the task, the arrays the strategy reads) before the strategy runs. Nothing is written
+    unless every check passed and the strategy succeeded.
+
+    Returns
+    -------
+    (Path, Path, Selection)
+        The CSV and JSON paths and the selection.
+    """
+    spec = get_strategy(strategy)
+    options = spec.check_options(options or {})
+    out = Path(out)
+    check_output_path(out, models)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise EvidenceFileError(f"--seed {seed!r}: give a non-negative integer")
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise EvidenceFileError(f"--budget {budget!r} is out of range: choose an integer of at least 1 "
+                                f"(and at most the pool size)")
+    files = read_evidence_files(models, spec.name)
+    selection = select_on_evidence(files.evidence, strategy=spec.name, budget=budget, options=options, seed=seed)
+    csv_path, json_path = write_selection(out, selection, files, budget=budget, options=options, seed=seed)
+    return csv_path, json_path, selection
