@@ -31,11 +31,11 @@ import time
 import numpy as np
 import torch
 
-from diamlib.training.params import TrainingParams
 from diamlib.data import load_dataset, subsample
 from diamlib.evidence import snapshot_epochs
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.training.networks import ModelInputs, RoundData, train_model_round
+from diamlib.training.params import TrainingParams
 from diamlib.zoo import build_zoo
 
 

@@ -126,8 +126,8 @@ class Selection:
 def restrict_evidence(evidence: Evidence, fields: Collection[str]) -> Evidence:
     """The same evidence with only ``fields`` of every model kept (the others set to None).
 
-    The loop hands each strategy only the arrays its registry entry declares, so a strategy
-    cannot silently depend on evidence that its rounds do not compute.
+    :func:`~diamlib.strategies.run.run_strategy` hands each strategy only the arrays its registry
+    entry declares, so a strategy cannot silently depend on evidence that its rounds do not compute.
     """
     keep = set(fields)
     dropped = {f: None for f in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions",

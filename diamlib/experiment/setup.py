@@ -36,22 +36,20 @@ from diamlib.zoo import ModelSpec, build_zoo, zoo_kind, zoo_names, zoo_task
 
 # --------------------------------------------------------------------------- profiles
 def load_profile(profile: str | Path, overrides: Mapping[str, Any] | None = None) -> Profile:
-    """Load, override and validate a profile.
+    """Load, override and validate a profile: :func:`diamlib.config.read_profile`, then the registries.
 
     Parameters
     ----------
-    profile : str or Path
-        A profile name in ``params/`` (``"smoke"``, ``"default"``, ...) or a YAML path.
-    overrides : mapping, optional
-        Values that replace the file's, nested (``{"classification": {"rounds": 1}}``) or
-        dotted (``{"classification.rounds": 1}``).
+    profile, overrides
+        As for :func:`~diamlib.config.read_profile`: a profile name in ``params/`` (``"smoke"``,
+        ``"default"``, ...) or a YAML path, and values that replace the file's (nested or dotted keys).
 
     Raises
     ------
     ConfigError
-        Missing file, unknown key (with a did-you-mean), wrong type, out-of-range value
-        (:func:`diamlib.config.read_profile`), unknown dataset / strategy / model zoo (listing
-        the valid ones) or strategy option.
+        What :func:`~diamlib.config.read_profile` refuses (missing file, unknown key, wrong type,
+        out-of-range value), an unknown dataset / strategy / model zoo (listing the valid ones),
+        or a strategy option that does not fit its strategy.
     """
     loaded = read_profile(profile, overrides)
     _check_registries(loaded, source=Path(loaded.source_file).name)

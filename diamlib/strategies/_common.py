@@ -55,14 +55,14 @@ def model_features(model: ModelEvidence, *, with_labeled: bool = True) -> tuple[
     return pool, np.asarray(model.labeled_features, dtype=np.float64)
 
 
-def search_dtype(original: np.ndarray, validated: np.ndarray) -> np.ndarray:
+def search_dtype(original: np.ndarray, converted: np.ndarray) -> np.ndarray:
     """The original array if it is float32 (distance searches run twice as fast), else the float64 one.
 
     Parameters
     ----------
     original : array_like
         A feature array as stored in the evidence.
-    validated : ndarray
+    converted : ndarray
         Its float64 view from :func:`model_features`.
 
     Returns
@@ -71,7 +71,7 @@ def search_dtype(original: np.ndarray, validated: np.ndarray) -> np.ndarray:
         Not to be written to.
     """
     original = np.asarray(original)
-    return original if original.dtype == np.float32 else validated
+    return original if original.dtype == np.float32 else converted
 
 
 def model_probs(model: ModelEvidence) -> np.ndarray:

@@ -11,7 +11,8 @@ import numpy as np
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.kcenter import kcenter_greedy
-from diamlib.strategies._common import feature_model, finish_selection, greedy_order_scores, model_features, search_dtype
+from diamlib.strategies._common import (feature_model, finish_selection, greedy_order_scores, model_features,
+                                        search_dtype)
 
 
 def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator) -> Selection:

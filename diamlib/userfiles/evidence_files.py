@@ -49,12 +49,12 @@ from typing import Any
 import numpy as np
 
 from diamlib import __version__
-from diamlib.userfiles.batchfile import batch_csv_text, batch_table
 from diamlib.evidence import Evidence, ModelEvidence, Selection, restrict_evidence
 from diamlib.fileio import atomic_write, atomic_write_text, now_iso, write_npz
 from diamlib.seeding import child_rng
 from diamlib.strategies.registry import StrategySpec, get_strategy
 from diamlib.strategies.run import run_strategy
+from diamlib.userfiles.batchfile import batch_csv_text, batch_table
 
 #: Arrays of an evidence file -> (number of dimensions, what it holds).
 EVIDENCE_FILE_ARRAYS: dict[str, tuple[int, str]] = {

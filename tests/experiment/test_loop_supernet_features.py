@@ -13,10 +13,9 @@ import diamlib.experiment.loop as loop
 import diamlib.zoo.pretrained as pretrained
 import diamlib.zoo.supernet_features as supernet_module
 from diamlib.config import ConfigError
-from diamlib.experiment.setup import load_task_data
 from diamlib.evidence import Evidence, ModelEvidence, restrict_evidence
 from diamlib.experiment.grid import run_task
-from diamlib.experiment.setup import profile_from_dict
+from diamlib.experiment.setup import load_task_data, profile_from_dict
 from diamlib.strategies._common import feature_model
 from diamlib.strategies.coreset import select_coreset
 from diamlib.zoo.supernet_features import SUPERNET_FEATURE_NAME

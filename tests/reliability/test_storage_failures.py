@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-import diamlib.fileio as fileio
 import diamlib.experiment.loop as loop
+import diamlib.fileio as fileio
 import diamlib.runstore as runstore
 from diamlib.fileio import StorageError
 from tiny_run import run

@@ -9,8 +9,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from diamlib.reporting import analysis, report, stats  # noqa: E402
 from diamlib.config import AnalysisParams  # noqa: E402
+from diamlib.reporting import analysis, report, stats  # noqa: E402
 
 BASE = np.array([0.60, 0.70, 0.80, 0.90])
 NOISE = np.array([0.001, -0.002, 0.0015, -0.0005])

@@ -15,10 +15,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from diamlib.userfiles.evidence_files import select_on_evidence
 from diamlib.experiment.grid import run_task
 from diamlib.experiment.setup import profile_from_dict
 from diamlib.training.sklearn import learner_accuracy, learner_evidence
+from diamlib.userfiles.evidence_files import select_on_evidence
 from diamlib.zoo import sklearn_zoo, zoo_table
 from diamlib.zoo.sklearn_models import EstimatorLearner, KNNLearner, as_learner
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from pydantic import Field
 
-from diamlib.reporting import plots, stats, styles
 from diamlib.config import ConfigError, apply_overrides
 from diamlib.evidence import TASKS, Evidence, ModelEvidence, Selection
 from diamlib.experiment.setup import profile_from_dict
+from diamlib.reporting import plots, stats, styles
 from diamlib.reporting.results import TIDY_COLUMNS
 from diamlib.strategies._common import finish_selection
 from diamlib.strategies.registry import EVIDENCE_KINDS, FAMILIES, STRATEGIES, StrategySpec, register, strategy_names

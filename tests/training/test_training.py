@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from diamlib.training.params import TrainingParams
 from diamlib.evidence import snapshot_epochs
 from diamlib.training.networks import (ModelInputs, RoundData, even_batches, recalibrate_batchnorm,
                                        start_at_labeled_mean, evaluation_metrics, train_model_round)
+from diamlib.training.params import TrainingParams
 from diamlib.zoo import wrap_module
 
 

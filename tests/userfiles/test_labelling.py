@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from diamlib.userfiles.batchfile import batch_table, read_batch_csv, write_batch_csv
 from diamlib.evidence import Selection
+from diamlib.userfiles.batchfile import batch_table, read_batch_csv, write_batch_csv
 from diamlib.userfiles.labeller import Labeller
 from diamlib.userfiles.labelling import (
     LABEL_COLUMNS,

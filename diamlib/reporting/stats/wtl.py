@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from diamlib.reporting.stats.common import CONTEXT, OUTCOMES, TESTS, higher_is_better, order_methods, per_model_values, reference_methods, require_columns, single_context
+from diamlib.reporting.stats.common import (CONTEXT, OUTCOMES, TESTS, higher_is_better, order_methods, per_model_values,
+                                            reference_methods, require_columns, single_context)
 
 
 def paired_outcome(reference: np.ndarray, baseline: np.ndarray, *, higher_better: bool = True,

@@ -1,4 +1,5 @@
-"""DIAM's relaxed QP (Eq. 9, diamlib.selection.reference.relaxation): projection, diagonal shift, FISTA against cvxpy, rounding."""
+"""DIAM's relaxed QP (Eq. 9, :mod:`diamlib.selection.reference.relaxation`): projection, diagonal shift, FISTA
+against cvxpy, rounding."""
 from __future__ import annotations
 
 import itertools
