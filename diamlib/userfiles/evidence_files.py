@@ -508,11 +508,12 @@ def run_select(models: Sequence[Path], *, budget: int, out: Path, strategy: str 
                options: Mapping[str, Any] | None = None, seed: int = 0) -> tuple[Path, Path, Selection]:
     """``python -m diamlib select``: check everything, select, then write ``batch.csv`` and ``batch.json``.
 
-    The command line is checked before any file is read: the strategy and its options, ``--out``,
-    the seed and the budget's lower bound. :func:`read_evidence_files` then checks the files,
-    and :func:`~diamlib.strategies.run.run_strategy` the call (the budget against the pool size,
-    the task, the arrays the strategy reads) before the strategy runs. Nothing is written
-    unless every check passed and the strategy succeeded.
+    The command line is checked before any file is read: the strategy and its options (so that a
+    typo is reported before large files are read; :func:`~diamlib.strategies.run.run_strategy`
+    runs the same options model again at the call), ``--out``, the seed and the budget's lower
+    bound. :func:`read_evidence_files` then checks the files, and ``run_strategy`` the call (the
+    budget against the pool size, the task, the arrays the strategy reads) before the strategy
+    runs. Nothing is written unless every check passed and the strategy succeeded.
 
     Returns
     -------
