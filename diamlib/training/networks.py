@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Collection
 
 import numpy as np
@@ -213,6 +213,49 @@ def start_at_labeled_mean(model, labeled_targets: np.ndarray) -> None:
             head.bias.copy_(torch.from_numpy(labeled_targets.mean(axis=0).astype(np.float32)))
 
 
+#: Smallest standard deviation a regression output is divided by (a constant output on the labeled set).
+MIN_TARGET_STD = 1e-6
+
+
+@dataclass(frozen=True)
+class TargetScaling:
+    """Regression targets standardised with the labeled set's mean and standard deviation.
+
+    A network is trained on ``(y - mean) / std``, so the mean-squared loss weighs every output
+    alike and the learning rate does not depend on the targets' units; after training the
+    scaling is folded into the linear head (:meth:`fold_into_head`), so the model predicts in the
+    targets' own units and everything downstream (test metrics, ``pool_outputs``) is unchanged.
+
+    Attributes
+    ----------
+    mean, std : ndarray of float32, shape (n_outputs,)
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def of(cls, labeled_targets: np.ndarray) -> "TargetScaling":
+        """The scaling of ``labeled_targets`` (n_labeled, n_outputs)."""
+        return cls(mean=labeled_targets.mean(axis=0).astype(np.float32),
+                   std=np.maximum(labeled_targets.std(axis=0), MIN_TARGET_STD).astype(np.float32))
+
+    def standardise(self, targets: np.ndarray) -> np.ndarray:
+        """``(targets - mean) / std`` as float32, same shape."""
+        return ((targets - self.mean) / self.std).astype(np.float32)
+
+    def fold_into_head(self, model) -> None:
+        """Make ``model.head`` (an ``nn.Linear``) output ``std * head(x) + mean``."""
+        head = getattr(model, "head", None)
+        if not isinstance(head, nn.Linear) or head.bias is None:
+            raise TypeError(f"regression target models need a linear head with a bias (model.head); "
+                            f"{type(model).__name__} has {type(head).__name__}: wrap it with wrap_module")
+        with torch.no_grad():
+            mean, std = (torch.from_numpy(v).to(head.weight.device) for v in (self.mean, self.std))
+            head.weight.mul_(std[:, None])
+            head.bias.mul_(std).add_(mean)
+
+
 def even_batches(indices: np.ndarray, batch_size: int) -> list[np.ndarray]:
     """Split ``indices`` into ``ceil(n / batch_size)`` batches of near-equal size.
 
@@ -263,11 +306,18 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
         ``evidence.snapshot_predictions`` has shape (len(snapshot_epochs(T)), n_pool)
         for classification, None for regression (and when not asked for).
 
+    Regression trains on targets standardised with the labeled set's statistics, from the
+    constant predictor (the head's bias at the labeled mean), and folds the scaling into the head
+    afterwards (:class:`TargetScaling`): the returned model and evidence are in the targets' units.
+
     References
     ----------
     Algorithm 2, lines 3-4; Sec. 6.1 (training settings), Sec. 6.6 (regression loss).
     """
+    scaling = None
     if data.task == "regression":
+        scaling = TargetScaling.of(data.train_targets[data.labeled])
+        data = replace(data, train_targets=scaling.standardise(data.train_targets))
         start_at_labeled_mean(model, data.train_targets[data.labeled])
     model = model.to(device)
     optimizer = make_optimizer(model, training)
@@ -313,6 +363,8 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
 
     start = time.perf_counter()
     recalibrate_batchnorm(model, data.train_inputs, data.labeled, batch_size=training.batch_size, device=device)
+    if scaling is not None:
+        scaling.fold_into_head(model)
     seconds_training += time.perf_counter() - start
 
     start = time.perf_counter()

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from diamlib.evidence import snapshot_epochs
-from diamlib.training.networks import (ModelInputs, RoundData, even_batches, recalibrate_batchnorm,
-                                       start_at_labeled_mean, evaluation_metrics, train_model_round)
+from diamlib.training.networks import (ModelInputs, RoundData, TargetScaling, evaluation_metrics, even_batches,
+                                       recalibrate_batchnorm, start_at_labeled_mean, train_model_round)
 from diamlib.training.params import TrainingParams
 from diamlib.zoo import wrap_module
 
@@ -51,6 +51,38 @@ def test_regression_head_starts_at_the_labeled_mean():
     targets = np.array([[0.2, 0.8], [0.4, 0.6]], dtype=np.float32)
     start_at_labeled_mean(model, targets)
     assert np.allclose(model.head.bias.detach().numpy(), [0.3, 0.7])
+
+
+def test_target_scaling_folded_into_the_head_predicts_in_the_targets_units():
+    torch.manual_seed(0)
+    model = _tiny_model(2).eval()
+    targets = np.array([[10.0, -3.0], [14.0, -1.0], [12.0, -2.0]], dtype=np.float32)
+    scaling = TargetScaling.of(targets)
+    assert np.allclose(scaling.standardise(targets).mean(axis=0), 0, atol=1e-6)
+    assert np.allclose(scaling.standardise(targets).std(axis=0), 1, atol=1e-6)
+    x = torch.rand(5, 3, 8, 8)
+    with torch.no_grad():
+        standardised = model(x).numpy()
+        scaling.fold_into_head(model)
+        folded = model(x).numpy()
+    assert np.allclose(folded, standardised * scaling.std + scaling.mean, atol=1e-5)
+
+
+def test_regression_round_does_not_depend_on_the_targets_units():
+    """Trained on standardised targets, a round on ``1000 y + 5`` predicts ``1000 x`` (its prediction on ``y``) + 5."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(60, 8, 8), dtype=np.uint8)
+    targets = (images.reshape(60, -1)[:, :2] / 255.0).astype(np.float32)
+    inputs = ModelInputs(images, 8)
+    outputs = []
+    for scale, shift in ((1.0, 0.0), (1000.0, 5.0)):
+        data = RoundData(inputs, scale * targets + shift, inputs, scale * targets + shift, np.arange(40),
+                         np.arange(40, 60), "regression")
+        torch.manual_seed(0)
+        result = train_model_round(_tiny_model(2), data, TrainingParams(epochs=3, batch_size=10, lr=0.05),
+                                   rng=np.random.default_rng(1), evidence=["pool_outputs"])
+        outputs.append(result.evidence.pool_outputs)
+    assert np.allclose(outputs[1], 1000.0 * outputs[0] + 5.0, rtol=1e-3, atol=1e-2)
 
 
 def test_metrics_by_task():
