@@ -287,7 +287,11 @@ def plot_model_count_curves(curves: pd.DataFrame, *, metric: str, title: str | N
 
 def plot_aulc(aulc: pd.DataFrame, *, metric: str, title: str | None = None,
               datasets: Sequence[str] | None = None, panel_width: float = 3.8, height: float = 3.2) -> Figure:
-    """Horizontal bars of the normalised area under each mean learning curve, one panel per dataset.
+    """Dots at the normalised area under each mean learning curve, one panel per dataset.
+
+    Dots, not bars: the areas differ by a few tenths of a point, so the axis is zoomed to their
+    range, and a bar's length from a cut axis would exaggerate the differences. Each dot carries
+    its value.
 
     Parameters
     ----------
@@ -316,13 +320,17 @@ def plot_aulc(aulc: pd.DataFrame, *, metric: str, title: str | None = None,
         panel = aulc[aulc["dataset"] == dataset].set_index("method")
         methods = order_methods(panel.index)[::-1]
         values = panel.loc[methods, "aulc"] * scale
-        ax.barh([display_name(m) for m in methods], values, color=[colours[m] for m in methods])
+        names = [display_name(m) for m in methods]
+        ax.scatter(values, names, color=[colours[m] for m in methods], s=36, zorder=3)
         low, high = values.min(), values.max()
-        pad = max((high - low) * 0.15, abs(high) * 1e-3)
+        pad = max((high - low) * 0.35, abs(high) * 2e-3)
         ax.set_xlim(low - pad, high + pad)
+        for name, value in zip(names, values):
+            ax.annotate(f"{value:.2f}", (value, name), textcoords="offset points", xytext=(0, 5),
+                        ha="center", fontsize="x-small")
         ax.set_title(dataset_title(dataset))
         ax.set_xlabel(f"area under the learning curve, {label}")
-        ax.grid(True, axis="x", alpha=0.3)
+        ax.grid(True, alpha=0.3)
     if title:
         fig.suptitle(title)
     return fig
