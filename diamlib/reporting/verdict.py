@@ -43,9 +43,8 @@ from diamlib.fileio import atomic_write_text
 from diamlib.paths import figures_dir, tables_dir
 from diamlib.reporting.plots import save_figure
 from diamlib.reporting.report import save_table
-from diamlib.reporting.results import NoResultsError, load_constant_predictor, load_results
+from diamlib.reporting.results import NoResultsError, load_constant_predictor, load_results, vote_diagnostics
 from diamlib.reporting.stats import higher_is_better, paired_outcome
-from diamlib.runstore import RunStore
 
 #: The DIAM method of each task's verdict, and the other DIAM variants that are not baselines.
 REFERENCES = {"classification": ("diam",), "regression": ("diam-svd", "diam-leverage")}
@@ -278,13 +277,13 @@ def save_verdict(result: Verdict, out_dir: Path) -> list[Path]:
 # --------------------------------------------------------------------------- the project's experiments
 def round_zero_disagreement(task_dir: Path, dataset: str, reference: str = "diam") -> list[float]:
     """Share of the pool in some model's disagreement region at round 0, per seed of ``reference``'s runs."""
-    shares = []
-    for meta_path in sorted((Path(task_dir) / "classification" / dataset / reference).glob("seed*/run.json")):
-        rounds = RunStore(meta_path.parent).read_meta().get("rounds", [])
-        info = next((log.get("selection_info") for log in rounds if log["round"] == 0), None) or {}
-        if "fraction_in_any_disagreement" in info:
-            shares.append(float(info["fraction_in_any_disagreement"]))
-    return shares
+    seeds = sorted(int(p.name.removeprefix("seed"))
+                   for p in (Path(task_dir) / "classification" / dataset / reference).glob("seed*"))
+    votes = vote_diagnostics(task_dir, [dataset], seeds, method=reference)
+    if votes.empty:
+        return []
+    shares = votes.loc[votes["round"] == 0, "in some DIS region"].dropna()
+    return [float(v) for v in shares]
 
 
 def disagreement_regime(shares: Sequence[float]) -> str:
