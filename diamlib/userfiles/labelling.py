@@ -345,26 +345,38 @@ class LabelStore:
         return key
 
     def label(self, pool_id: Any, label: Any) -> None:
-        """Give ``pool_id`` the class ``label`` (replacing an earlier label) and save the file."""
+        """Give ``pool_id`` the class ``label`` (replacing an earlier label) and save the file.
+
+        Giving a point the class it already has changes nothing: neither the file nor its timestamp.
+        """
         self.label_many([(pool_id, label)])
 
     def label_many(self, pairs: Iterable[tuple[Any, Any]]) -> int:
         """Label several ids at once: all are checked first, then the file is written once.
 
+        A pair that repeats a point's current class is a no-op: its row keeps its place and its
+        ``labelled_at``, and when no pair changes anything the file is not written at all (a
+        re-import, or Run All relabelling with the oracle, leaves ``labels.csv`` untouched).
+
         Returns
         -------
         int
-            Number of labels given.
+            Number of labels that are new or changed.
         """
         checked = [(self.check_pool_id(pool_id), self.class_name(label)) for pool_id, label in pairs]
-        if not checked:
+        last = {}  # an id given twice keeps its last label, as if labelled one after the other
+        for pool_id, name in checked:
+            last.pop(pool_id, None)
+            last[pool_id] = name
+        changed = [(pool_id, name) for pool_id, name in last.items() if self.get(pool_id) != name]
+        if not changed:
             return 0
         stamp = now_iso()
-        for pool_id, name in checked:
+        for pool_id, name in changed:
             self._rows.pop(pool_id, None)  # a relabelled item moves to the end
             self._rows[pool_id] = (name, stamp)
         self._save()
-        return len(checked)
+        return len(changed)
 
     def label_all(self, batch_ids: Sequence[Any], truth: Sequence[Any]) -> int:
         """The oracle: label ``batch_ids`` with the known ``truth`` (names or class indices), no widgets.
@@ -374,6 +386,11 @@ class LabelStore:
         batch_ids : sequence of ids
         truth : sequence, same length
             The true label of each id.
+
+        Returns
+        -------
+        int
+            Number of labels that are new or changed (0 when the oracle labelled these ids before).
         """
         if len(batch_ids) != len(truth):
             raise ValueError(f"{len(batch_ids)} ids but {len(truth)} true labels; give one label per id")
@@ -459,7 +476,8 @@ def import_labels_csv(path: Path, store: LabelStore, *, batch_ids: Iterable[Any]
     Returns
     -------
     int
-        Number of labels imported.
+        Number of labels imported that are new or changed (a re-import returns 0 and leaves the
+        store's file untouched).
 
     Raises
     ------
@@ -488,7 +506,8 @@ def import_label_studio_json(path: Path, store: LabelStore, *, batch_ids: Iterab
     Returns
     -------
     int
-        Number of labels imported.
+        Number of labels imported that are new or changed (a re-import returns 0 and leaves the
+        store's file untouched).
 
     Raises
     ------
