@@ -178,7 +178,7 @@ class Labeller:
         keyed = list(self.keys.values())
         shown = " ".join(keyed) if len(keyed) <= 10 else f"{' '.join(keyed[:9])} ... {keyed[-1]}"
         classes = f"{shown} label (as on the buttons), " if keyed else ""
-        warning = f"<br><span style='color:#b00'>{escape(note)}</span>" if note else ""
+        warning = f"<br><span style='color:#b00'>{escape(note, quote=False)}</span>" if note else ""
         return f"<small>Keys, typed in this field: {escape(classes)}{BACK_KEY} back, {SKIP_KEY} skip.{warning}</small>"
 
     # ------------------------------------------------------------------ state

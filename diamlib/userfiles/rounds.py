@@ -113,6 +113,10 @@ def next_batch(path: Path, store: LabelStore, *, n_labelled: int, min_labels: in
     if n_labelled < min_labels:
         return NextBatch("first", None, f"{n_labelled} labels, fewer than the {min_labels} the models need: "
                                         f"label a first random batch; the next round selects with DIAM")
-    reason = ("a new batch was asked for" if new_batch else
-              f"the batch of {path.name} is fully labelled" if path.exists() else f"no {path.name} yet")
-    return NextBatch("select", None, f"{reason}: a new batch is selected on {n_labelled} labels")
+    if new_batch:
+        note = f"a new batch is selected on {n_labelled} labels, written to {path.name} (replacing any earlier one)"
+    elif path.exists():
+        note = f"the batch of {path.name} is fully labelled: a new batch is selected on {n_labelled} labels"
+    else:
+        note = f"no {path.name} yet: a batch is selected on {n_labelled} labels"
+    return NextBatch("select", None, note)
