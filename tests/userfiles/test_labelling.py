@@ -220,7 +220,7 @@ def test_label_studio_export_is_imported(tmp_path, batch):
     assert store.pending(ids) == [ids[1], ids[3], ids[4]]
     tasks[3]["annotations"] = [annotation("cat", "2026-01-01T10:00")]
     (tmp_path / "export.json").write_text(json.dumps(tasks))
-    with pytest.raises(ValueError, match=r"export.json, labelled task 2: unknown class 'cat'"):
+    with pytest.raises(ValueError, match=r"export.json, task 3 \(id 4\): unknown class 'cat'"):
         import_label_studio_json(tmp_path / "export.json", store)
     del tasks[0]["data"]["pool_id"]
     (tmp_path / "export.json").write_text(json.dumps(tasks))
