@@ -4,8 +4,9 @@ A JupyterLab server starts on a temporary folder holding a tiny notebook (a labe
 labeller over five 8x8 digits, classes "0".."9"). Chromium opens it, runs every cell from the
 Run menu, then clicks a class, Skip and Back and types keys, and after each action reads
 ``labels.csv`` back. The labeller (header, image, buttons, keys field) must fit in a 1400x1000
-window. Skipped, with the reason, when chromium, chromedriver or selenium is missing
-(``make test`` installs Debian's ``chromium`` and ``chromium-driver`` when it runs as root).
+window. ``make test`` runs it when a browser is installed (on Debian: ``apt-get install chromium
+chromium-driver``; selenium is in the lock file) and skips it, with the reason, when chromium,
+chromedriver or selenium is missing.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ CHROMEDRIVER = _executable("chromedriver")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None,
     reason=f"browser test of the labeller skipped: {'chromium' if CHROMIUM is None else 'chromedriver'} not found "
-           f"(install Debian's chromium and chromium-driver; `make test` does as root)")
+           f"(on Debian, as root: apt-get install chromium chromium-driver)")
 
 
 # --------------------------------------------------------------------------- the server
