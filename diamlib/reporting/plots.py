@@ -433,8 +433,11 @@ def plot_seed_bands(table: pd.DataFrame, *, metric: str, band: str = "minmax", p
 
 
 def plot_vote_histograms(votes: pd.DataFrame, *, n_models: int, panel_width: float = 3.6,
-                         height: float = 3.0) -> Figure:
+                         height: float = 3.0, max_columns: int = 4) -> Figure:
     """Histograms of DIAM's informativeness ``v`` over the pool, one panel per seed, one bar group per round.
+
+    Panels wrap after ``max_columns`` seeds, so ten seeds make a grid of readable width rather
+    than one strip.
 
     Parameters
     ----------
@@ -461,8 +464,13 @@ def plot_vote_histograms(votes: pd.DataFrame, *, n_models: int, panel_width: flo
         raise ValueError(f"plot_vote_histograms needs columns seed, round and {column!r}; missing {missing}")
     seeds = sorted(votes["seed"].unique())
     rounds = sorted(votes["round"].unique())
-    fig, axes = plt.subplots(1, len(seeds), figsize=(panel_width * len(seeds), height), squeeze=False,
+    n_columns = min(len(seeds), max_columns)
+    n_rows = -(-len(seeds) // n_columns)
+    fig, grid = plt.subplots(n_rows, n_columns, figsize=(panel_width * n_columns, height * n_rows), squeeze=False,
                              sharey=True)
+    for unused in grid.ravel()[len(seeds):]:
+        unused.set_visible(False)
+    axes = grid.ravel()[None, :len(seeds)]
     width = 0.8 / max(len(rounds), 1)
     colours = plt.get_cmap("viridis")([i / max(len(rounds) - 1, 1) for i in range(len(rounds))])
     for ax, seed in zip(axes[0], seeds):
@@ -480,7 +488,8 @@ def plot_vote_histograms(votes: pd.DataFrame, *, n_models: int, panel_width: flo
         ax.set_title(f"seed {seed}")
         ax.set_xlabel("v (models whose votes disagree)")
         ax.set_xticks(range(n_models + 1))
-    axes[0][0].set_ylabel("share of the pool")
+    for row in grid:
+        row[0].set_ylabel("share of the pool")
     axes[0][-1].legend(frameon=False, fontsize="small")
     fig.suptitle("DIAM's votes over the pool")
     fig.tight_layout()
