@@ -94,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     select.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="a strategy option, VALUE read as YAML, e.g. beta=-1.0 (repeatable)")
     select.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
+    select.add_argument("--force", action="store_true",
+                        help="replace the batch CSV and its JSON record if they exist (default: refuse)")
     return parser
 
 
@@ -142,7 +144,7 @@ def _select(args: argparse.Namespace) -> int:
 
     csv_path, json_path, selection = run_select(
         args.models, budget=args.budget, out=args.out, strategy=args.strategy,
-        options=parse_option_arguments(args.option), seed=args.seed)
+        options=parse_option_arguments(args.option), seed=args.seed, force=args.force)
     print(f"selected {len(selection.indices)} of the pool with {args.strategy}: {csv_path} ({json_path.name})")
     return 0
 

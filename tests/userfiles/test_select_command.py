@@ -70,8 +70,9 @@ def test_same_seed_same_batch_other_seed_other_batch(tmp_path, evidence_paths):
         assert run_select(evidence_paths, out, "--budget", "20", "--strategy", "random", "--seed", str(seed)) == 0
         return out.read_text()
 
-    assert batch(7, "a.csv") == batch(7, "b.csv")
-    assert batch(7, "a.csv") != batch(8, "c.csv")
+    first = batch(7, "a.csv")
+    assert first == batch(7, "b.csv")
+    assert first != batch(8, "c.csv")
 
 
 def test_regression_strategy_on_features_only(tmp_path, model_arrays):
