@@ -41,6 +41,7 @@ import codecs
 import difflib
 import hashlib
 import json
+import textwrap
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,10 +51,10 @@ from typing import Any
 import numpy as np
 
 from diamlib import __version__
-from diamlib.evidence import Evidence, ModelEvidence, Selection, restrict_evidence
+from diamlib.evidence import HOW_TO_COMPUTE, Evidence, ModelEvidence, Selection, restrict_evidence
 from diamlib.fileio import atomic_write, atomic_write_text, now_iso, write_npz
 from diamlib.seeding import child_rng
-from diamlib.strategies.registry import StrategySpec, get_strategy, strategy_names
+from diamlib.strategies.registry import STRATEGIES, StrategySpec, get_strategy, strategy_names
 from diamlib.strategies.run import run_strategy
 from diamlib.userfiles.batchfile import batch_csv_text, batch_table
 
@@ -283,8 +284,8 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray], *, required: Sequen
     for name in required:
         if name not in arrays:
             raise EvidenceFileError(
-                f"{path}: array {name!r} is missing; strategy {strategy!r} needs it "
-                f"({EVIDENCE_FILE_ARRAYS[name][1]}); add it to the file or choose another --strategy")
+                f"{path}: array {name!r} is missing, and strategy {strategy!r} reads it; compute "
+                f"{HOW_TO_COMPUTE[name]}, and save it in the file, or choose another --strategy")
     for name, array in arrays.items():
         ndim, what = EVIDENCE_FILE_ARRAYS[name]
         if array.ndim != ndim:
@@ -627,6 +628,30 @@ def _plain(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- command line
+def strategies_help() -> str:
+    """The strategies ``select`` runs and the arrays each reads from every file (``select --help``).
+
+    Read from the registry (:data:`~diamlib.strategies.registry.STRATEGIES`) and from
+    :data:`~diamlib.evidence.HOW_TO_COMPUTE`.
+    """
+    width = max(map(len, STRATEGIES)) + 4
+
+    def entry(head: str, text: str, indent: int) -> str:
+        return textwrap.fill(text, width=100, initial_indent=head.ljust(indent), subsequent_indent=" " * indent)
+
+    lines = ["strategies (--strategy NAME): task, and the arrays every model's file must hold"]
+    for name, spec in STRATEGIES.items():
+        arrays = ", ".join(sorted(spec.evidence)) or "none (pool_ids, or any pool array, gives the pool size)"
+        whose = "; the largest model's are used (by n_parameters)" if spec.reads_feature_model else ""
+        lines.append(entry(f"  {name}", f"{' or '.join(sorted(spec.tasks))}: {arrays}{whose}", width))
+    lines += ["", "arrays (np.savez, or diamlib.userfiles.evidence_files.save_model_evidence):"]
+    described = {**HOW_TO_COMPUTE, "pool_ids": f"optional: {EVIDENCE_FILE_ARRAYS['pool_ids'][1]}",
+                 "n_parameters": f"optional: {EVIDENCE_FILE_ARRAYS['n_parameters'][1]}"}
+    for name, how in described.items():
+        lines.append(entry(f"  {name}", how, 24))
+    return "\n".join(lines)
+
+
 def parse_option_arguments(items: Sequence[str]) -> dict[str, Any]:
     """``["beta=-1.0", "solver=fista"]`` -> ``{"beta": -1.0, "solver": "fista"}`` (values read as YAML).
 
