@@ -414,6 +414,9 @@ class EstimatorLearner(SklearnLearner):
     model : sklearn estimator
         Unfitted template: a classifier with ``fit`` and ``predict_proba`` (classification),
         or an estimator with ``fit`` and ``predict`` (regression). It is never fitted itself.
+        A classifier without ``predict_proba`` (``SVC()``, ``LinearSVC()``) goes in
+        ``CalibratedClassifierCV(..., ensemble=False)``; scikit-learn 1.9 deprecates
+        ``SVC(probability=True)``.
     committee : int
         Bootstrap refits in the soft version space (besides the model itself).
 
@@ -457,8 +460,9 @@ class EstimatorLearner(SklearnLearner):
                 raise ValueError(f"{name} is a regressor; classification needs a classifier with predict_proba")
             if not hasattr(self.model, "predict_proba"):
                 raise ValueError(f"{name} has no predict_proba, which the strategies read as class probabilities; "
-                                 f"wrap it as CalibratedClassifierCV({name}(...)) or pick a classifier that has "
-                                 f"it (for SVC, set probability=True)")
+                                 f"wrap it as CalibratedClassifierCV({name}(...), ensemble=False) (for SVC too: "
+                                 f"scikit-learn 1.9 deprecates SVC(probability=True)) or pick a classifier that "
+                                 f"has it")
         elif task == "regression":
             if is_classifier(self.model):
                 raise ValueError(f"{name} is a classifier; regression needs a regressor with predict")

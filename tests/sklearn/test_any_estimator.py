@@ -1,6 +1,8 @@
 """Any scikit-learn estimator as a target model: the generic learner, user zoos, evidence from arrays."""
 from __future__ import annotations
 
+import warnings
+
 import json
 
 import numpy as np
@@ -12,7 +14,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import LinearSVC
+from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from diamlib.experiment.grid import run_task
@@ -90,6 +92,20 @@ def test_a_classifier_without_predict_proba_is_refused_with_the_fix(digits_flat)
         sklearn_zoo({"svm": LinearSVC()})
     # the suggested fix works
     evidence = learner_evidence({"svm": CalibratedClassifierCV(LinearSVC(), cv=3)}, x, y, pool_x, n_classes=10, seed=0)
+    assert evidence.models[0].pool_probs.shape == (len(pool_x), 10)
+
+
+def test_svc_advice_is_the_calibrated_wrapper_not_the_deprecated_probability_flag(digits_flat):
+    x, y, pool_x, _ = _arrays(digits_flat)
+    with pytest.raises(ValueError) as refused:
+        learner_evidence({"svc": SVC()}, x, y, pool_x, n_classes=10, seed=0)
+    message = str(refused.value)
+    assert "CalibratedClassifierCV(SVC(...), ensemble=False)" in message
+    assert "deprecates SVC(probability=True)" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no FutureWarning from the suggested wrapper, in any fit of the committee
+        evidence = learner_evidence({"svc": CalibratedClassifierCV(SVC(), cv=3, ensemble=False)}, x, y, pool_x,
+                                    n_classes=10, seed=0)
     assert evidence.models[0].pool_probs.shape == (len(pool_x), 10)
 
 
