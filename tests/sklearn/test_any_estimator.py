@@ -170,3 +170,28 @@ def test_learner_accuracy_fits_the_models_learner_evidence_fits(digits_flat):
     for model in evidence.models:
         assert accuracy[model.name] == pytest.approx((model.pool_probs.argmax(axis=1) == pool_y).mean())
     assert list(accuracy) == ["tree", "nb"] and accuracy["nb"] > 0.6
+
+
+def test_estimators_without_coef_arrays_have_their_size_counted(digits_flat):
+    """An MLP's weights, a forest's nodes and k-NN's stored points count, as the built-in learners count them."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    from diamlib.zoo.sklearn_models import MLPLearner, RandomForestLearner
+
+    x, y, pool_x, _ = _arrays(digits_flat)
+    models = {"nb": GaussianNB(), "mlp": MLPClassifier((16,), max_iter=30),
+              "forest": RandomForestClassifier(n_estimators=5, max_leaf_nodes=8), "k-nn": KNeighborsClassifier(3)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the MLP stops before it converges
+        evidence = learner_evidence(models, x, y, pool_x, n_classes=10, seed=0)
+        fitted = {name: EstimatorLearner(model).estimator("classification", 0).fit(x, y)
+                  for name, model in models.items()}
+    sizes = {m.name: m.n_parameters for m in evidence.models}
+    assert sizes["mlp"] == 20 * 16 + 16 + 16 * 10 + 10
+    assert sizes["k-nn"] == len(x) * x.shape[1] + len(x)  # stored points and their labels
+    assert sizes["forest"] > 5 * 8  # a split and a leaf's class values per node of every tree
+    for name, built_in in (("mlp", MLPLearner()), ("forest", RandomForestLearner()), ("k-nn", KNNLearner())):
+        assert EstimatorLearner(models[name]).n_parameters(fitted[name]) == built_in.n_parameters(fitted[name])
+    assert evidence.models[evidence.feature_model].name == "k-nn" == max(sizes, key=sizes.get)
