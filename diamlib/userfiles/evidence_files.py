@@ -2,7 +2,8 @@
 
 Evidence file format
 --------------------
-One ``.npz`` file per target model (``np.savez``, or :func:`save_model_evidence`), holding
+One ``.npz`` file per target model (``np.savez``, :func:`save_model_evidence`, or
+:func:`save_evidence` for every model of an :class:`~diamlib.evidence.Evidence` at once), holding
 plain arrays (no pickled objects) over the same unlabeled pool of ``n_pool`` points:
 
 ``snapshot_predictions`` : int, shape (n_snapshots, n_pool)
@@ -128,6 +129,74 @@ def save_model_evidence(path: Path, **arrays: Any) -> Path:
     checked = _check_arrays(path, given, required=())
     atomic_write(path, lambda handle: write_npz(handle, checked))
     return path
+
+
+def save_evidence(evidence: Evidence, folder: Path, *, overwrite: bool = False) -> tuple[Path, ...]:
+    """Write the evidence of every target model, one file per model, that ``select`` reads back.
+
+    Each model goes to ``folder / f"{model.name}.npz"`` with its arrays, its ``n_parameters``
+    and ``pool_ids`` = ``evidence.unlabeled_indices``, so a batch's ``pool_id`` is the
+    training-set index of the point: ``python -m diamlib select folder/*.npz ...`` or
+    :func:`read_evidence_files` give the same evidence back (model names from the file names).
+
+    Parameters
+    ----------
+    evidence : Evidence
+        E.g. from :func:`diamlib.training.sklearn.learner_evidence`. Single-model strategies
+        read files back with the largest model (by ``n_parameters``, the first of equals) as
+        the feature model, which is ``evidence.feature_model`` when that is the largest.
+    folder : Path
+        Created if missing.
+    overwrite : bool
+        Replace existing files of the same names (default: refuse).
+
+    Returns
+    -------
+    tuple of Path
+        One file per model, in the order of ``evidence.models``.
+
+    Raises
+    ------
+    EvidenceFileError
+        ``evidence.feature_source`` is given (a supernet's features have no evidence file), a
+        model name that is not a plain file name (empty, with a path separator, starting with
+        a dot), an existing file without ``overwrite``, or arrays :func:`read_evidence_files`
+        would refuse (e.g. probabilities over different numbers of classes); every file is
+        checked before any is written.
+    """
+    folder = Path(folder)
+    if evidence.feature_source is not None:
+        raise EvidenceFileError("evidence.feature_source (features of a network that is not a target model) has no "
+                                "evidence file; save the evidence with feature_source=None")
+    paths = tuple(folder / f"{_file_stem(model.name)}.npz" for model in evidence.models)
+    if len(set(paths)) != len(paths):
+        repeated = sorted({p.stem for p in paths if paths.count(p) > 1})
+        raise EvidenceFileError(f"model names {repeated} repeat, and each model needs a file of its own; give every "
+                                f"model its own name")
+    if folder.exists() and not folder.is_dir():
+        raise EvidenceFileError(f"{folder}: a file, not a folder; choose a folder for the evidence files")
+    existing = [p for p in paths if p.exists()]
+    if existing and not overwrite:
+        raise EvidenceFileError(f"{existing[0]} already exists; choose another folder, or pass overwrite=True to "
+                                f"replace the {len(existing)} existing file(s)")
+    contents = []
+    for path, model in zip(paths, evidence.models):
+        arrays = {name: np.asarray(getattr(model, name)) for name in HOW_TO_COMPUTE if getattr(model, name) is not None}
+        arrays.update(pool_ids=np.asarray(evidence.unlabeled_indices), n_parameters=np.asarray(int(model.n_parameters)))
+        contents.append(_check_arrays(path, arrays, required=()))
+    _check_common_classes(paths, contents)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, arrays in zip(paths, contents):
+        atomic_write(path, lambda handle, arrays=arrays: write_npz(handle, arrays))
+    return paths
+
+
+def _file_stem(name: str) -> str:
+    """A model name as a file name, refused if it is not a plain one."""
+    if not name or name.startswith(".") or "/" in name or "\\" in name or "\x00" in name:
+        raise EvidenceFileError(f"model name {name!r} cannot name an evidence file; rename the model (letters, digits, "
+                                f"'-', '_', not starting with '.')")
+    return name
 
 
 # --------------------------------------------------------------------------- reading
