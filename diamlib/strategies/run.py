@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from diamlib.evidence import HOW_TO_COMPUTE, Evidence, ModelEvidence, Selection, permute_pool, restrict_evidence
-from diamlib.strategies.registry import StrategySpec, get_strategy
+from diamlib.strategies.registry import StrategySpec, get_strategy, strategy_names
 
 
 def run_strategy(strategy: str, evidence: Evidence, /, *, budget: int, rng: np.random.Generator,
@@ -159,8 +159,9 @@ def check_call(spec: StrategySpec, evidence: Evidence, budget: int, rng: np.rand
     if np.unique(indices).shape[0] != n_pool:
         raise ValueError("evidence.unlabeled_indices contains repeated indices; each pool point must appear once")
     if evidence.task not in spec.tasks:
-        raise ValueError(f"strategy {spec.name!r} is for {' or '.join(sorted(spec.tasks))} evidence, "
-                         f"got evidence.task={evidence.task!r}")
+        raise ValueError(f"strategy {spec.name!r} is for {' or '.join(sorted(spec.tasks))} only, but the evidence "
+                         f"is for {evidence.task} (evidence.task); choose a {evidence.task} strategy: "
+                         f"{', '.join(strategy_names(evidence.task))}")
     if len(evidence.models) == 0:
         raise ValueError("evidence.models is empty; the evidence needs at least one target model")
 

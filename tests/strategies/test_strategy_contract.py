@@ -133,7 +133,8 @@ def test_non_finite_features_raise_naming_the_model(task, name, bad, make_eviden
 @pytest.mark.parametrize("task,name", [c for c in DEFAULT_CASES if STRATEGIES[c[1]].tasks == {c[0]}])
 def test_wrong_task_evidence_raises(task, name, make_evidence):
     other = "regression" if task == "classification" else "classification"
-    with pytest.raises(ValueError, match=f"for {task}"):
+    with pytest.raises(ValueError, match=f"for {task} only, but the evidence is for {other}.*choose a {other} "
+                                         f"strategy: {strategy_names(other)[0]}"):
         run_strategy(name, make_evidence(other), budget=2, rng=np.random.default_rng(0))
 
 
