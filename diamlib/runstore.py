@@ -5,7 +5,8 @@ Layout of ``<profile>/<task>/<dataset>/<method>/seed<s>/``:
 - ``curve.csv``   tidy ``round,n_labeled,model,metric,value``
 - ``queries.csv`` ``round,index``: training-set indices labeled in each round (round 0 = the
   initial random labels)
-- ``run.json``    resolved parameters, versions, git commit, per-round seconds,
+- ``run.json``    resolved parameters, the training and test set sizes used (``data_sizes``),
+  versions, git commit, per-round seconds,
   ``completed_rounds`` / ``complete``, and the size, row count and SHA-256 of the tables it
   vouches for (``files``; the same record per round in ``rounds[i]["files"]``) and of the
   shared round-0 evidence the run started from (``round0_evidence``)

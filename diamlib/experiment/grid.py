@@ -41,7 +41,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from diamlib.config import MethodEntry, Profile
-from diamlib.experiment.setup import check_data_roots, configure_torch, load_task_data, resolve_zoo
+from diamlib.experiment.setup import check_data_roots, configure_torch, load_task_data, resolve_zoo, size_notes
 from diamlib.paths import run_dir
 from diamlib.runstore import results_folder_lock
 from diamlib.zoo import ModelSpec
@@ -382,7 +382,10 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
         spec = GridSpec(profile=profile, task=task, profile_dir=Path(profile_dir),
                         zoo=tuple(zoo) if zoo is not None else None, after_round=after_round, methods=entries)
         for dataset in section.datasets:  # before any training, on any worker
-            check_no_mixing(task_context(spec, dataset))
+            context = task_context(spec, dataset)
+            check_no_mixing(context)
+            for line in size_notes(section, task, dataset, context.train, context.test):
+                print(line, file=sys.stderr, flush=True)
         scheduler = scheduler if scheduler is not None else profile.execution.scheduler
         n_workers = resolve_workers(workers if workers is not None else profile.execution.workers,
                                     len(spec.runs()), profile.device)

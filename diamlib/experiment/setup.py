@@ -256,6 +256,32 @@ def load_task_data(section: ExperimentParams, task: str, dataset: str) -> tuple[
     return train, test
 
 
+def size_notes(section: ExperimentParams, task: str, dataset: str, train: ArrayDataset,
+               test: ArrayDataset) -> list[str]:
+    """One line for each of ``train_size`` / ``test_size`` that asks for more than ``dataset`` has.
+
+    Such a size is a ceiling: :func:`load_task_data` then uses the whole set (every run records
+    the sizes used as ``data_sizes`` in its ``run.json``), and these lines say so before any work.
+
+    Parameters
+    ----------
+    section : ExperimentParams
+    task : str
+        The section's name, for the setting's name in the lines.
+    dataset : str
+    train, test : ArrayDataset
+        The sets :func:`load_task_data` returned for ``dataset``.
+    """
+    lines = []
+    for name, asked, used in (("train_size", section.train_size, train.n), ("test_size", section.test_size, test.n)):
+        if asked is not None and asked > used:
+            split = name.split("_")[0]
+            lines.append(f"note: {task}.{name} is {asked}, but {dataset} has {used} {split} examples: its runs "
+                         f"use all {used} (run.json records data_sizes); set {name} to at most {used} to make "
+                         f"the profile say so")
+    return lines
+
+
 def resolve_zoo(section: ExperimentParams, n_outputs: int) -> list[ModelSpec]:
     """The target models of a profile section (:func:`diamlib.zoo.build_zoo` with its zoo settings)."""
     return build_zoo(section.zoo, n_outputs=n_outputs, width_mult=section.width_mult,
