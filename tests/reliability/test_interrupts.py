@@ -1,7 +1,7 @@
 """Ctrl-C, SIGTERM and a second run on the same folder, on real ``python -m diamlib run`` processes.
 
 Each test starts the command line on a tiny profile (notebook 02 only, digits, two rounds) and
-acts once its experiment grid has started: about ten seconds per test.
+acts once its experiment grid has started; after Ctrl-C the same command resumes the run.
 """
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+from diamlib.experiment.grid import run_task
+from diamlib.experiment.setup import load_profile
+from run_files import results_of
 
 TINY_PROFILE = """\
 seeds: [0]
@@ -75,12 +79,23 @@ def assert_stopped_with_one_line(run: subprocess.Popen, processes, folder: Path,
         "the kernel and its Dask workers are stopped"
 
 
-def test_ctrl_c_prints_one_line_and_keeps_the_notebook_as_interrupted(tmp_path):
+def test_ctrl_c_prints_one_line_keeps_the_notebook_as_interrupted_and_the_same_command_resumes(tmp_path):
     folder = tmp_path / "results" / "tiny"
-    run = start_run(tiny_profile(tmp_path, workers=2), tmp_path / "results")
+    profile = tiny_profile(tmp_path, workers=2)
+    run = start_run(profile, tmp_path / "results")
     processes = wait_for_the_grid(run, folder)
     os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
     assert_stopped_with_one_line(run, processes, folder, "Ctrl-C", 130)
+
+    again = start_run(profile, tmp_path / "results")
+    _, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err[-3000:]
+    assert (folder / "02_classification.ipynb").is_file()
+    assert not (folder / "02_classification.INTERRUPTED.ipynb").exists(), "the resumed run replaces it"
+    reference = tmp_path / "reference"
+    run_task(load_profile(profile), "classification", reference, workers=1)
+    assert results_of(folder / "classification") == results_of(reference / "classification"), \
+        "resumed after Ctrl-C: the same results as one uninterrupted run"
 
 
 def test_a_second_run_is_refused_naming_the_first_which_sigterm_stops_like_ctrl_c(tmp_path):
