@@ -165,8 +165,8 @@ def interrupt_on_signals():
 
     Kernels are then stopped at once (:attr:`IpcKernelManager.stop_at_once`), and neither
     papermill's log nor the event loop reports the dead kernel (the one line of
-    :class:`RunInterrupted` says it); the previous handlers are restored on leaving. Outside the
-    main thread, nothing changes.
+    :class:`RunInterrupted` says it); further signals are ignored until the block is left, when
+    the previous handlers are restored. Outside the main thread, nothing changes.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -175,6 +175,8 @@ def interrupt_on_signals():
     log_was_disabled = log.disabled
 
     def interrupt(signum, frame):
+        for repeated in previous:  # a second Ctrl-C must not cut short keeping the partial notebook
+            signal.signal(repeated, signal.SIG_IGN)
         IpcKernelManager.stop_at_once = True
         log.disabled = True
         with contextlib.suppress(RuntimeError):  # no event loop runs: nothing to quieten
