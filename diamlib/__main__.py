@@ -6,7 +6,9 @@ in; ``--json`` for the same as JSON).
 ``run --repair`` first returns damaged runs of the profile to their last verified round (see
 :func:`diamlib.experiment.loop.repair_results`); the notebooks then recompute what is missing.
 ``run -p NAME VALUE`` sets a notebook parameter; a name no notebook declares is refused.
-Ctrl-C stops a run with one line saying what is kept and how to resume. ``refresh``
+Ctrl-C (exit code 130) or SIGTERM (143) stops a run with one line saying what is kept and how to
+resume; the notebook it stopped is kept as ``NN_name.INTERRUPTED.ipynb``. A second ``run`` on a
+results folder in use is refused at once, naming the run that holds it (exit code 1). ``refresh``
 re-executes ``notebooks/`` in place on their own parameters (the outputs nbval checks).
 ``select MODEL.npz ... --budget N --out batch.csv`` selects a batch from evidence files of
 target models trained in any framework (format: :mod:`diamlib.userfiles.evidence_files`).
@@ -20,6 +22,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -27,6 +31,9 @@ from diamlib.config import ConfigError, available_profiles
 from diamlib.fileio import StorageError
 from diamlib.numerics import MODES, NumericsError
 from diamlib.runstore import RunConflictError, RunIntegrityError
+
+if TYPE_CHECKING:
+    from diamlib.runner import RunInterrupted
 
 
 def _workers(value: str) -> int | str:
@@ -184,9 +191,43 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from diamlib.runner import RunInterrupted, interrupt_on_signals
+
+    try:
+        with interrupt_on_signals():
+            return _run_notebooks(args)
+    except KeyboardInterrupt as interrupt:
+        stopped = interrupt if isinstance(interrupt, RunInterrupted) else RunInterrupted()
+        print(interrupted_line(stopped, _results_folder(args)), file=sys.stderr, flush=True)
+        return stopped.exit_code
+
+
+def _results_folder(args: argparse.Namespace) -> Path:
+    """The results folder ``run`` writes, for the interrupted line (the profile's name if it cannot be read)."""
+    from diamlib.config import read_profile
+    from diamlib.paths import profile_results_dir
+
+    try:
+        return profile_results_dir(read_profile(args.profile).name, args.results_root)
+    except ConfigError:
+        return profile_results_dir(str(args.profile), args.results_root)
+
+
+def interrupted_line(interrupt: RunInterrupted, out_dir: Path) -> str:
+    """The one line printed when Ctrl-C or SIGTERM stops ``run``: what is kept and how to resume."""
+    import signal
+
+    how = "Ctrl-C" if interrupt.signum == signal.SIGINT else signal.Signals(interrupt.signum).name
+    kept = f"; the partial notebook is {interrupt.kept_as}" if interrupt.kept_as is not None else ""
+    return (f"interrupted ({how}): every completed round is saved under {out_dir}{kept}; run the same command "
+            f"again to resume")
+
+
+def _run_notebooks(args: argparse.Namespace) -> int:
     from diamlib.experiment.setup import load_profile
     from diamlib.paths import profile_results_dir
     from diamlib.runner import NotebookFailure, run_notebooks
+    from diamlib.runstore import results_folder_lock
 
     overrides = run_overrides(args.workers, args.scheduler, args.numerics)
     profile = load_profile(args.profile, overrides)
@@ -195,18 +236,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.repair:
         from diamlib.experiment.loop import repair_results
 
-        for line in repair_results(out_dir):
-            print(f"repair: {line}")
+        with results_folder_lock(out_dir):  # never beside another run
+            for line in repair_results(out_dir):
+                print(f"repair: {line}")
     try:
         executed = run_notebooks(args.profile, only=args.only, results_root=args.results_root,
                                  extra_parameters=parameters, overrides=overrides)
     except NotebookFailure as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"interrupted: every completed round is saved under {out_dir}; run the same command "
-              f"again to resume", file=sys.stderr)
-        return 130
     folder = executed[0].parent if executed else None
     print(f"executed {len(executed)} notebook(s) into {folder}")
     if folder is not None:

@@ -23,14 +23,16 @@ Task = Literal["classification", "regression"]
 TASKS: tuple[Task, ...] = ("classification", "regression")
 
 
-def snapshot_epochs(epochs: int) -> list[int]:
+def snapshot_epochs(epochs: int) -> range:
     """Epochs (1-based) whose hypotheses form the soft version space: ``floor(T/2) .. T``.
+
+    A ``range``: its length and membership cost nothing whatever ``epochs`` is.
 
     References
     ----------
     Sec. 5.2 and Algorithm 2, line 4: V_i = {h_i^j | j = floor(T/2), ..., T}.
     """
-    return list(range(max(1, epochs // 2), epochs + 1))
+    return range(max(1, epochs // 2), epochs + 1)
 
 
 #: How a user computes each per-model array of :class:`ModelEvidence` (error messages, ``select --help``).

@@ -5,7 +5,8 @@ Layout of ``<profile>/<task>/<dataset>/<method>/seed<s>/``:
 - ``curve.csv``   tidy ``round,n_labeled,model,metric,value``
 - ``queries.csv`` ``round,index``: training-set indices labeled in each round (round 0 = the
   initial random labels)
-- ``run.json``    resolved parameters, versions, git commit, per-round seconds,
+- ``run.json``    resolved parameters, the training and test set sizes used (``data_sizes``),
+  versions, git commit, per-round seconds,
   ``completed_rounds`` / ``complete``, and the size, row count and SHA-256 of the tables it
   vouches for (``files``; the same record per round in ``rounds[i]["files"]``) and of the
   shared round-0 evidence the run started from (``round0_evidence``)
@@ -14,6 +15,12 @@ Layout of ``<profile>/<task>/<dataset>/<method>/seed<s>/``:
 and the round 0 shared by the strategies of one seed, ``<dataset>/_round0/seed<s>/``, holds
 ``evidence.npz`` (:func:`save_evidence`: plain arrays, read back without unpickling) and
 ``round0.json``.
+
+One run at a time writes a results folder: :func:`results_folder_lock` holds an exclusive lock
+on its ``.diamlib.lock`` (``flock``, released by the operating system when the holder ends,
+however it ends) and writes there who holds it (pid, host, start time, command), so a second
+run is refused at once with those details, and a lock left by a process that no longer runs is
+taken over with a one-line note.
 
 Every file is replaced atomically (:func:`diamlib.fileio.atomic_write`), and
 ``run.json`` is written last: it is the commit point of a round. Rounds only ever append rows,
@@ -25,12 +32,18 @@ difference (rows removed or edited, a file missing, ``run.json`` unreadable) is 
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
 import os
+import shlex
+import socket
+import sys
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -57,6 +70,10 @@ class RunIntegrityError(ValueError):
     """A run folder's files do not match what its ``run.json`` vouches for."""
 
 
+class ResultsFolderBusy(RunConflictError):
+    """Another run holds the results folder's lock; the message says who and how to proceed."""
+
+
 # --------------------------------------------------------------------------- before writing
 def check_writable(folder: Path) -> None:
     """Create ``folder`` and write (then remove) a probe file, before any work starts.
@@ -77,6 +94,119 @@ def check_writable(folder: Path) -> None:
             exc.errno, f"results folder {folder} is not writable ({exc.strerror or exc}); fix its "
             f"permissions or choose another results folder (results_root, or $DIAMLIB_RESULTS_DIR)"
         ) from exc
+
+
+# --------------------------------------------------------------------------- one run at a time
+#: The lock file of a results folder (:func:`results_folder_lock`); empty while no run holds it.
+LOCK_FILE = ".diamlib.lock"
+
+
+def _note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def current_command() -> str:
+    """This process's command line as a user would type it (``python -m diamlib run ...``)."""
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).name == "__main__.py" and Path(argv[0]).parent.name == "diamlib":
+        argv = ["python", "-m", "diamlib", *argv[1:]]
+    return shlex.join(argv) if argv else Path(sys.executable).name
+
+
+@contextlib.contextmanager
+def results_folder_lock(folder: Path, *, command: str | None = None,
+                        note: Callable[[str], None] = _note) -> Iterator[None]:
+    """Hold the results folder for one run: a second run on it is refused at once.
+
+    The lock is an exclusive ``flock`` on ``<folder>/.diamlib.lock``, which the operating
+    system releases when its holder ends (``kill -9`` included); the file records the holder
+    (pid, host, start time, command) for the message a second run gets, and is emptied when
+    the holder leaves the block. A record left by a process that no longer runs (killed) is
+    taken over with a one-line ``note``. A process started by the holder (a notebook's kernel
+    under ``python -m diamlib run``, its Dask workers) shares the holder's lock.
+
+    Parameters
+    ----------
+    folder : Path
+        The results folder (created if missing).
+    command : str, optional
+        What the holder runs, for the record (default: :func:`current_command`).
+    note : callable
+        Receives the one-line note about a lock taken over (default: printed to stderr).
+
+    Raises
+    ------
+    ResultsFolderBusy
+        Another live process holds the lock; names it (pid, host, start time, command) and the fix.
+    StorageError
+        The lock file cannot be created (the folder is not writable).
+    """
+    folder = Path(folder)
+    check_writable(folder)
+    path = folder / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(fd)
+            if _started_by(holder):
+                yield  # the run that started this process holds the folder for it
+                return
+            raise ResultsFolderBusy(_busy_message(folder, path, holder)) from None
+        left = _lock_holder(fd)
+        if left.get("pid") not in (None, os.getpid()):
+            note(f"note: {folder} was locked by pid {left['pid']} on {left.get('host')} (started "
+                 f"{left.get('started')}), which no longer holds it (killed?); this run takes it over")
+        _write_holder(fd, {"pid": os.getpid(), "host": socket.gethostname(), "started": now_iso(),
+                           "command": command or current_command()})
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def _lock_holder(fd: int) -> dict:
+    """The holder recorded in the lock file ({} when empty or unreadable)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    data = os.read(fd, 65536)
+    try:
+        holder = json.loads(data.decode()) if data.strip() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _write_holder(fd: int, holder: dict) -> None:
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, (json.dumps(holder) + "\n").encode())
+    os.fsync(fd)
+
+
+def _started_by(holder: dict) -> bool:
+    """Whether the lock's holder is this process or one of its ancestors on this host."""
+    import psutil
+
+    pid = holder.get("pid")
+    if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False
+    try:
+        return pid == os.getpid() or pid in {p.pid for p in psutil.Process().parents()}
+    except psutil.Error:
+        return False
+
+
+def _busy_message(folder: Path, path: Path, holder: dict) -> str:
+    who = (f"pid {holder.get('pid')} on host {holder.get('host')}, started {holder.get('started')}, "
+           f"running `{holder.get('command')}`" if holder else "a process that has not recorded itself yet")
+    return (f"results folder {folder} is in use by another run ({who}); two runs on one folder would do "
+            f"the same work twice. Wait for it to finish, stop it (kill {holder.get('pid', 'PID')}: every "
+            f"completed round is kept) and run again to resume, or use another results folder "
+            f"(--results-root) or profile name. The lock is {path}; the operating system releases it when "
+            f"its holder ends")
 
 
 # --------------------------------------------------------------------------- checksums

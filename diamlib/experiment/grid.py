@@ -41,9 +41,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from diamlib.config import MethodEntry, Profile
-from diamlib.experiment.setup import check_data_roots, configure_torch, load_task_data, resolve_zoo
+from diamlib.experiment.setup import check_data_roots, configure_torch, load_task_data, resolve_zoo, size_notes
 from diamlib.paths import run_dir
-from diamlib.runstore import check_writable
+from diamlib.runstore import results_folder_lock
 from diamlib.zoo import ModelSpec
 
 #: A callable run after every persisted round of a run: ``hook(run_folder, round_index)``.
@@ -356,6 +356,9 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
         A name in ``methods`` that the profile does not run.
     StorageError
         ``profile_dir`` is not writable, or a write failed (disk full); the message names the path.
+    ResultsFolderBusy
+        Another run holds ``profile_dir`` (:func:`diamlib.runstore.results_folder_lock`; a run
+        started by the holder, such as a notebook under ``python -m diamlib run``, shares it).
     RunConflictError
         Runs or a round-0 cache of other settings exist for a dataset; the message names every
         differing parameter with both values. Checked for every dataset before any training.
@@ -371,23 +374,26 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
                          f"({', '.join(e.method for e in section.strategies)})")
     check_data_roots(profile, [task])
     check_feature_model(section, task)
-    check_writable(Path(profile_dir))
-    if repair:
-        repair_results(Path(profile_dir), tasks=[task])
-    wanted = None if methods is None else set(methods)
-    entries = tuple(e for e in section.strategies if wanted is None or e.method in wanted)
-    spec = GridSpec(profile=profile, task=task, profile_dir=Path(profile_dir),
-                    zoo=tuple(zoo) if zoo is not None else None, after_round=after_round, methods=entries)
-    for dataset in section.datasets:  # before any training, on any worker
-        check_no_mixing(task_context(spec, dataset))
-    scheduler = scheduler if scheduler is not None else profile.execution.scheduler
-    n_workers = resolve_workers(workers if workers is not None else profile.execution.workers, len(spec.runs()),
-                                profile.device)
-    progress = GridProgress(spec, enabled=profile.progress)
-    try:
-        if scheduler is None and n_workers == 1:
-            return _run_in_process(spec, progress)
-        return _run_on_dask(spec, progress, workers=n_workers, scheduler=scheduler)
-    finally:
-        progress.close()
-        sys.stderr.flush()
+    with results_folder_lock(Path(profile_dir)):
+        if repair:
+            repair_results(Path(profile_dir), tasks=[task])
+        wanted = None if methods is None else set(methods)
+        entries = tuple(e for e in section.strategies if wanted is None or e.method in wanted)
+        spec = GridSpec(profile=profile, task=task, profile_dir=Path(profile_dir),
+                        zoo=tuple(zoo) if zoo is not None else None, after_round=after_round, methods=entries)
+        for dataset in section.datasets:  # before any training, on any worker
+            context = task_context(spec, dataset)
+            check_no_mixing(context)
+            for line in size_notes(section, task, dataset, context.train, context.test):
+                print(line, file=sys.stderr, flush=True)
+        scheduler = scheduler if scheduler is not None else profile.execution.scheduler
+        n_workers = resolve_workers(workers if workers is not None else profile.execution.workers,
+                                    len(spec.runs()), profile.device)
+        progress = GridProgress(spec, enabled=profile.progress)
+        try:
+            if scheduler is None and n_workers == 1:
+                return _run_in_process(spec, progress)
+            return _run_on_dask(spec, progress, workers=n_workers, scheduler=scheduler)
+        finally:
+            progress.close()
+            sys.stderr.flush()

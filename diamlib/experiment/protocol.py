@@ -44,13 +44,17 @@ def label_schedule(section: ExperimentParams) -> dict[str, Any]:
 def training_protocol(training: TrainingParams) -> dict[str, Any]:
     """Every training option as the code runs it, plus the epochs of the soft version space.
 
+    The snapshot epochs are given as ``{"first", "last", "count"}``, never listed one by one, so
+    any number of epochs resolves at once.
+
     References
     ----------
     Sec. 6.1 (SGD training) and Sec. 5.2 / Algorithm 2, line 4 (snapshot epochs) of the paper.
     """
     resolved = training.model_dump()
     resolved["optimizer"] = "SGD"
-    resolved["snapshot_epochs"] = snapshot_epochs(training.epochs)
+    epochs = snapshot_epochs(training.epochs)
+    resolved["snapshot_epochs"] = {"first": epochs[0], "last": epochs[-1], "count": len(epochs)}
     return resolved
 
 
@@ -169,8 +173,8 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def _epochs(epochs: list[int]) -> str:
-    return f"{epochs[0]}..{epochs[-1]}" if len(epochs) > 1 else str(epochs[0])
+def _epochs(epochs: dict[str, int]) -> str:
+    return f"{epochs['first']}..{epochs['last']}" if epochs["count"] > 1 else str(epochs["first"])
 
 
 def _training_lines(t: dict[str, Any]) -> list[str]:
@@ -184,7 +188,7 @@ def _training_lines(t: dict[str, Any]) -> list[str]:
         f"{momentum}, weight decay {t['weight_decay']:g} ({decay_scope})",
         f"label smoothing {t['label_smoothing']:g}, augmentation {t['augmentation']}, "
         f"mixed precision (amp) {_value(t['amp'])}",
-        f"soft version space: snapshot epochs {_epochs(epochs)} ({len(epochs)} hypotheses per model)",
+        f"soft version space: snapshot epochs {_epochs(epochs)} ({epochs['count']} hypotheses per model)",
     ]
 
 

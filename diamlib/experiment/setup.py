@@ -5,7 +5,8 @@ the profile loader, the boundary where a profile is validated, once: the schema 
 :mod:`diamlib.config`, then every dataset, zoo and strategy name and every method's options
 against their registries. The loop and the grid trust the profile they are given.
 :func:`check_data_roots` checks the data folders before any work (not at validation, so a
-profile can be checked on a machine without its data). :func:`load_task_data`,
+profile can be checked on a machine without its data), and :func:`check_notebook_methods` the
+sections and methods whose results a notebook reads by name. :func:`load_task_data`,
 :func:`resolve_zoo` and :func:`configure_torch` turn a validated section into the plain
 arguments of :mod:`diamlib.data`, :mod:`diamlib.zoo` and PyTorch, which know nothing of
 profiles.
@@ -177,6 +178,53 @@ def check_data_roots(profile: Profile, tasks: typing.Iterable[str] = TASKS) -> N
             )
 
 
+#: Notebook (file stem) -> profile section -> the methods whose results it reads by name (the
+#: reference of its statistics, its diagnostics); :func:`check_notebook_methods` checks them
+#: before the notebook's grid starts. A test keeps this in step with the notebooks' code.
+NOTEBOOK_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
+    "02_classification": {"classification": ("diam", "diam-nodiv", "random")},
+    "03_regression": {"regression": ()},
+    "05_your_models": {SKLEARN_SECTION: ("diam", "random")},
+}
+
+
+def check_notebook_methods(profile: Profile, notebook: str) -> None:
+    """Before any work: the profile has the sections and methods that ``notebook`` reads by name.
+
+    :func:`diamlib.runner.run_notebooks` calls it for every notebook before the first one runs,
+    so a missing method is reported before any grid starts, never as a missing ``run.json``
+    after it.
+
+    Parameters
+    ----------
+    profile : Profile
+    notebook : str
+        The notebook's file stem (``"02_classification"``) or its number (``"02"``); notebooks
+        that read no method by name pass.
+
+    Raises
+    ------
+    ConfigError
+        A section or method missing; names the profile file, the section, the methods and the fix.
+    """
+    where = profile.source_file or profile.name
+    for stem, needs in NOTEBOOK_METHODS.items():
+        if stem != notebook and stem.split("_")[0] != notebook:
+            continue
+        for section_name, methods in needs.items():
+            section = getattr(profile, section_name)
+            if section is None:
+                raise ConfigError(f"{where}: notebook {stem} runs the '{section_name}' section, which this profile "
+                                  f"does not have; add one (see params/smoke.yaml), or leave the notebook out "
+                                  f"(python -m diamlib run --only ...)")
+            missing = [m for m in methods if m not in {e.method for e in section.strategies}]
+            if missing:
+                raise ConfigError(f"{where}: notebook {stem} reads the results of {', '.join(missing)}, which "
+                                  f"{section_name}.strategies does not list; add {', '.join(missing)} to "
+                                  f"{section_name}.strategies, or leave the notebook out "
+                                  f"(python -m diamlib run --only ...)")
+
+
 # --------------------------------------------------------------------------- data, target models, torch
 #: Seed of the draw of the training/test subsets, shared by every seed of a profile so all
 #: runs of a profile use the same pool and test set.
@@ -206,6 +254,32 @@ def load_task_data(section: ExperimentParams, task: str, dataset: str) -> tuple[
             f"{train.n} training examples; lower them"
         )
     return train, test
+
+
+def size_notes(section: ExperimentParams, task: str, dataset: str, train: ArrayDataset,
+               test: ArrayDataset) -> list[str]:
+    """One line for each of ``train_size`` / ``test_size`` that asks for more than ``dataset`` has.
+
+    Such a size is a ceiling: :func:`load_task_data` then uses the whole set (every run records
+    the sizes used as ``data_sizes`` in its ``run.json``), and these lines say so before any work.
+
+    Parameters
+    ----------
+    section : ExperimentParams
+    task : str
+        The section's name, for the setting's name in the lines.
+    dataset : str
+    train, test : ArrayDataset
+        The sets :func:`load_task_data` returned for ``dataset``.
+    """
+    lines = []
+    for name, asked, used in (("train_size", section.train_size, train.n), ("test_size", section.test_size, test.n)):
+        if asked is not None and asked > used:
+            split = name.split("_")[0]
+            lines.append(f"note: {task}.{name} is {asked}, but {dataset} has {used} {split} examples: its runs "
+                         f"use all {used} (run.json records data_sizes); set {name} to at most {used} to make "
+                         f"the profile say so")
+    return lines
 
 
 def resolve_zoo(section: ExperimentParams, n_outputs: int) -> list[ModelSpec]:

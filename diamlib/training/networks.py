@@ -331,7 +331,7 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     want_snapshots = classify and "snapshot_predictions" in wanted
     want_features = "pool_features" in wanted
     want_pool = want_snapshots or want_features or ("pool_probs" in wanted if classify else "pool_outputs" in wanted)
-    keep = set(snapshot_epochs(training.epochs)) if want_snapshots else set()
+    keep = snapshot_epochs(training.epochs) if want_snapshots else range(0)
     snapshots: list[np.ndarray] = []
     seconds_training = seconds_evidence = 0.0
     epochs = tqdm(range(1, training.epochs + 1), desc=description or "epochs", leave=False,

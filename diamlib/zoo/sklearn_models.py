@@ -335,7 +335,7 @@ class HistGradientBoostingLearner(SklearnLearner):
         snapshots, seconds = None, 0.0
         if pool_x is not None:
             start = time.perf_counter()
-            keep = set(snapshot_epochs(estimator.n_iter_))
+            keep = snapshot_epochs(estimator.n_iter_)
             snapshots = [labels.astype(np.int32) for stage, labels in enumerate(estimator.staged_predict(pool_x), 1)
                          if stage in keep]
             seconds = time.perf_counter() - start
@@ -567,7 +567,7 @@ def _fit_by_epochs(estimator, x, y, *, task, epochs, pool_x, random_state) -> Fi
     """``epochs`` passes of ``partial_fit``; the pool labels of epochs floor(T/2)..T form the
     soft version space (Algorithm 2, line 4)."""
     classify = task == "classification"
-    keep = set(snapshot_epochs(epochs)) if pool_x is not None and classify else set()
+    keep = snapshot_epochs(epochs) if pool_x is not None and classify else range(0)
     # only the labeled classes: a class without examples must not be predicted (it gets probability 0)
     present = np.unique(y) if classify else None
     snapshots, seconds = [], 0.0

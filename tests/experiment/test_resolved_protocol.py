@@ -47,7 +47,8 @@ def test_every_shipped_profile_resolves_and_formats(name):
         assert resolved["zoo"]["n_models"] == len(resolved["zoo"]["members"]) >= 1
         assert all(m["params"] > 0 for m in resolved["zoo"]["members"])
         epochs = resolved["training"]["snapshot_epochs"]
-        assert epochs[-1] == section.training.epochs and epochs[0] == max(1, section.training.epochs // 2)
+        assert epochs == {"first": max(1, section.training.epochs // 2), "last": section.training.epochs,
+                          "count": section.training.epochs - max(1, section.training.epochs // 2) + 1}
         for method, entry in zip(resolved["strategies"], section.strategies):
             model = get_strategy(entry.strategy).options_model
             assert set(method["options"]) == set(model.model_fields), "every option resolved, defaults included"

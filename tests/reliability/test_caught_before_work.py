@@ -9,8 +9,8 @@ from diamlib.__main__ import main
 from diamlib.config import ConfigError
 from diamlib.data import load_dataset
 from diamlib.experiment.grid import run_task
-from diamlib.experiment.setup import load_profile
-from diamlib.runner import notebook_parameters, run_notebooks
+from diamlib.experiment.setup import NOTEBOOK_METHODS, check_notebook_methods, load_profile
+from diamlib.runner import notebook_parameters, notebooks_dir, run_notebooks
 from tiny_run import TASK, run, tiny_profile, tiny_zoo
 
 
@@ -108,8 +108,8 @@ def test_ctrl_c_prints_one_line_saying_what_is_kept(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(diamlib.runner, "run_notebooks", interrupted)
     assert main(["run", "--profile", "smoke", "--results-root", str(tmp_path)]) == 130
     err = capsys.readouterr().err
-    assert err == (f"interrupted: every completed round is saved under {tmp_path / 'smoke'}; run the same "
-                   f"command again to resume\n")
+    assert err == (f"interrupted (Ctrl-C): every completed round is saved under {tmp_path / 'smoke'}; run the "
+                   f"same command again to resume\n")
 
 
 def test_kernels_run_without_the_unencrypted_tcp_warning(tmp_path, capfd):
@@ -122,3 +122,38 @@ def test_kernels_run_without_the_unencrypted_tcp_warning(tmp_path, capfd):
     captured = capfd.readouterr()
     assert "without encryption" not in captured.err + captured.out
     assert "Passed unknown parameter" not in captured.err + captured.out
+
+
+def test_a_method_notebook_02_reads_but_the_profile_lacks_is_refused_before_any_grid(tmp_path, no_training):
+    profile = tmp_path / "no-nodiv.yaml"
+    profile.write_text("seeds: [0]\nclassification:\n  datasets: [digits]\n  zoo: smoke3\n  initial_labels: 10\n"
+                       "  query_size: 5\n  rounds: 1\n  strategies: [random, diam]\n")
+    with pytest.raises(ConfigError, match=(
+            f"{profile}: notebook 02_classification reads the results of diam-nodiv, which "
+            f"classification.strategies does not list; add diam-nodiv to classification.strategies, or leave "
+            f"the notebook out")):
+        run_notebooks(str(profile), only=["02"], results_root=str(tmp_path / "results"))
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_notebook_without_its_section_is_refused_before_any_notebook_runs(tmp_path):
+    profile = tmp_path / "classification-only.yaml"
+    profile.write_text("seeds: [0]\nclassification:\n  datasets: [digits]\n  zoo: smoke3\n  initial_labels: 10\n"
+                       "  query_size: 5\n  rounds: 1\n  strategies: [random, diam, diam-nodiv]\n")
+    with pytest.raises(ConfigError, match=f"{profile}: notebook 03_regression runs the 'regression' section, which "
+                                          f"this profile does not have"):
+        run_notebooks(str(profile), only=["02", "03"], results_root=str(tmp_path / "results"))
+    assert not (tmp_path / "results").exists()
+    check_notebook_methods(load_profile(profile), "02")  # what 02 needs is there
+
+
+@pytest.mark.parametrize("stem", sorted(NOTEBOOK_METHODS))
+def test_the_methods_checked_are_the_methods_the_notebook_reads(stem):
+    notebook = nbformat.read(notebooks_dir() / f"{stem}.ipynb", as_version=4)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    for methods in NOTEBOOK_METHODS[stem].values():
+        for method in methods:
+            assert f'"{method}"' in code, f"{stem} no longer reads {method}: update NOTEBOOK_METHODS"
+    if "diam-nodiv" in code:
+        assert any("diam-nodiv" in methods for methods in NOTEBOOK_METHODS[stem].values()), \
+            f"{stem} reads diam-nodiv: add it to NOTEBOOK_METHODS"

@@ -57,5 +57,6 @@ def test_full_disk_names_the_path_and_leaves_no_temporary_file(tmp_path, monkeyp
     with pytest.raises(StorageError, match=r"could not write .*_round0/seed0/evidence\.npz: No space left "
                                            r"on device\. Free disk space"):
         run(out)
-    left = sorted(p.name for p in out.rglob("*") if p.is_file())
+    left = sorted(p.name for p in out.rglob("*") if p.is_file() and p.name != runstore.LOCK_FILE)
     assert left == [], f"nothing half-written may stay behind; found {left}"
+    assert (out / runstore.LOCK_FILE).read_text() == "", "the results folder's lock is released"

@@ -15,7 +15,7 @@ from diamlib.zoo import wrap_module
 
 @pytest.mark.parametrize("epochs, expected", [(1, [1]), (2, [1, 2]), (5, [2, 3, 4, 5]), (20, list(range(10, 21)))])
 def test_snapshot_epochs_are_the_later_half(epochs, expected):
-    assert snapshot_epochs(epochs) == expected
+    assert list(snapshot_epochs(epochs)) == expected
 
 
 @pytest.mark.parametrize("n, batch", [(450, 32), (33, 32), (3, 2), (128, 128), (2, 64)])
