@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from diamlib.evidence import snapshot_epochs
-from diamlib.training.networks import (ModelInputs, RoundData, TargetScaling, evaluation_metrics, even_batches,
-                                       recalibrate_batchnorm, start_at_labeled_mean, train_model_round)
+from diamlib.training.networks import (ModelInputs, PassSettings, RoundData, TargetScaling, evaluation_metrics,
+                                       even_batches, recalibrate_batchnorm, start_at_labeled_mean, train_model_round)
 from diamlib.training.params import TrainingParams
 from diamlib.zoo import wrap_module
 
@@ -38,7 +38,7 @@ def test_recalibration_sets_exact_labeled_statistics():
     images = np.random.default_rng(0).integers(0, 256, size=(40, 8, 8), dtype=np.uint8)
     inputs = ModelInputs(images, 8)
     labeled = np.arange(40)
-    recalibrate_batchnorm(model, inputs, labeled, batch_size=40, device="cpu")
+    recalibrate_batchnorm(model, inputs, labeled, batch_size=40, passes=PassSettings.of("cpu"))
     with torch.no_grad():
         conv_out = model.backbone[0](inputs.batch(labeled))
     bn = model.backbone[1]
