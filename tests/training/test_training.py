@@ -107,6 +107,10 @@ def test_round_returns_snapshots_features_and_learns_a_separable_task():
     assert evidence.pool_features.shape == (60, 4) and evidence.labeled_features.shape == (60, 4)
     assert np.allclose(evidence.pool_probs.sum(axis=1), 1, atol=1e-5)
     assert result.metrics["accuracy"] > 0.9
+    stages = result.stage_seconds()
+    assert all(stages[s] > 0 for s in ("training", "snapshots", "final_pass", "test"))
+    assert stages["evidence"] == stages["snapshots"] + stages["final_pass"]
+    assert result.eval_batch_size == 512
 
 
 def test_a_round_computes_only_the_evidence_asked_for_and_the_same_model():
