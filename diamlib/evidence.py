@@ -135,3 +135,31 @@ def restrict_evidence(evidence: Evidence, fields: Collection[str]) -> Evidence:
     source = evidence.feature_source
     return replace(evidence, models=tuple(replace(m, **dropped) for m in evidence.models),
                    feature_source=None if source is None else replace(source, **dropped))
+
+
+def permute_pool(evidence: Evidence, order: np.ndarray) -> Evidence:
+    """The same evidence with the pool's rows in ``order`` (row ``r`` of the result is row ``order[r]``).
+
+    Every per-pool array of every model (and of ``feature_source``) and ``unlabeled_indices``
+    move together, so a selection's ``indices`` mean the same points; labeled features stay.
+
+    Parameters
+    ----------
+    evidence : Evidence
+    order : ndarray of int, shape (n_pool,)
+        A permutation of ``range(n_pool)``.
+    """
+    order = np.asarray(order, dtype=np.int64)
+
+    def rows(model: ModelEvidence) -> ModelEvidence:
+        moved = {name: getattr(model, name)[order] for name in ("pool_features", "pool_probs", "pool_outputs")
+                 if getattr(model, name) is not None}
+        if model.snapshot_predictions is not None:
+            moved["snapshot_predictions"] = model.snapshot_predictions[:, order]
+        return replace(model, **moved)
+
+    source = evidence.feature_source
+    return replace(evidence, unlabeled_indices=np.asarray(evidence.unlabeled_indices)[order],
+                   models=tuple(rows(m) for m in evidence.models),
+                   feature_source=None if source is None else rows(source))
+

@@ -36,7 +36,8 @@ from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, R
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.strategies.registry import get_strategy
 from diamlib.strategies.run import run_strategy
-from diamlib.training.networks import ModelInputs, ModelRoundResult, RoundData, train_model_round, upload_images
+from diamlib.training.networks import (ModelInputs, ModelRoundResult, RoundData, evaluation_metrics, train_model_round,
+                                        upload_images)
 from diamlib.training.sklearn import sklearn_random_state, train_sklearn_round
 from diamlib.zoo import ModelSpec, zoo_table
 
@@ -416,6 +417,12 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
             evidence, rows, seconds = train_round(ctx, labeled, seed, round_index, evidence=wanted)
         record.curve = pd.concat([record.curve, pd.DataFrame(rows)], ignore_index=True)
         round_log = {"round": round_index, "n_labeled": int(len(labeled)), "seconds": dict(seconds)}
+        if ctx.task == "regression":
+            round_log.update(constant_predictor_gate(ctx, labeled, rows))
+            if round_log["worse_than_constant"]:
+                store.log(f"round {round_index}: {', '.join(round_log['worse_than_constant'])} not better than the "
+                          f"constant predictor (test MSE {round_log['constant_predictor']['mse']:.5f}, the labeled "
+                          f"mean): these models learn nothing useful at {len(labeled)} labels")
         if round_index < section.rounds:
             start = time.perf_counter()
             if supernet:
@@ -438,6 +445,24 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
         if after_round is not None:
             after_round(folder, round_index)
     return folder
+
+
+def constant_predictor_gate(ctx: TaskContext, labeled: np.ndarray, rows: list[dict]) -> dict:
+    """Regression: the constant predictor's test metrics and the models that do not beat it.
+
+    The constant predictor answers the labeled set's mean target for every test image; a
+    model whose test MSE is not below it has learnt nothing from the labels.
+
+    Returns
+    -------
+    dict
+        ``constant_predictor``: ``{"mse", "mae"}``; ``worse_than_constant``: names of the
+        models whose test MSE is at or above the constant predictor's.
+    """
+    mean = ctx.train.targets[np.asarray(labeled, dtype=np.int64)].mean(axis=0)
+    constant = evaluation_metrics("regression", np.broadcast_to(mean, ctx.test.targets.shape), ctx.test.targets)
+    worse = [row["model"] for row in rows if row["metric"] == "mse" and row["value"] >= constant["mse"]]
+    return {"constant_predictor": constant, "worse_than_constant": worse}
 
 
 def _check_selection(chosen: np.ndarray, labeled: np.ndarray, budget: int, method: str) -> None:

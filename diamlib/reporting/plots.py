@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from diamlib.reporting.stats import CONTEXT, order_methods
-from diamlib.reporting.styles import method_colours
+from diamlib.reporting.styles import CONSTANT_PREDICTOR, method_colours
 
 #: Names of datasets in titles.
 DATASET_NAMES = {
@@ -199,7 +199,8 @@ def _finish_curve_figure(fig: Figure, curves: pd.DataFrame, colours: dict[str, s
 
 
 def plot_learning_curves(curves: pd.DataFrame, *, metric: str, title: str | None = None,
-                         datasets: Sequence[str] | None = None, panel_width: float = 4.2, height: float = 3.4) -> Figure:
+                         datasets: Sequence[str] | None = None, panel_width: float = 4.2, height: float = 3.4,
+                         baseline: pd.DataFrame | None = None) -> Figure:
     """Learning curves of all methods, one panel per dataset.
 
     Parameters
@@ -213,6 +214,10 @@ def plot_learning_curves(curves: pd.DataFrame, *, metric: str, title: str | None
         Figure title.
     datasets : sequence of str, optional
         Panel order (default: as in ``curves``); other datasets are left out.
+    baseline : DataFrame, optional
+        A reference model to draw as a dashed black line, e.g. the constant predictor of
+        regression (:func:`diamlib.reporting.results.load_constant_predictor`): rows ``dataset,
+        n_labeled, metric, value``, averaged per labels.
 
     Returns
     -------
@@ -232,6 +237,12 @@ def plot_learning_curves(curves: pd.DataFrame, *, metric: str, title: str | None
         panel = curves[curves["dataset"] == dataset]
         _draw_curves(ax, panel, colours, scale, y_label=label,
                      title=f"{dataset_title(dataset)}, {int(panel['n_models'].iloc[0])} target models")
+        if baseline is not None:
+            reference = baseline[(baseline["dataset"] == dataset) & (baseline["metric"] == metric)]
+            reference = reference.groupby("n_labeled")["value"].mean()
+            ax.plot(reference.index, scale * reference.to_numpy(), color="black", linestyle="--", linewidth=1.2,
+                    label=CONSTANT_PREDICTOR)
+            ax.legend(loc="best", fontsize="small", frameon=False)
     return _finish_curve_figure(fig, curves, colours, title)
 
 

@@ -156,6 +156,44 @@ def load_results(root: Path, *, task: str | None = None, on_problem: str = "rais
     return table
 
 
+#: Columns of :func:`load_constant_predictor`.
+CONSTANT_COLUMNS = ["dataset", "method", "seed", "round", "n_labeled", "metric", "value", "worse_than_constant"]
+
+
+def load_constant_predictor(root: Path, *, task: str = "regression") -> pd.DataFrame:
+    """The constant predictor (the labeled set's mean target) beside every regression round.
+
+    The loop records it in each round of ``run.json`` (``constant_predictor``, with the models
+    that do not beat it in ``worse_than_constant``); :func:`load_results` has verified the runs.
+
+    Parameters
+    ----------
+    root : Path
+        A profile's results folder.
+    task : str
+        The task whose runs are read (regression records it).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`CONSTANT_COLUMNS`: one row per (run, round, metric) with the constant
+        predictor's test ``mse`` / ``mae``; ``worse_than_constant`` lists the target models at or
+        above its MSE in that round. Empty when the runs record none (written before the loop
+        recorded it).
+    """
+    rows = []
+    for meta_path in sorted(Path(root).glob(f"{task}/*/*/seed*/run.json")):
+        if meta_path.parent.parent.name == SHARED_DIR:
+            continue
+        meta = RunStore(meta_path.parent).read_meta()
+        for log in meta.get("rounds", []):
+            for metric, value in (log.get("constant_predictor") or {}).items():
+                rows.append({"dataset": meta["dataset"], "method": meta["method"], "seed": int(meta["seed"]),
+                             "round": int(log["round"]), "n_labeled": int(log["n_labeled"]), "metric": metric,
+                             "value": float(value), "worse_than_constant": list(log.get("worse_than_constant", []))})
+    return pd.DataFrame(rows, columns=CONSTANT_COLUMNS)
+
+
 def _read_run(folder: Path) -> tuple[dict, pd.DataFrame]:
     """One verified, complete run folder -> (run.json, tidy rows); RunIntegrityError otherwise."""
     store = RunStore(folder)

@@ -42,3 +42,7 @@ def method_colours(methods: Sequence[str]) -> dict[str, str]:
     unknown = sorted(m for m in set(methods) if m not in colours)
     extra = {m: EXTRA_COLOURS[i % len(EXTRA_COLOURS)] for i, m in enumerate(unknown)}
     return {m: colours.get(m, extra.get(m)) for m in methods}
+
+
+#: Name of the constant predictor (the labeled mean) in regression tables and figures.
+CONSTANT_PREDICTOR = "constant predictor"

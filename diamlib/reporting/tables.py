@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from diamlib.reporting import stats
+from diamlib.reporting.styles import CONSTANT_PREDICTOR
 
 #: Range of the values of each metric (inclusive bounds).
 METRIC_RANGE = {"accuracy": (0.0, 1.0), "top5_accuracy": (0.0, 1.0), "mse": (0.0, math.inf), "mae": (0.0, math.inf)}
@@ -137,3 +138,55 @@ def final_table(results: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
         })
     table = pd.DataFrame(columns)
     return table.sort_values(f"{metrics[0]} final mean", ascending=not stats.higher_is_better(metrics[0]))
+
+
+def constant_predictor_rows(constant: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """The constant predictor as a row per dataset of :func:`final_table` (method ``constant predictor``).
+
+    Its value at a round is the mean over runs of the labeled-mean predictor's test error; its
+    "best" and "worst model" are that same value (it is one model).
+
+    Parameters
+    ----------
+    constant : DataFrame
+        :func:`diamlib.reporting.results.load_constant_predictor`.
+    metrics : sequence of str
+    """
+    columns = {}
+    for metric in metrics:
+        rows = constant[constant["metric"] == metric]
+        per_round = rows.groupby(["dataset", "round"])["value"].mean().reset_index()
+        last = per_round[per_round["round"] == per_round["round"].max()].set_index("dataset")["value"]
+        curve = per_round.groupby("dataset")["value"].mean()
+        columns.update({f"{metric} final mean": last, f"{metric} final std": last * 0.0,
+                        f"{metric} curve mean": curve, f"{metric} best model": curve,
+                        f"{metric} worst model": curve})
+    table = pd.DataFrame(columns)
+    table.index = pd.MultiIndex.from_tuples([(dataset, CONSTANT_PREDICTOR) for dataset in table.index],
+                                            names=["dataset", "method"])
+    return table
+
+
+
+def models_worse_than_constant(results: pd.DataFrame, constant: pd.DataFrame) -> pd.DataFrame:
+    """Every (run, round, target model) whose test MSE is not below the constant predictor's.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Tidy regression results (:func:`diamlib.reporting.results.load_results`).
+    constant : DataFrame
+        :func:`diamlib.reporting.results.load_constant_predictor` of the same runs.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``dataset, method, seed, round, n_labeled, model, mse, constant mse``; empty when
+        every model beats the constant predictor at every round.
+    """
+    keys = ["dataset", "method", "seed", "round"]
+    mse = results[results["metric"] == "mse"][keys + ["n_labeled", "model", "value"]]
+    reference = constant[constant["metric"] == "mse"][keys + ["value"]].rename(columns={"value": "constant mse"})
+    joined = mse.merge(reference, on=keys, how="inner").rename(columns={"value": "mse"})
+    return joined[joined["mse"] >= joined["constant mse"]].reset_index(drop=True)
+

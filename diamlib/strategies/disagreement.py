@@ -250,13 +250,46 @@ def _summed_similarity(evidence: Evidence, k: int, knn_approx_dim: int | None):
     return sum_symmetrized(graphs(), evidence.n_pool)
 
 
+def marginal_decrease(similarity, votes: np.ndarray, positions: np.ndarray, beta: float) -> np.ndarray:
+    """How much each pool point lowers Eq. 9 given the rest of the batch ``positions``.
+
+    For a batch member ``j``: ``f(B \\ {j}) - f(B)``, the rise of the objective if ``j`` were
+    dropped; for any other point: ``f(B) - f(B + {j})``, the fall if it were added. With
+    ``S`` the summed similarity and ``b`` the batch indicator both are
+    ``-(beta v_j + S_jj + 2 sum_{i in B, i != j} S_ij)``: higher is better, and a positive
+    value means the point pays for its place.
+
+    Parameters
+    ----------
+    similarity : scipy.sparse matrix, shape (n_pool, n_pool)
+        ``S = sum_i sym(S^i)``.
+    votes : ndarray, shape (n_pool,)
+        ``v`` of Eq. 9.
+    positions : ndarray of int, shape (tau,)
+    beta : float
+
+    Returns
+    -------
+    ndarray of float64, shape (n_pool,)
+
+    References
+    ----------
+    Eq. 9 of the paper.
+    """
+    b = np.zeros(votes.shape[0])
+    b[positions] = 1.0
+    diagonal = np.asarray(similarity.diagonal(), dtype=np.float64)
+    others = 2.0 * np.asarray(similarity @ b, dtype=np.float64).ravel() - 2.0 * diagonal * b
+    return -(beta * votes + diagonal + others)
+
+
 def _batch_greedy_swap(evidence, votes, *, budget, beta, knn_fraction, knn_approx_dim, swap_candidates,
                        max_swap_passes, **_):
     k = neighbour_count(evidence.n_pool, knn_fraction)
-    result = greedy_swap_selection([_summed_similarity(evidence, k, knn_approx_dim)], votes, tau=budget, beta=beta,
+    similarity = _summed_similarity(evidence, k, knn_approx_dim)
+    result = greedy_swap_selection([similarity], votes, tau=budget, beta=beta,
                                    n_candidates=swap_candidates, max_passes=max_swap_passes)
-    scores = np.zeros(evidence.n_pool)
-    scores[result.positions] = 1.0
+    scores = marginal_decrease(similarity, votes, result.positions, beta)
     return result.positions, scores, {
         "solver": "greedy-swap", "objective": float(result.objective),
         "greedy_objective": float(result.greedy_objective), "swaps": int(result.swaps),
@@ -355,8 +388,9 @@ def select_diam(
     Returns
     -------
     Selection
-        ``scores``: the relaxed ``b`` (``"authors"``, ``"fista"``, ``"cvxpy"``) or the
-        batch indicator (``"greedy-swap"``), shape (n_pool,). ``info``: the solver's
+        ``scores``: the relaxed ``b`` (``"authors"``, ``"fista"``, ``"cvxpy"``) or, for
+        ``"greedy-swap"``, each point's marginal decrease of Eq. 9 given the rest of the batch
+        (:func:`marginal_decrease`), shape (n_pool,). ``info``: the solver's
         figures (objective, swaps, iterations, convergence), ``k_neighbours`` and
         :func:`vote_diagnostics`.
 

@@ -17,12 +17,13 @@ penultimate-layer features) and Sec. 6.1, 6.6 (the baselines' inputs).
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from diamlib.evidence import Evidence, ModelEvidence, Selection, restrict_evidence
+from diamlib.evidence import Evidence, ModelEvidence, Selection, permute_pool, restrict_evidence
 from diamlib.strategies.registry import StrategySpec, get_strategy
 
 
@@ -46,7 +47,16 @@ def run_strategy(strategy: str, evidence: Evidence, /, *, budget: int, rng: np.r
     Returns
     -------
     Selection
-        ``indices`` are entries of ``evidence.unlabeled_indices``, most preferred first.
+        ``indices`` are entries of ``evidence.unlabeled_indices``, most preferred first;
+        ``scores`` (if any) in the order of the pool's rows.
+
+    Notes
+    -----
+    The strategy sees the pool's rows in an order drawn from ``rng``
+    (:func:`~diamlib.evidence.permute_pool`), so wherever it breaks ties by position (points
+    that share the top vote, equal uncertainties, k-center's first centre) it breaks them at
+    random from the run's seed: a pool file sorted by class, time or any column gives the same
+    kind of batch as a shuffled one.
 
     Raises
     ------
@@ -66,7 +76,14 @@ def run_strategy(strategy: str, evidence: Evidence, /, *, budget: int, rng: np.r
     checked = spec.check_options(options)
     check_call(spec, evidence, budget, rng)
     check_evidence(spec, evidence)
-    return spec.fn(restrict_evidence(evidence, spec.evidence), budget=int(budget), rng=rng, **checked)
+    order = rng.permutation(evidence.n_pool)
+    selection = spec.fn(permute_pool(restrict_evidence(evidence, spec.evidence), order), budget=int(budget), rng=rng,
+                        **checked)
+    if selection.scores is None:
+        return selection
+    scores = np.empty_like(np.asarray(selection.scores))
+    scores[order] = selection.scores
+    return replace(selection, scores=scores)
 
 
 def make_selector(name: str, task: str, options: Mapping[str, Any] | None = None) -> Callable[..., Selection]:

@@ -98,6 +98,34 @@ def test_regression_loop_records_mse_and_mae(tmp_path, user_zoo, make_profile):
     assert len(queries) == 50 and meta["complete"]
 
 
+def test_regression_rounds_record_the_constant_predictor_and_flag_models_not_better(tmp_path, user_zoo,
+                                                                                     make_profile, monkeypatch):
+    from diamlib.reporting.results import load_constant_predictor, load_results
+    from diamlib.reporting.tables import models_worse_than_constant
+
+    profile = make_profile("regression", strategies=("random",), rounds=1)
+    folder = run_task(profile, "regression", tmp_path, zoo=user_zoo)[0]
+    curve, queries, meta = read_run(folder)
+    for log in meta["rounds"]:
+        labeled = queries[queries["round"] <= log["round"]]["index"].to_numpy()
+        assert set(log["constant_predictor"]) == {"mse", "mae"} and log["constant_predictor"]["mse"] > 0
+        mse = curve[(curve["round"] == log["round"]) & (curve["metric"] == "mse")].set_index("model")["value"]
+        assert log["worse_than_constant"] == [m for m, v in mse.items() if v >= log["constant_predictor"]["mse"]]
+        assert len(labeled) == log["n_labeled"]
+    constant = load_constant_predictor(tmp_path)
+    assert len(constant) == 2 * 2 and set(constant["metric"]) == {"mse", "mae"}
+    flagged = models_worse_than_constant(load_results(tmp_path, task="regression"), constant)
+    assert len(flagged) == sum(len(log["worse_than_constant"]) for log in meta["rounds"])
+
+    # a model that predicts nothing useful is flagged in run.json and in the run's log
+    monkeypatch.setattr(loop, "evaluation_metrics", lambda task, outputs, targets: {"mse": 0.0, "mae": 0.0})
+    other = tmp_path / "other"
+    run_task(profile, "regression", other, zoo=user_zoo)
+    meta = json.loads((other / folder.relative_to(tmp_path) / "run.json").read_text())
+    assert all(sorted(log["worse_than_constant"]) == sorted(meta["models"]) for log in meta["rounds"])
+    assert "not better than the constant predictor" in (other / folder.relative_to(tmp_path) / "log.txt").read_text()
+
+
 def test_strategies_get_only_the_evidence_they_declare(tmp_path, user_zoo, make_profile):
     from diamlib.evidence import Selection
     from diamlib.strategies.registry import STRATEGIES, StrategySpec, register

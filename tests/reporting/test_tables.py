@@ -63,3 +63,18 @@ def test_final_table_of_errors_puts_the_lowest_first(make_tidy):
     assert [c for c in table.columns if c.endswith("final mean")] == ["mse final mean", "mae final mean"]
     with pytest.raises(ValueError, match=r"metrics \['accuracy'\] have no results"):
         final_table(errors, ["accuracy"])
+
+
+def test_the_constant_predictor_is_a_row_of_the_final_table():
+    import pandas as pd
+
+    from diamlib.reporting.tables import constant_predictor_rows
+
+    constant = pd.DataFrame({
+        "dataset": ["d"] * 4, "method": ["a", "a", "b", "b"], "seed": [0] * 4, "round": [0, 1, 0, 1],
+        "n_labeled": [10, 20, 10, 20], "metric": ["mse"] * 4, "value": [0.04, 0.02, 0.04, 0.03],
+        "worse_than_constant": [[]] * 4})
+    rows = constant_predictor_rows(constant, ["mse"])
+    assert rows.index.tolist() == [("d", "constant predictor")]
+    assert rows.loc[("d", "constant predictor"), "mse final mean"] == pytest.approx(0.025)
+    assert rows.loc[("d", "constant predictor"), "mse curve mean"] == pytest.approx(0.0325)
