@@ -22,6 +22,12 @@ never to wait for one another (a round 0 before its runs).
 
     python benchmarks/gpu_round.py --estimate gpu-lite --rates benchmarks/results/gpu_round.jsonl
 
+Before a model of the zoo was measured, ``--assume-rates TRAIN,INFERENCE`` derives every model's
+rates from two figures of the paper's largest model (:func:`assumed_rates`), e.g. those of an
+H200 in the README's GPU section:
+
+    python benchmarks/gpu_round.py --estimate gpu-lite --assume-rates 1420,16100 --selection-seconds 77.4
+
 References
 ----------
 Sec. 6.1 of the paper (the protocol being timed); Algorithm 2 (what each round computes).
@@ -37,10 +43,13 @@ from profile_time import label_schedule
 
 from diamlib.evidence import snapshot_epochs
 from diamlib.training.networks import EVIDENCE_FIELDS
+from diamlib.zoo.published import PAPER12_PUBLISHED
 
 TASK = "classification"
 #: The stages of a round, in the order of :class:`RoundWork` and :class:`ModelRates`.
 STAGES = ("train", "snapshot", "final", "test")
+#: The model whose rates :func:`assumed_rates` takes: the paper's largest (note10, 22 ms, 192 px).
+REFERENCE_MODEL = PAPER12_PUBLISHED[0].name
 
 
 @dataclass(frozen=True)
@@ -145,6 +154,32 @@ def estimate_grid(*, rates: Mapping[str, ModelRates], n_train: int, n_test: int,
                         wall_seconds=serial / workers)
 
 
+def assumed_rates(names: Sequence[str], train: float, inference: float,
+                  reference: str = REFERENCE_MODEL) -> dict[str, ModelRates]:
+    """Rates of the paper's models from the training and inference rates of ``reference``.
+
+    Training: ``train`` for every model (a batch of 120-128 keeps these networks launch bound:
+    on an H200 the 237M- and 163M-MAC note10 nets trained at 1,615 and 1,611 img/s). Inference
+    (snapshot, final and test passes): ``inference x MACs(reference) / MACs(model)`` with the
+    published MACs at each model's own resolution (the same two nets inferred at 3,419 and 4,918
+    img/s, a ratio of 1.44 for a MAC ratio of 1.45). An assumption beyond the measured models.
+
+    Raises
+    ------
+    ValueError
+        A name that is not one of the paper's 12 models.
+    """
+    macs = {net.name: net.macs_m for net in PAPER12_PUBLISHED}
+    unknown = [n for n in [*names, reference] if n not in macs]
+    if unknown:
+        raise ValueError(f"no published MACs for {unknown}: rates can be assumed for the paper's 12 models only")
+    rates = {}
+    for name in names:
+        passes = inference * macs[reference] / macs[name]
+        rates[name] = ModelRates(train=train, snapshot=passes, final=passes, test=passes)
+    return rates
+
+
 def read_rates(path: str | Path) -> dict[str, ModelRates]:
     """The last ``model`` line per model name in a JSON-lines file of ``gpu_round.py``."""
     rates = {}
@@ -155,9 +190,13 @@ def read_rates(path: str | Path) -> dict[str, ModelRates]:
     return rates
 
 
-def estimate_main(profile_name: str, rates_path: str, *, workers: int | None = None,
-                  selection_seconds: float = 0.0) -> dict:
-    """Estimate ``profile_name``'s classification grid from ``rates_path``; print and return it."""
+def estimate_main(profile_name: str, rates_path: str | None = None, *, assume: tuple[float, float] | None = None,
+                  workers: int | None = None, selection_seconds: float = 0.0) -> dict:
+    """Estimate ``profile_name``'s classification grid; print and return it.
+
+    The rates come from ``rates_path`` (JSON lines of ``gpu_round.py``) or, with ``assume =
+    (train, inference)``, from :func:`assumed_rates`.
+    """
     from diamlib.experiment.setup import load_profile, load_task_data
     from diamlib.strategies.registry import get_strategy
     from diamlib.zoo import build_zoo
@@ -166,7 +205,7 @@ def estimate_main(profile_name: str, rates_path: str, *, workers: int | None = N
     section = profile.experiment(TASK)
     names = [s.name for s in build_zoo(section.zoo, n_outputs=10, width_mult=section.width_mult,
                                        resolution=section.resolution)]
-    measured = read_rates(rates_path)
+    measured = read_rates(rates_path) if assume is None else assumed_rates(names, *assume)
     missing = [n for n in names if n not in measured]
     if missing:
         raise SystemExit(f"{rates_path} has no rates for {missing}; measure them with gpu_round.py "
@@ -183,7 +222,9 @@ def estimate_main(profile_name: str, rates_path: str, *, workers: int | None = N
                              strategy_evidence=[get_strategy(e.strategy).evidence for e in section.strategies],
                              n_seeds=len(profile.seeds_for(TASK)), n_datasets=len(section.datasets),
                              workers=workers, selection_seconds=selection_seconds)
-    result = {"profile": profile.name, "rates": str(rates_path), "train_size": n_train, "test_size": n_test,
+    source = (str(rates_path) if assume is None else
+              f"assumed: train {assume[0]:g}, inference {assume[1]:g} img/s of {REFERENCE_MODEL}")
+    result = {"profile": profile.name, "rates": source, "train_size": n_train, "test_size": n_test,
               "estimate": asdict(estimate)}
     print(json.dumps(result))
     stages = ", ".join(f"{k} {v / 60:.1f}" for k, v in estimate.stage_seconds.items())

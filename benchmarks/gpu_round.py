@@ -23,7 +23,8 @@ and at a reduced size on a CPU (what the test suite runs):
         --pool 100 --test 50 --epochs 2 --resolution 32 --out /tmp/round.jsonl
 
 ``--estimate PROFILE --rates FILE`` estimates a profile's whole grid from measured rates
-instead (:mod:`gpu_estimate`).
+instead, ``--estimate PROFILE --assume-rates TRAIN,INFERENCE`` from two rates of the paper's
+largest model (:mod:`gpu_estimate`).
 
 References
 ----------
@@ -324,6 +325,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--estimate", metavar="PROFILE", default=None,
                         help="estimate PROFILE's grid from --rates instead of measuring (gpu_estimate.py)")
     parser.add_argument("--rates", default=None, help="JSON lines of this script, for --estimate")
+    parser.add_argument("--assume-rates", default=None, metavar="TRAIN,INFERENCE",
+                        help="--estimate without --rates: every model's rates from the training and inference "
+                             "img/s of the paper's largest model (gpu_estimate.assumed_rates)")
     parser.add_argument("--workers", type=int, default=None,
                         help="--estimate: models trained at once (default: the profile's workers_per_gpu)")
     parser.add_argument("--selection-seconds", type=float, default=0.0,
@@ -337,9 +341,17 @@ def main(argv: list[str] | None = None) -> list[dict] | dict:
     if args.estimate is not None:
         from gpu_estimate import estimate_main
 
-        if args.rates is None:
-            parser.error("--estimate needs --rates FILE (JSON lines of this script)")
-        return estimate_main(args.estimate, args.rates, workers=args.workers,
+        if (args.rates is None) == (args.assume_rates is None):
+            parser.error("--estimate needs --rates FILE (JSON lines of this script) or --assume-rates TRAIN,INFERENCE")
+        assume = None
+        if args.assume_rates is not None:
+            try:
+                assume = tuple(float(x) for x in args.assume_rates.split(","))
+            except ValueError:
+                assume = ()
+            if len(assume) != 2 or min(assume) <= 0:
+                parser.error(f"--assume-rates takes two positive img/s, TRAIN,INFERENCE; got {args.assume_rates!r}")
+        return estimate_main(args.estimate, args.rates, assume=assume, workers=args.workers,
                              selection_seconds=args.selection_seconds)
     cuda = is_cuda(args.device)
     for flag, on in (("--amp", args.amp), ("--channels-last", args.channels_last),

@@ -106,3 +106,47 @@ def test_estimate_of_a_profile_reads_the_last_rates_of_each_model(tmp_path, caps
     assert "EXTRAPOLATION" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="no rates for"):
         bench.main(["--estimate", "default", "--rates", str(rates)])
+
+
+def test_assumed_rates_train_alike_and_infer_in_inverse_proportion_to_published_macs():
+    est = load_benchmark("gpu_estimate")
+    names = ["note10_lat@22ms_top1@76.6_finetune@25", "note8_lat@22ms_top1@70.4_finetune@25"]
+    rates = est.assumed_rates(names, 1420.0, 16100.0)
+    assert est.REFERENCE_MODEL == names[0] and rates[names[0]] == est.ModelRates(1420.0, 16100.0, 16100.0, 16100.0)
+    assert rates[names[1]].train == 1420.0 and rates[names[1]].snapshot == pytest.approx(16100.0 * 237 / 67)
+    with pytest.raises(ValueError, match="paper's 12 models only"):
+        est.assumed_rates(["cpu-net"], 1.0, 1.0)
+
+
+def test_gpu_lite_estimate_from_assumed_rates_in_closed_form():
+    result = load_benchmark("gpu_round").main(["--estimate", "gpu-lite", "--assume-rates", "1420,16100",
+                                               "--selection-seconds", "77.4", "--workers", "1"])
+    estimate = result["estimate"]
+    assert (estimate["runs"], estimate["round_zeros"], estimate["workers"]) == (8, 2, 1)
+    assert result["rates"].startswith("assumed: train 1420, inference 16100 img/s")
+    # six models; training: 2 round zeros at 1,000 labels and 8 runs at 2,000, 3,000, 4,000, 20 epochs each
+    stages = estimate["stage_seconds"]
+    assert stages["train"] == pytest.approx(6 * (2 * 1000 + 8 * 9000) * 20 / 1420)
+    per_image = (237 + 110 + 164 + 67 + 219 + 66) / (16100 * 237)  # seconds per image, summed over the models
+    # 10 snapshot passes: round 0 over 19,000 (x 2 seeds), rounds 1-2 of the 6 vote-reading runs over 18,000, 17,000
+    assert stages["snapshot"] == pytest.approx(10 * (2 * 19000 + 6 * (18000 + 17000)) * per_image)
+    assert stages["final"] == pytest.approx((2 * 20000 + 6 * (18000 + 17000)) * per_image)
+    assert stages["test"] == pytest.approx((2 + 8 * 3) * 10000 * per_image)
+    assert estimate["selection_seconds"] == pytest.approx(2 * 3 * 77.4)  # diam: 3 selections per seed
+
+
+@pytest.mark.parametrize("argv", [["--estimate", "gpu-lite"],
+                                  ["--estimate", "gpu-lite", "--rates", "x.jsonl", "--assume-rates", "1,2"],
+                                  ["--estimate", "gpu-lite", "--assume-rates", "1420"],
+                                  ["--estimate", "gpu-lite", "--assume-rates", "1420,fast"]])
+def test_estimate_needs_exactly_one_source_of_rates(argv):
+    with pytest.raises(SystemExit):
+        load_benchmark("gpu_round").main(argv)
+
+
+def test_gpu_lite_device_script_is_valid_bash():
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_lite.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
