@@ -50,8 +50,10 @@ data:
 		echo "note: $(FASHION_MNIST_DIR) is missing; install Debian's dataset-fashion-mnist (as root) for the default profile"; \
 	fi
 
+# The main job; on the default profile, the README's verdict is then copied from its record.
 run: setup
 	$(PY) -m diamlib run --profile $(PROFILE)
+	$(if $(filter default,$(PROFILE)),$(PY) tools/readme_verdict.py)
 
 test: setup
 	$(PY) -m pytest tests --nbval-current-env --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg

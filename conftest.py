@@ -8,7 +8,8 @@
   train models (their numbers are stochastic by nature and reproduce only with the reference's
   kernels and versions); the terminal summary says so.
 - nbval of notebook 04 needs the authors' published results beside the checkout and is
-  skipped with a reason without them.
+  skipped with a reason without them. It runs after notebook 05, as the runner runs it: its
+  verdict reads the runs of every other notebook.
 """
 from __future__ import annotations
 
@@ -43,7 +44,10 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: not item.nodeid.startswith(CANARY_TEST))  # stable: the canary first
+    from diamlib.runner import RUN_LAST
+
+    # stable sort: the canary first; notebooks that read every other notebook's runs last, as the runner runs them
+    items.sort(key=lambda item: (not item.nodeid.startswith(CANARY_TEST), (_notebook(item) or "").startswith(RUN_LAST)))
     notebook_items = [item for item in items if _notebook(item)]
     if authors_results_beside_checkout() is None:
         skip = pytest.mark.skip(reason=f"{AUTHORS_RESULTS_BESIDE_CHECKOUT} is absent: notebook 04's stored outputs "

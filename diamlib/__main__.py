@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 import yaml
 
@@ -49,10 +50,30 @@ def run_overrides(workers: int | str | None, scheduler: str | None, numerics: st
     return overrides
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose epilog, if it has an ``epilog_factory``, is made when help is shown
+    (so that ``select --help`` lists the strategies without every command importing them)."""
+
+    def __init__(self, *args, epilog_factory: Callable[[], str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.epilog_factory = epilog_factory
+
+    def format_help(self) -> str:
+        if self.epilog_factory is not None:
+            self.epilog = self.epilog_factory()
+        return super().format_help()
+
+
+def _strategies_help() -> str:
+    from diamlib.userfiles.evidence_files import strategies_help
+
+    return strategies_help()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m diamlib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="execute the notebooks on a profile with papermill")
     run.add_argument("--profile", required=True, help="profile name in params/ or a YAML path")
     run.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="notebook prefixes, e.g. 01 02")
@@ -84,9 +105,10 @@ def _parser() -> argparse.ArgumentParser:
                              "refreshing the lock)")
     select = commands.add_parser(
         "select", help="select a batch to label from per-model evidence files (.npz, any framework)",
-        description="Select a batch from one evidence .npz per target model; writes the batch CSV "
-                    "(rank, pool_index, pool_id, score) and a JSON record beside it. File format: "
-                    "python -c 'import diamlib.userfiles.evidence_files as m; help(m)'")
+        description="Select a batch from one evidence .npz per target model; writes the batch CSV\n"
+                    "(rank, pool_index, pool_id, score) and a JSON record beside it (the same name, .json).\n"
+                    "File format: python -c 'import diamlib.userfiles.evidence_files as m; help(m)'",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog_factory=_strategies_help)
     select.add_argument("models", nargs="+", metavar="MODEL.npz", help="one evidence file per target model")
     select.add_argument("--budget", required=True, type=int, help="number of pool points to select")
     select.add_argument("--out", required=True, help="batch CSV to write (the JSON record gets the same stem)")
@@ -94,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     select.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="a strategy option, VALUE read as YAML, e.g. beta=-1.0 (repeatable)")
     select.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
+    select.add_argument("--force", action="store_true",
+                        help="replace the batch CSV and its JSON record if they exist (default: refuse)")
     return parser
 
 
@@ -142,7 +166,7 @@ def _select(args: argparse.Namespace) -> int:
 
     csv_path, json_path, selection = run_select(
         args.models, budget=args.budget, out=args.out, strategy=args.strategy,
-        options=parse_option_arguments(args.option), seed=args.seed)
+        options=parse_option_arguments(args.option), seed=args.seed, force=args.force)
     print(f"selected {len(selection.indices)} of the pool with {args.strategy}: {csv_path} ({json_path.name})")
     return 0
 

@@ -248,6 +248,18 @@ class AnalysisParams(_Frozen):
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     test: Literal["t-test", "wilcoxon"] = "t-test"
     model_subsets: list[int] = Field(default_factory=lambda: [2, 4, 6, 8])
+    #: Other profiles whose committed runs join this profile's verdict where they exist (e.g. the
+    #: GPU record ``gpu-lite`` beside the main CPU job), read from the same results root.
+    verdict_records: list[str] = Field(default_factory=list)
+
+    @field_validator("verdict_records")
+    @classmethod
+    def _plain_profile_names(cls, names: list[str]) -> list[str]:
+        bad = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", n)]
+        if bad:
+            raise ValueError(f"verdict_records are profile names (their folders under the results root); "
+                             f"got {bad}: use names such as gpu-lite, without '/'")
+        return names
 
 
 class Profile(_Frozen):

@@ -33,6 +33,18 @@ def snapshot_epochs(epochs: int) -> list[int]:
     return list(range(max(1, epochs // 2), epochs + 1))
 
 
+#: How a user computes each per-model array of :class:`ModelEvidence` (error messages, ``select --help``).
+HOW_TO_COMPUTE: dict[str, str] = {
+    "snapshot_predictions": "the class indices (argmax of the outputs) that the model's checkpoints of the later "
+                            "epochs floor(T/2)..T predict on the pool, int, shape (n_snapshots, n_pool)",
+    "pool_probs": "the final model's softmax probabilities on the pool, shape (n_pool, n_classes)",
+    "pool_features": "the final model's penultimate-layer activations on the pool, shape (n_pool, d)",
+    "labeled_features": "the final model's penultimate-layer activations on the labeled set, shape (n_labeled, d) "
+                        "(n_labeled may be 0)",
+    "pool_outputs": "the final regression model's predictions on the pool, shape (n_pool, n_outputs)",
+}
+
+
 @dataclass(frozen=True)
 class ModelEvidence:
     """Everything one target model says about the pool after a training round.

@@ -100,9 +100,16 @@ def notebooks_dir() -> Path:
     return project_root() / "notebooks"
 
 
+#: Notebooks that read the runs of all the others (notebook 04's verdict reads notebook 05's
+#: scikit-learn runs too): they run after them, whatever their number.
+RUN_LAST = ("04_",)
+
+
 def list_notebooks(only: Sequence[str] | None = None, folder: Path | None = None) -> list[Path]:
-    """Notebooks in run order; ``only`` keeps those whose name starts with one of the prefixes."""
-    notebooks = sorted(p for p in Path(folder or notebooks_dir()).glob("[0-9][0-9]_*.ipynb"))
+    """Notebooks in run order (by number, :data:`RUN_LAST` at the end); ``only`` keeps those whose
+    name starts with one of the prefixes."""
+    notebooks = sorted(Path(folder or notebooks_dir()).glob("[0-9][0-9]_*.ipynb"),
+                       key=lambda p: (p.name.startswith(RUN_LAST), p.name))
     if only:
         chosen = [p for p in notebooks if any(p.name.startswith(prefix) for prefix in only)]
         unknown = [prefix for prefix in only if not any(p.name.startswith(prefix) for p in notebooks)]

@@ -139,6 +139,18 @@ class Analysis:
             return
         show_exhibits(getattr(part, section))
 
+    def printed_findings(self) -> list[str]:
+        """Where the paper's printed Tables 2 and 3a match the authors' raw files, in words.
+
+        Empty without the authors' results (:func:`diamlib.reporting.report.printed_differences`).
+        """
+        if self.authors is None:
+            return []
+        tables = {item.name: item.frame for item in self.authors.wtl + self.authors.best_worst
+                  if isinstance(item, Table)}
+        return report.printed_differences(tables.get("authors-wtl-printed", pd.DataFrame()),
+                                          tables.get("authors-3a-printed", pd.DataFrame()))
+
 
 def show_exhibits(exhibits: Sequence[Exhibit]) -> None:
     """Display tables as HTML, figures inline and notes as printed text."""

@@ -287,7 +287,11 @@ def plot_model_count_curves(curves: pd.DataFrame, *, metric: str, title: str | N
 
 def plot_aulc(aulc: pd.DataFrame, *, metric: str, title: str | None = None,
               datasets: Sequence[str] | None = None, panel_width: float = 3.8, height: float = 3.2) -> Figure:
-    """Horizontal bars of the normalised area under each mean learning curve, one panel per dataset.
+    """Dots at the normalised area under each mean learning curve, one panel per dataset.
+
+    Dots, not bars: the areas differ by a few tenths of a point, so the axis is zoomed to their
+    range, and a bar's length from a cut axis would exaggerate the differences. Each dot carries
+    its value.
 
     Parameters
     ----------
@@ -316,13 +320,17 @@ def plot_aulc(aulc: pd.DataFrame, *, metric: str, title: str | None = None,
         panel = aulc[aulc["dataset"] == dataset].set_index("method")
         methods = order_methods(panel.index)[::-1]
         values = panel.loc[methods, "aulc"] * scale
-        ax.barh([display_name(m) for m in methods], values, color=[colours[m] for m in methods])
+        names = [display_name(m) for m in methods]
+        ax.scatter(values, names, color=[colours[m] for m in methods], s=36, zorder=3)
         low, high = values.min(), values.max()
-        pad = max((high - low) * 0.15, abs(high) * 1e-3)
+        pad = max((high - low) * 0.35, abs(high) * 2e-3)
         ax.set_xlim(low - pad, high + pad)
+        for name, value in zip(names, values):
+            ax.annotate(f"{value:.2f}", (value, name), textcoords="offset points", xytext=(0, 5),
+                        ha="center", fontsize="x-small")
         ax.set_title(dataset_title(dataset))
         ax.set_xlabel(f"area under the learning curve, {label}")
-        ax.grid(True, axis="x", alpha=0.3)
+        ax.grid(True, alpha=0.3)
     if title:
         fig.suptitle(title)
     return fig
@@ -425,8 +433,11 @@ def plot_seed_bands(table: pd.DataFrame, *, metric: str, band: str = "minmax", p
 
 
 def plot_vote_histograms(votes: pd.DataFrame, *, n_models: int, panel_width: float = 3.6,
-                         height: float = 3.0) -> Figure:
+                         height: float = 3.0, max_columns: int = 4) -> Figure:
     """Histograms of DIAM's informativeness ``v`` over the pool, one panel per seed, one bar group per round.
+
+    Panels wrap after ``max_columns`` seeds, so ten seeds make a grid of readable width rather
+    than one strip.
 
     Parameters
     ----------
@@ -453,8 +464,13 @@ def plot_vote_histograms(votes: pd.DataFrame, *, n_models: int, panel_width: flo
         raise ValueError(f"plot_vote_histograms needs columns seed, round and {column!r}; missing {missing}")
     seeds = sorted(votes["seed"].unique())
     rounds = sorted(votes["round"].unique())
-    fig, axes = plt.subplots(1, len(seeds), figsize=(panel_width * len(seeds), height), squeeze=False,
+    n_columns = min(len(seeds), max_columns)
+    n_rows = -(-len(seeds) // n_columns)
+    fig, grid = plt.subplots(n_rows, n_columns, figsize=(panel_width * n_columns, height * n_rows), squeeze=False,
                              sharey=True)
+    for unused in grid.ravel()[len(seeds):]:
+        unused.set_visible(False)
+    axes = grid.ravel()[None, :len(seeds)]
     width = 0.8 / max(len(rounds), 1)
     colours = plt.get_cmap("viridis")([i / max(len(rounds) - 1, 1) for i in range(len(rounds))])
     for ax, seed in zip(axes[0], seeds):
@@ -472,7 +488,8 @@ def plot_vote_histograms(votes: pd.DataFrame, *, n_models: int, panel_width: flo
         ax.set_title(f"seed {seed}")
         ax.set_xlabel("v (models whose votes disagree)")
         ax.set_xticks(range(n_models + 1))
-    axes[0][0].set_ylabel("share of the pool")
+    for row in grid:
+        row[0].set_ylabel("share of the pool")
     axes[0][-1].legend(frameon=False, fontsize="small")
     fig.suptitle("DIAM's votes over the pool")
     fig.tight_layout()

@@ -319,6 +319,51 @@ def versus_printed_table3a(best_worst: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["dataset", "method"]) if rows else pd.DataFrame()
 
 
+def printed_differences(table2: pd.DataFrame, table3a: pd.DataFrame) -> list[str]:
+    """Where the printed Tables 2 and 3a match the authors' raw files and where they do not, in words.
+
+    Parameters
+    ----------
+    table2 : DataFrame
+        :func:`versus_printed_table2` (may be empty).
+    table3a : DataFrame
+        :func:`versus_printed_table3a` (may be empty).
+
+    Returns
+    -------
+    list of str
+        Per dataset of Table 2: the recomputed and printed totals and the baselines whose rows
+        differ. Per dataset of Table 3a: the methods whose rows match, and each differing row
+        with both values.
+
+    References
+    ----------
+    Tables 2 and 3a of the paper.
+    """
+    sentences = []
+    for dataset, rows in (table2.groupby(level="dataset", sort=False) if not table2.empty else ()):
+        rows = rows.droplevel("dataset")
+        total = rows.loc["total"]
+        differing = [m for m, row in rows.drop(index="total").iterrows() if row["recomputed"] != row["printed"]]
+        verb = "equals" if total["recomputed"] == total["printed"] else "differs from"
+        text = (f"Table 2, {dataset} (batches 1-{PRINTED_TABLE2_ROUNDS}): W/T/L recomputed from the raw files "
+                f"{total['recomputed']} {verb} the printed {total['printed']}")
+        text += (f"; the rows of {', '.join(differing)} differ." if differing else "; every row matches.")
+        sentences.append(text)
+    for dataset, rows in (table3a.groupby(level="dataset", sort=False) if not table3a.empty else ()):
+        rows = rows.droplevel("dataset")
+        same = rows["best (recomputed)"].eq(rows["best (printed)"]) & rows["worst (recomputed)"].eq(rows["worst (printed)"])
+        text = f"Table 3a, {dataset}: "
+        text += (f"the rows of {', '.join(rows.index[same])} match the printed values" if same.any()
+                 else "no row matches the printed values")
+        for method, row in rows[~same].iterrows():
+            text += (f"; {method} differs: best {row['best (recomputed)']} recomputed against "
+                     f"{row['best (printed)']} printed, worst {row['worst (recomputed)']} against "
+                     f"{row['worst (printed)']}")
+        sentences.append(text + ".")
+    return sentences
+
+
 # --------------------------------------------------------------------------- generated summary
 def _final_values(group: pd.DataFrame) -> tuple[float, pd.Series]:
     """The largest label count every method reached, and each method's mean there."""

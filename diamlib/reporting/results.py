@@ -194,6 +194,65 @@ def load_constant_predictor(root: Path, *, task: str = "regression") -> pd.DataF
     return pd.DataFrame(rows, columns=CONSTANT_COLUMNS)
 
 
+#: The columns of :func:`vote_diagnostics` read from DIAM's ``selection_info`` (Algorithm 2, line 8).
+VOTE_COLUMNS = {"vote_histogram": "v histogram (0..n_models)", "max_vote": "max vote",
+                "max_vote_tie": "max-vote tie", "top_tau_vote": "tau-th vote", "top_tau_tie": "tie size",
+                "top_tau_tie_needed": "tie needed", "fraction_in_any_disagreement": "in some DIS region",
+                "objective": "Eq. 9 objective"}
+
+
+def vote_diagnostics(task_dir: Path, datasets, seeds, *, method: str = "diam",
+                     overlap_with: tuple[str, ...] = ()) -> pd.DataFrame:
+    """What DIAM's votes could tell apart, per (dataset, seed, round) of its classification runs.
+
+    Parameters
+    ----------
+    task_dir : Path
+        A results folder holding ``classification/<dataset>/<method>/seed<s>/`` runs.
+    datasets, seeds : iterables
+        The runs to read; a run that does not exist is skipped.
+    method : str
+        The DIAM run whose ``selection_info`` is read.
+    overlap_with : tuple of str
+        Other methods of the same seeds: the share of DIAM's batch they also picked
+        (``overlap <method>``), where their runs exist.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``dataset``, ``seed``, ``round``, then :data:`VOTE_COLUMNS` (``None`` where a
+        run did not record one) and the overlaps.
+
+    References
+    ----------
+    Algorithm 2, line 8 of the paper (the informativeness ``v``: how many target models'
+    soft version spaces disagree on a point).
+    """
+    rows = []
+    for dataset in datasets:
+        for seed in seeds:
+            folder = Path(task_dir) / "classification" / dataset / method / f"seed{seed}"
+            if not (folder / "run.json").exists():
+                continue
+            run = RunStore(folder).load()
+            others = {m: RunStore(folder.parent.parent / m / f"seed{seed}") for m in overlap_with}
+            others = {m: store.load().queries for m, store in others.items() if store.exists()}
+            for log in run.meta["rounds"]:
+                info = log.get("selection_info")
+                if not info:
+                    continue
+                row = {"dataset": dataset, "seed": seed, "round": log["round"]}
+                row.update({name: info.get(key) for key, name in VOTE_COLUMNS.items()})
+                if row["in some DIS region"] is not None:
+                    row["in some DIS region"] = round(row["in some DIS region"], 3)
+                picked = set(run.queries.loc[run.queries["round"] == log["round"] + 1, "index"])
+                for other, queries in others.items():
+                    also = set(queries.loc[queries["round"] == log["round"] + 1, "index"])
+                    row[f"overlap {other}"] = len(picked & also) / max(len(picked), 1)
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _read_run(folder: Path) -> tuple[dict, pd.DataFrame]:
     """One verified, complete run folder -> (run.json, tidy rows); RunIntegrityError otherwise."""
     store = RunStore(folder)

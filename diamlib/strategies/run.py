@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from diamlib.evidence import Evidence, ModelEvidence, Selection, permute_pool, restrict_evidence
-from diamlib.strategies.registry import StrategySpec, get_strategy
+from diamlib.evidence import HOW_TO_COMPUTE, Evidence, ModelEvidence, Selection, permute_pool, restrict_evidence
+from diamlib.strategies.registry import StrategySpec, get_strategy, strategy_names
 
 
 def run_strategy(strategy: str, evidence: Evidence, /, *, budget: int, rng: np.random.Generator,
@@ -159,8 +159,9 @@ def check_call(spec: StrategySpec, evidence: Evidence, budget: int, rng: np.rand
     if np.unique(indices).shape[0] != n_pool:
         raise ValueError("evidence.unlabeled_indices contains repeated indices; each pool point must appear once")
     if evidence.task not in spec.tasks:
-        raise ValueError(f"strategy {spec.name!r} is for {' or '.join(sorted(spec.tasks))} evidence, "
-                         f"got evidence.task={evidence.task!r}")
+        raise ValueError(f"strategy {spec.name!r} is for {' or '.join(sorted(spec.tasks))} only, but the evidence "
+                         f"is for {evidence.task} (evidence.task); choose a {evidence.task} strategy: "
+                         f"{', '.join(strategy_names(evidence.task))}")
     if len(evidence.models) == 0:
         raise ValueError("evidence.models is empty; the evidence needs at least one target model")
 
@@ -171,8 +172,9 @@ def check_evidence(spec: StrategySpec, evidence: Evidence) -> None:
 
     Single-model strategies (``spec.reads_feature_model``) read the features of the feature
     model only (a frozen supernet's, or the target model at ``evidence.feature_model``);
-    the others read their arrays of every target model. Snapshot predictions are checked
-    before probabilities and features, model by model.
+    the others read their arrays of every target model. A missing array is reported first
+    (:func:`missing_array_error`: which array to compute, and how); then snapshot predictions
+    are checked before probabilities and features, model by model.
 
     Raises
     ------
@@ -184,6 +186,11 @@ def check_evidence(spec: StrategySpec, evidence: Evidence) -> None:
     """
     n_pool = evidence.n_pool
     models = (_checked_feature_model(evidence),) if spec.reads_feature_model else evidence.models
+    for name in ("snapshot_predictions", "pool_probs", "pool_features", "labeled_features"):
+        if name in spec.evidence:
+            for model in models:
+                if getattr(model, name) is None:
+                    raise missing_array_error(spec.name, model.name, name)
     if "snapshot_predictions" in spec.evidence:
         for model in models:
             _check_snapshots(model, n_pool)
@@ -193,6 +200,14 @@ def check_evidence(spec: StrategySpec, evidence: Evidence) -> None:
     if "pool_features" in spec.evidence:
         for model in models:
             _check_features(model, n_pool, with_labeled="labeled_features" in spec.evidence)
+
+
+def missing_array_error(strategy: str, model: str, array: str) -> ValueError:
+    """The error for an array that ``strategy`` reads and ``model`` lacks: which array to compute, and how."""
+    return ValueError(
+        f"model {model!r}: {array} is missing, and strategy {strategy!r} reads it; compute "
+        f"{HOW_TO_COMPUTE[array]}, and pass it as ModelEvidence({array}=...) (learner_evidence computes it "
+        f"unless its evidence= argument leaves it out; an evidence file holds it as the array {array!r})")
 
 
 def _checked_feature_model(evidence: Evidence) -> ModelEvidence:
@@ -212,10 +227,6 @@ def _checked_feature_model(evidence: Evidence) -> ModelEvidence:
 
 def _check_features(model: ModelEvidence, n_pool: int, *, with_labeled: bool) -> None:
     """One model's pool (and, ``with_labeled``, labeled) features: shapes, finite, not all rows identical."""
-    if model.pool_features is None or (with_labeled and model.labeled_features is None):
-        missing = "pool_features" if model.pool_features is None else "labeled_features"
-        raise ValueError(f"model {model.name!r} has no {missing}; the strategy reads them, so they must be "
-                         f"computed (declare {missing!r} in the strategy's registry entry)")
     pool = np.asarray(model.pool_features, dtype=np.float64)
     if not with_labeled:
         labeled = np.zeros((0, pool.shape[1] if pool.ndim == 2 else 0))
@@ -251,8 +262,6 @@ def _check_features(model: ModelEvidence, n_pool: int, *, with_labeled: bool) ->
 
 def _check_probs(model: ModelEvidence, n_pool: int) -> None:
     """One model's softmax probabilities on the pool: shape, finite, rows that are probability vectors."""
-    if model.pool_probs is None:
-        raise ValueError(f"model {model.name!r}: pool_probs is missing; uncertainty strategies need softmax outputs")
     probs = np.asarray(model.pool_probs, dtype=np.float64)
     if probs.ndim != 2 or probs.shape[0] != n_pool or probs.shape[1] < 1:
         raise ValueError(
@@ -269,11 +278,6 @@ def _check_probs(model: ModelEvidence, n_pool: int) -> None:
 
 def _check_snapshots(model: ModelEvidence, n_pool: int) -> None:
     """One model's snapshot predictions (its soft version space, Sec. 5.2): shape, integer, non-negative."""
-    if model.snapshot_predictions is None:
-        raise ValueError(
-            f"model {model.name!r}: snapshot_predictions is missing; disagreement strategies need the "
-            f"predictions of the later-epoch hypotheses (Algorithm 2, line 4)"
-        )
     predictions = np.asarray(model.snapshot_predictions)
     if predictions.ndim != 2 or predictions.shape[1] != n_pool or predictions.shape[0] < 1:
         raise ValueError(

@@ -297,6 +297,22 @@ def summarise_labels(labels: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
+#: How :func:`labels_table` shows an accuracy that some seed never reached within the stream.
+NOT_REACHED = "not reached"
+
+
+def labels_table(summary: pd.DataFrame, index: Sequence[str]) -> pd.DataFrame:
+    """:func:`summarise_labels` as a table to read: ``index`` rows, one column per epsilon.
+
+    A cell is the mean number of labels over the seeds, rounded to 0.1, or :data:`NOT_REACHED`
+    where some seed's output never became (and stayed) epsilon-good before the stream ended,
+    instead of a bare NaN.
+    """
+    table = summary.pivot_table(index=list(index), columns="epsilon", values="mean_labels", sort=False).round(1)
+    table = table.reindex(columns=pd.unique(summary["epsilon"]))  # epsilons nobody reached, too
+    return table.astype(object).where(table.notna(), NOT_REACHED)
+
+
 def _means(summary: pd.DataFrame, method: str, output: str) -> pd.Series:
     rows = summary[(summary["method"] == method) & (summary["output"] == output)]
     if rows.empty:

@@ -4,7 +4,9 @@ One table serves the ``select`` command's ``batch.csv``, the labelling exports a
 labeller: columns ``rank, pool_index, pool_id, score``.
 
 - ``rank``: 1 for the most preferred point, then 2, 3, ... (``Selection.indices`` order);
-- ``pool_index``: row of the point in the pool arrays (0-based);
+- ``pool_index``: row of the point (0-based) in the pool arrays the strategy saw (the evidence
+  files' for the ``select`` command), or in the whole pool when the strategy saw a part of it
+  and :func:`batch_table` was given ``pool_rows``; in any other array, find the point by ``pool_id``;
 - ``pool_id``: the user's id of the point (a file name, a database key, ...);
 - ``score``: the strategy's utility of the point (``Selection.scores``), empty when the
   strategy has none (e.g. random sampling).
@@ -28,29 +30,37 @@ from diamlib.fileio import atomic_write_text
 BATCH_COLUMNS = ("rank", "pool_index", "pool_id", "score")
 
 
-def batch_table(selection: Selection, pool_ids: np.ndarray) -> pd.DataFrame:
+def batch_table(selection: Selection, pool_ids: np.ndarray, *, pool_rows: np.ndarray | None = None) -> pd.DataFrame:
     """The batch of ``selection`` as a table, most preferred point first.
 
     Parameters
     ----------
     selection : Selection
-        ``indices`` are pool positions (rows of the pool arrays); ``scores``, if given,
-        has shape (n_pool,).
+        ``indices`` are rows of the arrays the strategy saw; ``scores``, if given, has one
+        entry per such row.
     pool_ids : ndarray, shape (n_pool,)
         The id of every pool row.
+    pool_rows : ndarray of int, shape (n_seen,), optional
+        The pool row of each row the strategy saw, when it saw part of the pool (e.g. only the
+        unlabelled candidates): ``pool_index`` is then ``pool_rows[selection.indices]``, a row of
+        the pool. Without it the strategy saw the whole pool, row for row.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`BATCH_COLUMNS`; ``score`` is NaN (an empty CSV cell) without scores.
     """
-    positions = np.asarray(selection.indices, dtype=np.int64)
+    chosen = np.asarray(selection.indices, dtype=np.int64)
     pool_ids = np.asarray(pool_ids)
-    if positions.size and (positions.min() < 0 or positions.max() >= pool_ids.shape[0]):
-        raise ValueError(f"selection indices must be pool rows 0..{pool_ids.shape[0] - 1}")
-    scores = (np.full(positions.size, np.nan) if selection.scores is None
-              else np.asarray(selection.scores, dtype=np.float64)[positions])
-    return pd.DataFrame({"rank": np.arange(1, positions.size + 1), "pool_index": positions,
+    seen = np.arange(pool_ids.shape[0]) if pool_rows is None else np.asarray(pool_rows, dtype=np.int64)
+    if chosen.size and (chosen.min() < 0 or chosen.max() >= seen.shape[0]):
+        raise ValueError(f"selection indices must be rows 0..{seen.shape[0] - 1} of the arrays the strategy saw")
+    if seen.size and (seen.min() < 0 or seen.max() >= pool_ids.shape[0]):
+        raise ValueError(f"pool_rows must be pool rows 0..{pool_ids.shape[0] - 1}")
+    positions = seen[chosen]
+    scores = (np.full(chosen.size, np.nan) if selection.scores is None
+              else np.asarray(selection.scores, dtype=np.float64)[chosen])
+    return pd.DataFrame({"rank": np.arange(1, chosen.size + 1), "pool_index": positions,
                          "pool_id": [str(i) for i in pool_ids[positions]], "score": scores},
                         columns=list(BATCH_COLUMNS))
 

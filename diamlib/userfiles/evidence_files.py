@@ -2,7 +2,8 @@
 
 Evidence file format
 --------------------
-One ``.npz`` file per target model (``np.savez``, or :func:`save_model_evidence`), holding
+One ``.npz`` file per target model (``np.savez``, :func:`save_model_evidence`, or
+:func:`save_evidence` for every model of an :class:`~diamlib.evidence.Evidence` at once), holding
 plain arrays (no pickled objects) over the same unlabeled pool of ``n_pool`` points:
 
 ``snapshot_predictions`` : int, shape (n_snapshots, n_pool)
@@ -37,9 +38,11 @@ features and the batch of ``tau`` points; Sec. 6.6 for the regression strategies
 """
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import json
+import textwrap
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,10 +52,10 @@ from typing import Any
 import numpy as np
 
 from diamlib import __version__
-from diamlib.evidence import Evidence, ModelEvidence, Selection, restrict_evidence
+from diamlib.evidence import HOW_TO_COMPUTE, Evidence, ModelEvidence, Selection, restrict_evidence
 from diamlib.fileio import atomic_write, atomic_write_text, now_iso, write_npz
 from diamlib.seeding import child_rng
-from diamlib.strategies.registry import StrategySpec, get_strategy
+from diamlib.strategies.registry import STRATEGIES, StrategySpec, get_strategy, strategy_names
 from diamlib.strategies.run import run_strategy
 from diamlib.userfiles.batchfile import batch_csv_text, batch_table
 
@@ -128,6 +131,74 @@ def save_model_evidence(path: Path, **arrays: Any) -> Path:
     return path
 
 
+def save_evidence(evidence: Evidence, folder: Path, *, overwrite: bool = False) -> tuple[Path, ...]:
+    """Write the evidence of every target model, one file per model, that ``select`` reads back.
+
+    Each model goes to ``folder / f"{model.name}.npz"`` with its arrays, its ``n_parameters``
+    and ``pool_ids`` = ``evidence.unlabeled_indices``, so a batch's ``pool_id`` is the
+    training-set index of the point: ``python -m diamlib select folder/*.npz ...`` or
+    :func:`read_evidence_files` give the same evidence back (model names from the file names).
+
+    Parameters
+    ----------
+    evidence : Evidence
+        E.g. from :func:`diamlib.training.sklearn.learner_evidence`. Single-model strategies
+        read files back with the largest model (by ``n_parameters``, the first of equals) as
+        the feature model, which is ``evidence.feature_model`` when that is the largest.
+    folder : Path
+        Created if missing.
+    overwrite : bool
+        Replace existing files of the same names (default: refuse).
+
+    Returns
+    -------
+    tuple of Path
+        One file per model, in the order of ``evidence.models``.
+
+    Raises
+    ------
+    EvidenceFileError
+        ``evidence.feature_source`` is given (a supernet's features have no evidence file), a
+        model name that is not a plain file name (empty, with a path separator, starting with
+        a dot), an existing file without ``overwrite``, or arrays :func:`read_evidence_files`
+        would refuse (e.g. probabilities over different numbers of classes); every file is
+        checked before any is written.
+    """
+    folder = Path(folder)
+    if evidence.feature_source is not None:
+        raise EvidenceFileError("evidence.feature_source (features of a network that is not a target model) has no "
+                                "evidence file; save the evidence with feature_source=None")
+    paths = tuple(folder / f"{_file_stem(model.name)}.npz" for model in evidence.models)
+    if len(set(paths)) != len(paths):
+        repeated = sorted({p.stem for p in paths if paths.count(p) > 1})
+        raise EvidenceFileError(f"model names {repeated} repeat, and each model needs a file of its own; give every "
+                                f"model its own name")
+    if folder.exists() and not folder.is_dir():
+        raise EvidenceFileError(f"{folder}: a file, not a folder; choose a folder for the evidence files")
+    existing = [p for p in paths if p.exists()]
+    if existing and not overwrite:
+        raise EvidenceFileError(f"{existing[0]} already exists; choose another folder, or pass overwrite=True to "
+                                f"replace the {len(existing)} existing file(s)")
+    contents = []
+    for path, model in zip(paths, evidence.models):
+        arrays = {name: np.asarray(getattr(model, name)) for name in HOW_TO_COMPUTE if getattr(model, name) is not None}
+        arrays.update(pool_ids=np.asarray(evidence.unlabeled_indices), n_parameters=np.asarray(int(model.n_parameters)))
+        contents.append(_check_arrays(path, arrays, required=()))
+    _check_common_classes(paths, contents)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, arrays in zip(paths, contents):
+        atomic_write(path, lambda handle, arrays=arrays: write_npz(handle, arrays))
+    return paths
+
+
+def _file_stem(name: str) -> str:
+    """A model name as a file name, refused if it is not a plain one."""
+    if not name or name.startswith(".") or "/" in name or "\\" in name or "\x00" in name:
+        raise EvidenceFileError(f"model name {name!r} cannot name an evidence file; rename the model (letters, digits, "
+                                f"'-', '_', not starting with '.')")
+    return name
+
+
 # --------------------------------------------------------------------------- reading
 def read_evidence_files(paths: Sequence[Path], strategy: str) -> EvidenceFiles:
     """Read and check the evidence files of the target models for ``strategy``.
@@ -146,21 +217,25 @@ def read_evidence_files(paths: Sequence[Path], strategy: str) -> EvidenceFiles:
     Raises
     ------
     EvidenceFileError
-        A file missing, not an ``.npz``, holding pickled objects or unknown arrays; a required
+        A file given twice, missing, a folder, not an ``.npz``, holding pickled objects or
+        unknown arrays; files of another task than the strategy's, or of both tasks; a required
         array missing; wrong dimensions or shapes; NaN or inf; non-integer or negative
-        snapshot labels; probability rows not summing to 1; files that disagree on the pool
-        size or the pool ids; repeated ids. The message names the file, the array and the fix.
+        snapshot labels, or labels beyond the classes of ``pool_probs``; probability rows not
+        summing to 1; files that disagree on the pool size, the pool ids or the number of
+        classes; repeated ids. The message names the file, the array and the fix.
     ValueError
         Unknown strategy (with a close match).
     """
     spec = get_strategy(strategy)
-    paths = tuple(Path(p) for p in paths)
-    if not paths:
-        raise EvidenceFileError("no evidence files given; pass one .npz per target model")
+    paths = check_model_paths(paths)
     required = tuple(sorted(spec.evidence))
-    contents = [_check_arrays(path, _load_npz(path), required=required, strategy=spec.name) for path in paths]
+    loaded = [_load_npz(path) for path in paths]
+    task = _files_task(spec, paths, loaded)
+    contents = [_check_arrays(path, arrays, required=required, strategy=spec.name)
+                for path, arrays in zip(paths, loaded)]
     n_pool = _common_pool_size(paths, contents)
     pool_ids = _common_pool_ids(paths, contents, n_pool)
+    _check_common_classes(paths, contents)
     names = _model_names(paths)
     models = tuple(ModelEvidence(
         name=name, n_parameters=int(arrays.get("n_parameters", 0)),
@@ -168,7 +243,7 @@ def read_evidence_files(paths: Sequence[Path], strategy: str) -> EvidenceFiles:
                                             "snapshot_predictions", "pool_outputs")})
         for name, arrays in zip(names, contents))
     sizes = [m.n_parameters for m in models]
-    evidence = Evidence(task=_task(spec, contents), unlabeled_indices=np.arange(n_pool, dtype=np.int64),
+    evidence = Evidence(task=task, unlabeled_indices=np.arange(n_pool, dtype=np.int64),
                         models=models, feature_model=int(np.argmax(sizes)))
     return EvidenceFiles(paths=paths, evidence=restrict_evidence(evidence, spec.evidence), pool_ids=pool_ids,
                          strategy=spec.name)
@@ -179,15 +254,75 @@ def load_model_evidence(paths: Sequence[Path], strategy: str) -> Evidence:
     return read_evidence_files(paths, strategy).evidence
 
 
-def _load_npz(path: Path) -> dict[str, np.ndarray]:
-    if not path.is_file():
-        raise EvidenceFileError(f"{path}: evidence file not found; check the path (one .npz per target model)")
+def check_model_paths(paths: Sequence[Path]) -> tuple[Path, ...]:
+    """The evidence files as paths, checked before any is read: at least one, each an existing
+    file (not a folder), none given twice.
+
+    Raises
+    ------
+    EvidenceFileError
+        Naming the path and the fix.
+    """
+    paths = tuple(Path(p) for p in paths)
+    if not paths:
+        raise EvidenceFileError("no evidence files given; pass one .npz per target model")
+    seen: dict[Path, int] = {}
+    for position, path in enumerate(paths, 1):
+        key = path.resolve()
+        if key in seen:
+            raise EvidenceFileError(f"{path}: given twice (files {seen[key]} and {position}); give each target "
+                                    f"model's evidence file once")
+        seen[key] = position
+    for path in paths:
+        if path.is_dir():
+            raise EvidenceFileError(f"{path}: a folder, not an evidence file; give the .npz files in it, one per "
+                                    f"target model (e.g. {path / '*.npz'})")
+        if not path.is_file():
+            raise EvidenceFileError(f"{path}: evidence file not found; check the path (one .npz per target model)")
+    return paths
+
+
+#: First bytes of the files :func:`_load_npz` tells apart (an .npz is a zip archive).
+_ZIP_MAGIC, _NPY_MAGIC, _PICKLE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06"), b"\x93NUMPY", b"\x80"
+_WRITE_NPZ = "write it with np.savez or diamlib.userfiles.evidence_files.save_model_evidence"
+
+
+def _file_kind(path: Path) -> str:
+    """What ``path`` holds, from its first bytes: ``"npz"``, ``"npy"``, ``"pickle"``, ``"text"``, ``"empty"``
+    or ``"other"``."""
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    if head.startswith(_ZIP_MAGIC):
+        return "npz"
+    if head.startswith(_NPY_MAGIC):
+        return "npy"
+    if head.startswith(_PICKLE_MAGIC):
+        return "pickle"
+    if not head:
+        return "empty"
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise EvidenceFileError(f"{path}: a single .npy array, not an .npz evidence file; save the named "
-                                    f"arrays with np.savez or diamlib.userfiles.evidence_files.save_model_evidence")
-        with loaded as archive:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "other"
+    return "text" if b"\x00" not in head else "other"
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of one evidence file (checked by :func:`check_model_paths`); pickles are never loaded."""
+    try:
+        kind = _file_kind(path)
+    except OSError as exc:
+        raise EvidenceFileError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions") from None
+    if kind == "npy":
+        raise EvidenceFileError(f"{path}: a single .npy array, not an .npz evidence file; save the named "
+                                f"arrays with np.savez or diamlib.userfiles.evidence_files.save_model_evidence")
+    if kind != "npz":
+        what = {"text": "a text file", "pickle": "a Python pickle, which is never loaded", "empty": "an empty file",
+                "other": "neither a zip archive nor text"}[kind]
+        raise EvidenceFileError(f"{path}: not a valid .npz file ({what}; an .npz is a zip archive of named "
+                                f"arrays); {_WRITE_NPZ}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
             arrays = {}
             for name in archive.files:
                 try:
@@ -218,8 +353,8 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray], *, required: Sequen
     for name in required:
         if name not in arrays:
             raise EvidenceFileError(
-                f"{path}: array {name!r} is missing; strategy {strategy!r} needs it "
-                f"({EVIDENCE_FILE_ARRAYS[name][1]}); add it to the file or choose another --strategy")
+                f"{path}: array {name!r} is missing, and strategy {strategy!r} reads it; compute "
+                f"{HOW_TO_COMPUTE[name]}, and save it in the file, or choose another --strategy")
     for name, array in arrays.items():
         ndim, what = EVIDENCE_FILE_ARRAYS[name]
         if array.ndim != ndim:
@@ -236,6 +371,8 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray], *, required: Sequen
             _check_floats(path, name, array)
     if "pool_probs" in arrays:
         _check_probabilities(path, arrays["pool_probs"])
+        if "snapshot_predictions" in arrays:
+            _check_label_range(path, arrays["snapshot_predictions"], arrays["pool_probs"].shape[1], path)
     if "labeled_features" in arrays and "pool_features" in arrays:
         pool_d, labeled_d = arrays["pool_features"].shape[1], arrays["labeled_features"].shape[1]
         if pool_d != labeled_d:
@@ -282,6 +419,33 @@ def _check_probabilities(path: Path, probs: np.ndarray) -> None:
             f"{path}: array 'pool_probs' rows must be probabilities (non-negative, summing to 1); {int(bad.sum())} "
             f"row(s) do not (row {row} sums to {sums[row]:.4g}); save softmax outputs, not logits "
             f"(scipy.special.softmax(logits, axis=1))")
+
+
+def _check_label_range(path: Path, labels: np.ndarray, n_classes: int, probs_path: Path) -> None:
+    """Snapshot labels are class indices of the ``n_classes`` columns of ``pool_probs`` (of ``probs_path``)."""
+    if labels.size and labels.max() >= n_classes:
+        where = "" if probs_path == path else f" of {probs_path}"
+        raise EvidenceFileError(
+            f"{path}: array 'snapshot_predictions' holds class label {labels.max()}, but 'pool_probs'{where} has "
+            f"{n_classes} classes (labels 0..{n_classes - 1}); save class indices, i.e. the column of each class in "
+            f"pool_probs (np.searchsorted(classes, predictions) maps labels to them)")
+
+
+def _check_common_classes(paths: Sequence[Path], contents: Sequence[dict]) -> None:
+    """Every file's ``pool_probs`` has the same number of classes, and every snapshot label is one of them."""
+    given = [(p, a["pool_probs"].shape[1]) for p, a in zip(paths, contents) if "pool_probs" in a]
+    if not given:
+        return
+    first_path, n_classes = given[0]
+    for path, n in given[1:]:
+        if n != n_classes:
+            raise EvidenceFileError(
+                f"{path}: array 'pool_probs' has {n} class columns, but {first_path}'s has {n_classes}; every "
+                f"model must give probabilities over the same classes in the same order: save one column per "
+                f"class of the task (0 for a class the model never saw)")
+    for path, arrays in zip(paths, contents):
+        if "snapshot_predictions" in arrays:
+            _check_label_range(path, arrays["snapshot_predictions"], n_classes, first_path)
 
 
 def _check_ids(path: Path, ids: np.ndarray) -> None:
@@ -333,13 +497,50 @@ def _model_names(paths: Sequence[Path]) -> list[str]:
     return stems if len(set(stems)) == len(stems) else [str(p) for p in paths]
 
 
-def _task(spec: StrategySpec, contents: Sequence[dict]) -> str:
-    """The strategy's task, or for strategies of both tasks, regression when only regression arrays are given."""
-    if len(spec.tasks) == 1:
-        return next(iter(spec.tasks))
-    classification = any(k in a for a in contents for k in ("pool_probs", "snapshot_predictions"))
-    regression = any("pool_outputs" in a for a in contents)
-    return "regression" if regression and not classification else "classification"
+#: Arrays that only one task's models give; features and ids belong to both.
+TASK_ARRAYS: dict[str, tuple[str, ...]] = {"classification": ("snapshot_predictions", "pool_probs"),
+                                           "regression": ("pool_outputs",)}
+
+
+def _file_task(path: Path, arrays: Mapping[str, np.ndarray]) -> str | None:
+    """The task of one file's arrays (:data:`TASK_ARRAYS`), None when it holds neither task's arrays."""
+    tasks = {task: [name for name in names if name in arrays] for task, names in TASK_ARRAYS.items()}
+    found = [task for task, names in tasks.items() if names]
+    if len(found) > 1:
+        raise EvidenceFileError(
+            f"{path}: holds classification arrays ({', '.join(tasks['classification'])}) and regression "
+            f"outputs ({', '.join(tasks['regression'])}); a target model is a classifier or a regressor: "
+            f"leave out the arrays of the other task")
+    return found[0] if found else None
+
+
+def _files_task(spec: StrategySpec, paths: Sequence[Path], contents: Sequence[Mapping[str, np.ndarray]]) -> str:
+    """The files' task, which must be one of the strategy's.
+
+    Files with features only take the strategy's task (classification for strategies of both).
+
+    Raises
+    ------
+    EvidenceFileError
+        Files of both tasks, or of a task the strategy is not for (naming both tasks).
+    """
+    tasks = [_file_task(path, arrays) for path, arrays in zip(paths, contents)]
+    found = [(path, arrays, task) for path, arrays, task in zip(paths, contents, tasks) if task is not None]
+    if not found:
+        return "classification" if "classification" in spec.tasks else "regression"
+    first_path, first_arrays, task = found[0]
+    for path, _, other in found[1:]:
+        if other != task:
+            raise EvidenceFileError(f"{path}: holds {other} evidence but {first_path} holds {task}; every target "
+                                    f"model of one selection solves the same task: give files of one task")
+    if task not in spec.tasks:
+        arrays = ", ".join(name for name in TASK_ARRAYS[task] if name in first_arrays)
+        valid = strategy_names(task)
+        raise EvidenceFileError(
+            f"{first_path}: holds {task} evidence ({arrays}), but strategy {spec.name!r} is for "
+            f"{' and '.join(sorted(spec.tasks))} only; choose a {task} strategy ({', '.join(valid)}) with "
+            f"--strategy, or give the files of {' or '.join(sorted(spec.tasks))} models")
+    return task
 
 
 # --------------------------------------------------------------------------- selecting
@@ -396,20 +597,38 @@ def batch_record_path(out_csv: Path) -> Path:
     return Path(out_csv).with_suffix(".json")
 
 
-def check_output_path(out_csv: Path, inputs: Sequence[Path] = ()) -> None:
-    """Raise :class:`EvidenceFileError` unless ``out_csv`` can be written: a ``.csv`` in an existing folder."""
+def check_output_path(out_csv: Path, inputs: Sequence[Path] = (), *, force: bool = False) -> None:
+    """Raise :class:`EvidenceFileError` unless ``out_csv`` and its record can be written.
+
+    ``out_csv`` must be a ``.csv`` file name (not a folder) in an existing folder; neither it
+    nor the record beside it (:func:`batch_record_path`) may be a folder or one of the evidence
+    files ``inputs``, and neither may exist unless ``force``.
+    """
     out_csv = Path(out_csv)
+    if out_csv.is_dir():
+        raise EvidenceFileError(f"--out {out_csv} is a folder; give the batch file's name, e.g. "
+                                f"--out {out_csv / 'batch.csv'}")
     if out_csv.suffix.lower() != ".csv":
         raise EvidenceFileError(f"--out {out_csv}: the batch is written as CSV; give a file name ending in .csv "
                                 f"(e.g. batch.csv)")
     if not out_csv.parent.is_dir():
         raise EvidenceFileError(f"--out {out_csv}: folder {out_csv.parent} does not exist; create it "
                                 f"(mkdir -p {out_csv.parent}) or choose another --out")
+    record = batch_record_path(out_csv)
+    if record.is_dir():
+        raise EvidenceFileError(f"--out {out_csv}: {record} is a folder, and the batch's record is written there "
+                                f"(the CSV's name with .json); choose another --out")
     resolved = {Path(p).resolve() for p in inputs}
-    for target in (out_csv, batch_record_path(out_csv)):
+    for target in (out_csv, record):
         if target.resolve() in resolved:
             raise EvidenceFileError(f"--out {out_csv} would overwrite the evidence file {target}; choose another "
                                     f"--out")
+    existing = [target for target in (out_csv, record) if target.exists()]
+    if existing and not force:
+        what = " and ".join(str(t) for t in existing)
+        raise EvidenceFileError(f"--out {out_csv}: {what} already exist{'s' if len(existing) == 1 else ''} (select "
+                                f"writes the batch and, beside it, its record {record.name}); choose another "
+                                f"--out, or add --force to replace {'it' if len(existing) == 1 else 'them'}")
 
 
 def write_selection(out_csv: Path, selection: Selection, files: EvidenceFiles, *, budget: int,
@@ -478,6 +697,30 @@ def _plain(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- command line
+def strategies_help() -> str:
+    """The strategies ``select`` runs and the arrays each reads from every file (``select --help``).
+
+    Read from the registry (:data:`~diamlib.strategies.registry.STRATEGIES`) and from
+    :data:`~diamlib.evidence.HOW_TO_COMPUTE`.
+    """
+    width = max(map(len, STRATEGIES)) + 4
+
+    def entry(head: str, text: str, indent: int) -> str:
+        return textwrap.fill(text, width=100, initial_indent=head.ljust(indent), subsequent_indent=" " * indent)
+
+    lines = ["strategies (--strategy NAME): task, and the arrays every model's file must hold"]
+    for name, spec in STRATEGIES.items():
+        arrays = ", ".join(sorted(spec.evidence)) or "none (pool_ids, or any pool array, gives the pool size)"
+        whose = "; the largest model's are used (by n_parameters)" if spec.reads_feature_model else ""
+        lines.append(entry(f"  {name}", f"{' or '.join(sorted(spec.tasks))}: {arrays}{whose}", width))
+    lines += ["", "arrays (np.savez, or diamlib.userfiles.evidence_files.save_model_evidence):"]
+    described = {**HOW_TO_COMPUTE, "pool_ids": f"optional: {EVIDENCE_FILE_ARRAYS['pool_ids'][1]}",
+                 "n_parameters": f"optional: {EVIDENCE_FILE_ARRAYS['n_parameters'][1]}"}
+    for name, how in described.items():
+        lines.append(entry(f"  {name}", how, 24))
+    return "\n".join(lines)
+
+
 def parse_option_arguments(items: Sequence[str]) -> dict[str, Any]:
     """``["beta=-1.0", "solver=fista"]`` -> ``{"beta": -1.0, "solver": "fista"}`` (values read as YAML).
 
@@ -505,15 +748,18 @@ def parse_option_arguments(items: Sequence[str]) -> dict[str, Any]:
 
 
 def run_select(models: Sequence[Path], *, budget: int, out: Path, strategy: str = "diam",
-               options: Mapping[str, Any] | None = None, seed: int = 0) -> tuple[Path, Path, Selection]:
+               options: Mapping[str, Any] | None = None, seed: int = 0,
+               force: bool = False) -> tuple[Path, Path, Selection]:
     """``python -m diamlib select``: check everything, select, then write ``batch.csv`` and ``batch.json``.
 
     The command line is checked before any file is read: the strategy and its options (so that a
     typo is reported before large files are read; :func:`~diamlib.strategies.run.run_strategy`
-    runs the same options model again at the call), ``--out``, the seed and the budget's lower
-    bound. :func:`read_evidence_files` then checks the files, and ``run_strategy`` the call (the
-    budget against the pool size, the task, the arrays the strategy reads) before the strategy
-    runs. Nothing is written unless every check passed and the strategy succeeded.
+    runs the same options model again at the call), ``--out`` (:func:`check_output_path`: an
+    existing batch or record is replaced only with ``force``), the seed and the budget's lower
+    bound. :func:`read_evidence_files` then checks the files (:func:`check_model_paths` first:
+    none given twice, none a folder), and ``run_strategy`` the call (the budget against the pool
+    size, the arrays the strategy reads) before the strategy runs. Nothing is written unless
+    every check passed and the strategy succeeded.
 
     Returns
     -------
@@ -523,7 +769,7 @@ def run_select(models: Sequence[Path], *, budget: int, out: Path, strategy: str 
     spec = get_strategy(strategy)
     options = spec.check_options(options or {})
     out = Path(out)
-    check_output_path(out, models)
+    check_output_path(out, models, force=force)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise EvidenceFileError(f"--seed {seed!r}: give a non-negative integer")
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:

@@ -17,6 +17,7 @@ the labeled set before the next round.
 """
 from __future__ import annotations
 
+import csv
 import difflib
 import io
 import json
@@ -247,6 +248,67 @@ def image_png(image: np.ndarray, *, min_side: int = 160) -> bytes:
     return buffer.getvalue()
 
 
+# --------------------------------------------------------------------------- reading the user's files
+def _read_text_file(path: Path, what: str, *, fix: str) -> str:
+    """The UTF-8 text of ``path``; a folder, an unreadable, binary or non-UTF-8 file is a ``ValueError``.
+
+    Parameters
+    ----------
+    path : Path
+    what : str
+        What the file is, for the message ("label file").
+    fix : str
+        What to do about an unreadable file, for the message.
+    """
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a folder, not a file; {fix}")
+    if not path.is_file():
+        raise ValueError(f"{what} {path} does not exist; check the path")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{what} {path} cannot be read ({exc.strerror or exc}); {fix}") from None
+    if b"\0" in data:
+        raise ValueError(f"{what} {path} is a binary file (it holds NUL bytes), not text; {fix}")
+    try:
+        return data.decode("utf-8-sig")  # a byte order mark (spreadsheet exports) is dropped
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ValueError(f"{what} {path}, line {line}: not UTF-8 text (byte {exc.start}); save it as UTF-8 "
+                         f"text, or {fix}") from None
+
+
+def _csv_rows(path: Path, text: str, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the rows of CSV ``text`` (blank lines skipped), each row with its line number.
+
+    Raises
+    ------
+    ValueError
+        A repeated column name, malformed quoting, or a row with more or fewer fields than the
+        header (a comma inside an unquoted field would shift the columns after it); the message
+        names the file and the line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        numbered = [(reader.line_num, row) for row in reader if row]
+    except csv.Error as exc:
+        raise ValueError(f"{what} {path}, line {reader.line_num}: not valid CSV ({exc}); check the quotes "
+                         f"on that line") from None
+    if not numbered:
+        return [], []
+    (_, header), rows = numbered[0], numbered[1:]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{what} {path}, line 1: column {repeated} appears more than once in the header "
+                         f"{header}; give every column its own name")
+    for line, row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"{what} {path}, line {line}: {len(row)} fields {row[:6]} under the {len(header)} "
+                             f"columns {header}; give every row one value per column (quote a value that "
+                             f"contains a comma)")
+    return header, rows
+
+
 # --------------------------------------------------------------------------- the label store
 class LabelStore:
     """Labels of pool points, written to a CSV after every change.
@@ -264,7 +326,10 @@ class LabelStore:
     Raises
     ------
     ValueError
-        An existing file with other columns, repeated ids, or labels not in ``classes``.
+        An existing file that is a folder, binary or not UTF-8, with other columns, a row with
+        more or fewer fields than the header, an empty or repeated id, an id outside
+        ``pool_ids``, or a label not in ``classes``: the message names the file, the line and
+        the fix. Reading writes nothing.
     """
 
     def __init__(self, path: Path, classes: Sequence[Any], *, pool_ids: Iterable[Any] | None = None):
@@ -277,22 +342,30 @@ class LabelStore:
 
     # ------------------------------------------------------------------ reading
     def _read(self) -> dict[str, tuple[str, str]]:
-        text = self.path.read_text()
+        fix = "give a new file name for the labels, or repair the file"
+        text = _read_text_file(self.path, "label file", fix=fix)
         if not text.strip():
             return {}
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        if tuple(table.columns) != LABEL_COLUMNS:
-            raise ValueError(f"label file {self.path}: columns {list(table.columns)}, expected "
-                             f"{', '.join(LABEL_COLUMNS)}; give a new file name or repair its header")
-        repeated = table["pool_id"][table["pool_id"].duplicated()].tolist()
-        if repeated:
-            raise ValueError(f"label file {self.path}: pool_id {repeated[:5]} appears more than once; keep one "
-                             f"row per id (the store replaces a relabelled item's row)")
-        for line, (pool_id, label) in enumerate(zip(table["pool_id"], table["label"]), start=2):
+        header, rows = _csv_rows(self.path, text, "label file")
+        if tuple(header) != LABEL_COLUMNS:
+            raise ValueError(f"label file {self.path}: columns {header}, expected "
+                             f"{', '.join(LABEL_COLUMNS)}; {fix}")
+        read: dict[str, tuple[str, str]] = {}
+        for line, (pool_id, label, labelled_at) in rows:
+            where = f"label file {self.path}, line {line}"
+            if pool_id in read:
+                raise ValueError(f"{where}: pool_id {pool_id!r} appears more than once; keep one row per id (the "
+                                 f"store replaces a relabelled item's row)")
+            if not pool_id:
+                raise ValueError(f"{where}: empty pool id; delete the row, or write the id of its pool point")
+            if self.pool_ids is not None and pool_id not in self.pool_ids:
+                raise ValueError(f"{where}: pool id {pool_id!r} is not in the pool; delete the row, or open the "
+                                 f"store with the pool the file was labelled on")
             if label not in self.classes:
-                raise ValueError(f"label file {self.path}, line {line}: label {label!r} of {pool_id!r} is not one of "
-                                 f"the classes {list(self.classes)}; correct the file or the classes")
-        return {p: (l, t) for p, l, t in zip(table["pool_id"], table["label"], table["labelled_at"])}
+                raise ValueError(f"{where}: label {label!r} of {pool_id!r} is not one of the classes "
+                                 f"{list(self.classes)}; correct the file or the classes")
+            read[pool_id] = (label, labelled_at)
+        return read
 
     @property
     def labels(self) -> dict[str, str]:
@@ -338,33 +411,47 @@ class LabelStore:
         return name
 
     def check_pool_id(self, pool_id: Any) -> str:
-        """``pool_id`` as str; refuses ids outside ``pool_ids`` (when the store was given them)."""
+        """``pool_id`` as str; refuses an empty id, and ids outside ``pool_ids`` (when the store was given them)."""
         key = str(pool_id)
+        if not key:
+            raise ValueError("empty pool id; every label needs the id of its pool point")
         if self.pool_ids is not None and key not in self.pool_ids:
             raise ValueError(f"pool id {key!r} is not in the pool; label only the proposed pool points")
         return key
 
     def label(self, pool_id: Any, label: Any) -> None:
-        """Give ``pool_id`` the class ``label`` (replacing an earlier label) and save the file."""
+        """Give ``pool_id`` the class ``label`` (replacing an earlier label) and save the file.
+
+        Giving a point the class it already has changes nothing: neither the file nor its timestamp.
+        """
         self.label_many([(pool_id, label)])
 
     def label_many(self, pairs: Iterable[tuple[Any, Any]]) -> int:
         """Label several ids at once: all are checked first, then the file is written once.
 
+        A pair that repeats a point's current class is a no-op: its row keeps its place and its
+        ``labelled_at``, and when no pair changes anything the file is not written at all (a
+        re-import, or Run All relabelling with the oracle, leaves ``labels.csv`` untouched).
+
         Returns
         -------
         int
-            Number of labels given.
+            Number of labels that are new or changed.
         """
         checked = [(self.check_pool_id(pool_id), self.class_name(label)) for pool_id, label in pairs]
-        if not checked:
+        last = {}  # an id given twice keeps its last label, as if labelled one after the other
+        for pool_id, name in checked:
+            last.pop(pool_id, None)
+            last[pool_id] = name
+        changed = [(pool_id, name) for pool_id, name in last.items() if self.get(pool_id) != name]
+        if not changed:
             return 0
         stamp = now_iso()
-        for pool_id, name in checked:
+        for pool_id, name in changed:
             self._rows.pop(pool_id, None)  # a relabelled item moves to the end
             self._rows[pool_id] = (name, stamp)
         self._save()
-        return len(checked)
+        return len(changed)
 
     def label_all(self, batch_ids: Sequence[Any], truth: Sequence[Any]) -> int:
         """The oracle: label ``batch_ids`` with the known ``truth`` (names or class indices), no widgets.
@@ -374,6 +461,11 @@ class LabelStore:
         batch_ids : sequence of ids
         truth : sequence, same length
             The true label of each id.
+
+        Returns
+        -------
+        int
+            Number of labels that are new or changed (0 when the oracle labelled these ids before).
         """
         if len(batch_ids) != len(truth):
             raise ValueError(f"{len(batch_ids)} ids but {len(truth)} true labels; give one label per id")
@@ -449,9 +541,12 @@ def write_label_studio_tasks(path: Path, batch: pd.DataFrame,
 def import_labels_csv(path: Path, store: LabelStore, *, batch_ids: Iterable[Any] | None = None) -> int:
     """Label from a CSV with columns ``pool_id`` and ``label`` (class names); all rows are checked first.
 
+    Other columns are ignored. Importing labels the store already has changes nothing.
+
     Parameters
     ----------
     path : Path
+        A UTF-8 CSV file with a header line.
     store : LabelStore
     batch_ids : iterable, optional
         If given, every id of the file must be in it.
@@ -459,24 +554,31 @@ def import_labels_csv(path: Path, store: LabelStore, *, batch_ids: Iterable[Any]
     Returns
     -------
     int
-        Number of labels imported.
+        Number of labels imported that are new or changed (a re-import returns 0 and leaves the
+        store's file untouched).
 
     Raises
     ------
     ValueError
-        Missing file or columns, empty or repeated ids, ids outside the batch or pool, unknown
-        classes; the message names the file and line. Nothing is stored then.
+        A missing file, a folder, a binary or non-UTF-8 file, missing columns, a row with more
+        or fewer fields than the header, empty or repeated ids, ids outside the batch or pool,
+        unknown classes; the message names the file, the line and the fix. Nothing is stored then.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"label file {path} does not exist; check the path")
-    table = pd.read_csv(io.StringIO(path.read_text()), dtype=str, keep_default_na=False)
-    missing = [c for c in ("pool_id", "label") if c not in table.columns]
+    text = _read_text_file(path, "label file", fix="export the labels as a CSV file with pool_id and label columns")
+    header, rows = _csv_rows(path, text, "label file")
+    missing = [c for c in ("pool_id", "label") if c not in header]
     if missing:
-        raise ValueError(f"label file {path}: columns {missing} missing (found {list(table.columns)}); it needs "
+        raise ValueError(f"label file {path}: columns {missing} missing (found {header}); it needs "
                          f"pool_id and label columns")
-    pairs = list(zip(table["pool_id"], table["label"]))
-    return store.label_many(_checked_pairs(path, pairs, store, batch_ids, first_line=2, unit="line"))
+    id_column, label_column = header.index("pool_id"), header.index("label")
+    pairs = [(f"line {line}", row[id_column], row[label_column]) for line, row in rows]
+    return store.label_many(_checked_pairs(f"label file {path}", pairs, store, batch_ids))
+
+
+#: What to do about a Label Studio export that is not a list of tasks as written by write_label_studio_tasks.
+_LABEL_STUDIO_FIX = ("import the tasks written by write_label_studio_tasks into Label Studio and export the "
+                     "project as JSON (not JSON-MIN)")
 
 
 def import_label_studio_json(path: Path, store: LabelStore, *, batch_ids: Iterable[Any] | None = None) -> int:
@@ -488,58 +590,93 @@ def import_label_studio_json(path: Path, store: LabelStore, *, batch_ids: Iterab
     Returns
     -------
     int
-        Number of labels imported.
+        Number of labels imported that are new or changed (a re-import returns 0 and leaves the
+        store's file untouched).
 
     Raises
     ------
     ValueError
-        Not a JSON list of tasks, a task without ``data.pool_id``, ids outside the batch or
-        pool, unknown classes; the message names the file and task. Nothing is stored then.
+        Not a JSON list of tasks; a task, its ``data``, an annotation or a result that is not a
+        JSON object; ``annotations``, ``result`` or ``choices`` that is not a list; a task
+        without ``data.pool_id``; ids outside the batch or pool; unknown classes. The message
+        names the file, the task and the fix. Nothing is stored then.
     """
     path = Path(path)
+    text = _read_text_file(path, "Label Studio export", fix=_LABEL_STUDIO_FIX)
     try:
-        tasks = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"Label Studio export {path}: cannot be read as JSON ({exc}); export the project as "
-                         f"JSON") from None
+        tasks = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"Label Studio export {path}: not JSON ({exc}); {_LABEL_STUDIO_FIX}") from None
     if not isinstance(tasks, list):
-        raise ValueError(f"Label Studio export {path}: expected a JSON list of tasks; export the project as JSON")
+        raise ValueError(f"Label Studio export {path}: a JSON {type(tasks).__name__}, not a list of tasks; "
+                         f"{_LABEL_STUDIO_FIX}")
     pairs = []
     for number, task in enumerate(tasks):
-        data = task.get("data", {}) if isinstance(task, dict) else {}
-        if "pool_id" not in data:
-            task_id = task.get("id") if isinstance(task, dict) else None
-            raise ValueError(f"Label Studio export {path}, task {number} (id {task_id}): no data.pool_id; "
-                             f"label the tasks written by write_label_studio_tasks")
-        choice = _latest_choice(task.get("annotations") or [])
+        where = f"task {number}" + (f" (id {task.get('id')})" if isinstance(task, dict) else "")
+        pool_id, choice = _task_choice(task, f"Label Studio export {path}, {where}")
         if choice is not None:
-            pairs.append((data["pool_id"], choice))
-    return store.label_many(_checked_pairs(path, pairs, store, batch_ids, first_line=0, unit="labelled task"))
+            pairs.append((where, pool_id, choice))
+    return store.label_many(_checked_pairs(f"Label Studio export {path}", pairs, store, batch_ids))
 
 
-def _latest_choice(annotations: list) -> str | None:
-    kept = [a for a in annotations if isinstance(a, dict) and not a.get("was_cancelled")]
+def _task_choice(task: Any, where: str) -> tuple[str, str | None]:
+    """A Label Studio task's pool id and the choice of its latest annotation that is not cancelled (or None)."""
+    def refuse(problem: str) -> ValueError:
+        return ValueError(f"{where}: {problem}; {_LABEL_STUDIO_FIX}")
+
+    def kind(value: Any) -> str:
+        return "null" if value is None else type(value).__name__
+
+    if not isinstance(task, dict):
+        raise refuse(f"a JSON {kind(task)}, not a task object")
+    data = task.get("data")
+    if not isinstance(data, dict):
+        raise refuse(f"data is a JSON {kind(data)}, not an object with pool_id")
+    pool_id = data.get("pool_id")
+    if pool_id is None:
+        raise refuse("no data.pool_id")
+    if not isinstance(pool_id, (str, int)) or isinstance(pool_id, bool):
+        raise refuse(f"data.pool_id is a JSON {kind(pool_id)}, not a string")
+    annotations = task.get("annotations") or []
+    if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
+        raise refuse("annotations is not a list of objects")
+    kept = [a for a in annotations if not a.get("was_cancelled")]
     kept.sort(key=lambda a: str(a.get("updated_at") or a.get("created_at") or ""))
     for annotation in reversed(kept):
-        for result in annotation.get("result") or []:
-            choices = (result.get("value") or {}).get("choices") if result.get("type") == "choices" else None
+        name = f"annotation {annotation['id']}" if "id" in annotation else "an annotation"
+        results = annotation.get("result") or []
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise refuse(f"the result of {name} is not a list of objects")
+        for result in results:
+            if result.get("type") != "choices":
+                continue
+            value = result.get("value")
+            choices = value.get("choices") if isinstance(value, dict) else None
+            if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+                raise refuse(f"{name} has a choices result whose value.choices is not a list of class names")
             if choices:
-                return str(choices[0])
-    return None
+                return str(pool_id), choices[0]
+    return str(pool_id), None
 
 
-def _checked_pairs(path: Path, pairs: list[tuple[Any, Any]], store: LabelStore, batch_ids: Iterable[Any] | None,
-                   *, first_line: int, unit: str) -> list[tuple[str, str]]:
+def _checked_pairs(source: str, pairs: list[tuple[str, Any, Any]], store: LabelStore,
+                   batch_ids: Iterable[Any] | None) -> list[tuple[str, str]]:
+    """``(where, pool_id, label)`` of an imported file checked as the store would check them.
+
+    ``source`` names the file ("label file labels.csv"), ``where`` the pair's place in it ("line 3",
+    "task 2 (id 3)"); the first bad pair is a ``ValueError`` naming both and the fix.
+    """
     allowed = None if batch_ids is None else {str(i) for i in batch_ids}
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     checked = []
-    for number, (pool_id, label) in enumerate(pairs, start=first_line):
-        where = f"{path}, {unit} {number}"
+    for place, pool_id, label in pairs:
+        where = f"{source}, {place}"
         pool_id = str(pool_id)
         if not pool_id:
             raise ValueError(f"{where}: empty pool_id; give the id of every labelled point")
         if pool_id in seen:
-            raise ValueError(f"{where}: pool_id {pool_id!r} appears twice; keep one label per point")
+            raise ValueError(f"{where}: pool_id {pool_id!r} appears twice (also at {seen[pool_id]}); keep one "
+                             f"label per point")
         if allowed is not None and pool_id not in allowed:
             raise ValueError(f"{where}: pool_id {pool_id!r} is not in the proposed batch; check the file belongs "
                              f"to this batch")
@@ -547,5 +684,5 @@ def _checked_pairs(path: Path, pairs: list[tuple[Any, Any]], store: LabelStore, 
             checked.append((store.check_pool_id(pool_id), store.class_name(str(label))))
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
-        seen.add(pool_id)
+        seen[pool_id] = place
     return checked

@@ -67,7 +67,7 @@ from diamlib.evidence import snapshot_epochs
 __all__ = [
     "FittedLearner", "SklearnLearner", "LogisticRegressionLearner", "LinearSVMLearner", "KNNLearner",
     "RandomForestLearner", "HistGradientBoostingLearner", "MLPLearner", "RidgeLearner", "EstimatorLearner",
-    "as_learner", "as_learners", "full_width_probs", "softmax",
+    "as_learner", "as_learners", "fitted_parameters", "full_width_probs", "softmax",
 ]
 
 
@@ -414,6 +414,9 @@ class EstimatorLearner(SklearnLearner):
     model : sklearn estimator
         Unfitted template: a classifier with ``fit`` and ``predict_proba`` (classification),
         or an estimator with ``fit`` and ``predict`` (regression). It is never fitted itself.
+        A classifier without ``predict_proba`` (``SVC()``, ``LinearSVC()``) goes in
+        ``CalibratedClassifierCV(..., ensemble=False)``; scikit-learn 1.9 deprecates
+        ``SVC(probability=True)``.
     committee : int
         Bootstrap refits in the soft version space (besides the model itself).
 
@@ -457,8 +460,9 @@ class EstimatorLearner(SklearnLearner):
                 raise ValueError(f"{name} is a regressor; classification needs a classifier with predict_proba")
             if not hasattr(self.model, "predict_proba"):
                 raise ValueError(f"{name} has no predict_proba, which the strategies read as class probabilities; "
-                                 f"wrap it as CalibratedClassifierCV({name}(...)) or pick a classifier that has "
-                                 f"it (for SVC, set probability=True)")
+                                 f"wrap it as CalibratedClassifierCV({name}(...), ensemble=False) (for SVC too: "
+                                 f"scikit-learn 1.9 deprecates SVC(probability=True)) or pick a classifier that "
+                                 f"has it")
         elif task == "regression":
             if is_classifier(self.model):
                 raise ValueError(f"{name} is a classifier; regression needs a regressor with predict")
@@ -466,18 +470,72 @@ class EstimatorLearner(SklearnLearner):
             raise ValueError(f"task must be classification or regression, got {task!r}")
 
     def n_parameters(self, estimator) -> int:
-        """Size of the fitted floating-point arrays named by scikit-learn's trailing-underscore
-        convention (``coef_``, ``intercept_``, ``theta_``, ...; not counts such as ``n_iter_``),
-        summed over a pipeline's steps; 0 when none (e.g. trees, whose nodes are not arrays)."""
-        steps = getattr(estimator, "steps", None)
-        if steps is not None:
-            return sum(self.n_parameters(step) for _, step in steps if step not in (None, "passthrough"))
-        return int(sum(value.size for key, value in vars(estimator).items()
-                       if key.endswith("_") and not key.startswith("_") and isinstance(value, np.ndarray)
-                       and np.issubdtype(value.dtype, np.floating)))
+        """The fitted estimator's size (:func:`fitted_parameters`): what it learned from the labeled set."""
+        return fitted_parameters(estimator)
 
     def describe(self) -> str:
         return f"{self.family}({self.model!r}, committee={self.committee})"
+
+
+def fitted_parameters(estimator: Any) -> int:
+    """Number of values a fitted scikit-learn estimator learned, comparable across families.
+
+    =================================  ====================================================
+    estimator                          counted
+    =================================  ====================================================
+    pipeline                           the sum over its steps
+    MLP (``coefs_``, ``intercepts_``)  every weight and bias
+    decision tree (``tree_``)          a feature and a threshold per split, the values of
+                                       every leaf (as :class:`RandomForestLearner` counts)
+    ensembles (``estimators_``)        the sum over their members (forests: the nodes of
+                                       all trees; boosting: of all stages)
+    histogram gradient boosting        the nodes of every predictor of every stage
+    calibrated classifier              its fitted classifiers and their calibrators
+    k-NN (``_fit_X``)                  the stored training values and targets
+    any other                          the floating-point arrays named by scikit-learn's
+                                       trailing-underscore convention (``coef_``,
+                                       ``intercept_``, ``theta_``, ``support_vectors_``...;
+                                       not counts such as ``n_iter_``)
+    =================================  ====================================================
+
+    It ranks target models by size: single-model strategies read the features of the largest
+    (``Evidence.feature_model``).
+
+    Parameters
+    ----------
+    estimator : fitted scikit-learn estimator
+
+    Returns
+    -------
+    int
+    """
+    steps = getattr(estimator, "steps", None)
+    if steps is not None:
+        return sum(fitted_parameters(step) for _, step in steps if step not in (None, "passthrough"))
+    if hasattr(estimator, "coefs_") and hasattr(estimator, "intercepts_"):
+        return int(sum(np.size(w) for w in estimator.coefs_) + sum(np.size(b) for b in estimator.intercepts_))
+    tree = getattr(estimator, "tree_", None)
+    if tree is not None and hasattr(tree, "node_count"):
+        return _tree_nodes_parameters(tree.node_count, tree.n_leaves, int(np.prod(tree.value.shape[1:])))
+    if hasattr(estimator, "_predictors"):
+        return int(sum(_tree_nodes_parameters(len(p.nodes), int(p.nodes["is_leaf"].sum()), 1)
+                       for stage in estimator._predictors for p in stage))
+    if hasattr(estimator, "_fit_X") and hasattr(estimator, "n_samples_fit_"):
+        return int(np.size(estimator._fit_X) + np.size(getattr(estimator, "_y", ())))
+    members = [m for m in np.ravel(np.asarray(getattr(estimator, "estimators_", []), dtype=object))
+               if hasattr(m, "fit")]
+    calibrated = getattr(estimator, "calibrated_classifiers_", [])
+    members += [c.estimator for c in calibrated] + [k for c in calibrated for k in getattr(c, "calibrators", [])]
+    if members:
+        return sum(fitted_parameters(m) for m in members)
+    return _fitted_float_arrays(estimator)
+
+
+def _fitted_float_arrays(estimator: Any) -> int:
+    """Entries of the estimator's own fitted floating-point arrays (public names ending in ``_``)."""
+    return int(sum(value.size for key, value in vars(estimator).items()
+                   if key.endswith("_") and not key.startswith("_") and isinstance(value, np.ndarray)
+                   and np.issubdtype(value.dtype, np.floating)))
 
 
 def as_learner(model: Any) -> SklearnLearner:

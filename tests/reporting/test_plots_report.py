@@ -78,6 +78,8 @@ def test_model_count_and_aulc_figures(toy, make_tidy):
     fig = plots.plot_aulc(stats.area_under_curve(stats.learning_curves(toy)), metric="accuracy")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["Random", "Entropy", "DIAM"]  # bottom to top
+    # dots with their values, no bars whose length would start at a cut axis
+    assert not fig.axes[0].patches and len(fig.axes[0].texts) == 3
     plt.close(fig)
     errors = make_tidy({"diam-svd": np.full((1, 2, 2), 0.1)}, metric="mse", task="regression", n_labeled=(5, 9))
     fig = plots.plot_learning_curves(stats.learning_curves(errors), metric="mse")

@@ -157,3 +157,31 @@ def test_resolve_reference_dir(tmp_path, monkeypatch):
     assert resolve_reference_dir("diamlib") == project_root() / "diamlib"  # then to the project root
     with pytest.raises(FileNotFoundError, match="reference_dir 'nowhere' does not exist"):
         resolve_reference_dir("nowhere")
+
+
+def _run_with_votes(root, method, picks, info=None):
+    """A complete one-round run whose round-0 batch is ``picks``; DIAM's run.json carries ``info``."""
+    folder = write_run(root, method=method, strategy=method, rounds=1)
+    meta = json.loads((folder / "run.json").read_text())
+    if info is not None:
+        meta["rounds"][0]["selection_info"] = info
+    (folder / "run.json").write_text(json.dumps(meta))
+    pd.DataFrame({"round": [0, 0] + [1] * len(picks), "index": [3, 7, *picks]}).to_csv(folder / "queries.csv",
+                                                                                      index=False)
+    vouch(folder)
+
+
+def test_vote_diagnostics_reads_diams_selection_info_and_the_overlaps(tmp_path):
+    from diamlib.reporting.results import vote_diagnostics
+
+    info = {"vote_histogram": [1, 2, 5, 2], "max_vote": 3, "max_vote_tie": 2, "top_tau_vote": 2,
+            "top_tau_tie": 5, "top_tau_tie_needed": 2, "fraction_in_any_disagreement": 0.90001}
+    _run_with_votes(tmp_path, "diam", [10, 11, 12, 13], info)
+    _run_with_votes(tmp_path, "random", [10, 20, 21, 22])
+    votes = vote_diagnostics(tmp_path, ["digits", "absent"], [0, 1], overlap_with=("random", "cal"))
+    assert len(votes) == 1  # one round with a selection; missing datasets, seeds and methods skipped
+    row = votes.iloc[0]
+    assert (row["dataset"], row["seed"], row["round"]) == ("digits", 0, 0)
+    assert row["v histogram (0..n_models)"] == [1, 2, 5, 2] and row["max-vote tie"] == 2
+    assert row["in some DIS region"] == 0.9 and row["Eq. 9 objective"] is None
+    assert row["overlap random"] == 0.25 and "overlap cal" not in votes.columns

@@ -38,3 +38,12 @@ def test_histogram_of_the_wrong_length_is_refused():
 def test_missing_column_is_named():
     with pytest.raises(ValueError, match="missing"):
         plot_vote_histograms(_votes().drop(columns=[COLUMN]), n_models=3)
+
+
+def test_many_seeds_wrap_into_a_grid_of_readable_width():
+    votes = pd.DataFrame([{"seed": s, "round": 0, COLUMN: [1, 2, 3, 4]} for s in range(10)])
+    fig = plot_vote_histograms(votes, n_models=3)
+    width, height = fig.get_size_inches()
+    assert width == pytest.approx(4 * 3.6) and height == pytest.approx(3 * 3.0)  # 4 columns, 3 rows
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == [f"seed {s}" for s in range(10)]

@@ -25,6 +25,13 @@ def test_notebooks_run_in_order_and_only_filters(tmp_path):
         list_notebooks(["07"], folder=tmp_path)
 
 
+def test_the_analysis_runs_after_every_notebook_whose_runs_it_reads(tmp_path):
+    for name in ("05_e.ipynb", "04_analysis.ipynb", "03_c.ipynb"):
+        write_notebook(tmp_path / name, "x = 1")
+    assert [p.name for p in list_notebooks(folder=tmp_path)] == ["03_c.ipynb", "05_e.ipynb", "04_analysis.ipynb"]
+    assert [p.name for p in list_notebooks(["04", "05"], folder=tmp_path)] == ["05_e.ipynb", "04_analysis.ipynb"]
+
+
 def test_failing_notebook_stops_the_run_and_keeps_its_partial_output(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()

@@ -1,6 +1,8 @@
 """Any scikit-learn estimator as a target model: the generic learner, user zoos, evidence from arrays."""
 from __future__ import annotations
 
+import warnings
+
 import json
 
 import numpy as np
@@ -12,7 +14,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import LinearSVC
+from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from diamlib.experiment.grid import run_task
@@ -93,6 +95,20 @@ def test_a_classifier_without_predict_proba_is_refused_with_the_fix(digits_flat)
     assert evidence.models[0].pool_probs.shape == (len(pool_x), 10)
 
 
+def test_svc_advice_is_the_calibrated_wrapper_not_the_deprecated_probability_flag(digits_flat):
+    x, y, pool_x, _ = _arrays(digits_flat)
+    with pytest.raises(ValueError) as refused:
+        learner_evidence({"svc": SVC()}, x, y, pool_x, n_classes=10, seed=0)
+    message = str(refused.value)
+    assert "CalibratedClassifierCV(SVC(...), ensemble=False)" in message
+    assert "deprecates SVC(probability=True)" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no FutureWarning from the suggested wrapper, in any fit of the committee
+        evidence = learner_evidence({"svc": CalibratedClassifierCV(SVC(), cv=3, ensemble=False)}, x, y, pool_x,
+                                    n_classes=10, seed=0)
+    assert evidence.models[0].pool_probs.shape == (len(pool_x), 10)
+
+
 def test_wrong_kinds_of_models_and_arrays_are_refused(digits_flat):
     x, y, pool_x, _ = _arrays(digits_flat)
     with pytest.raises(TypeError, match="not a scikit-learn estimator: it has no fit"):
@@ -154,3 +170,28 @@ def test_learner_accuracy_fits_the_models_learner_evidence_fits(digits_flat):
     for model in evidence.models:
         assert accuracy[model.name] == pytest.approx((model.pool_probs.argmax(axis=1) == pool_y).mean())
     assert list(accuracy) == ["tree", "nb"] and accuracy["nb"] > 0.6
+
+
+def test_estimators_without_coef_arrays_have_their_size_counted(digits_flat):
+    """An MLP's weights, a forest's nodes and k-NN's stored points count, as the built-in learners count them."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    from diamlib.zoo.sklearn_models import MLPLearner, RandomForestLearner
+
+    x, y, pool_x, _ = _arrays(digits_flat)
+    models = {"nb": GaussianNB(), "mlp": MLPClassifier((16,), max_iter=30),
+              "forest": RandomForestClassifier(n_estimators=5, max_leaf_nodes=8), "k-nn": KNeighborsClassifier(3)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the MLP stops before it converges
+        evidence = learner_evidence(models, x, y, pool_x, n_classes=10, seed=0)
+        fitted = {name: EstimatorLearner(model).estimator("classification", 0).fit(x, y)
+                  for name, model in models.items()}
+    sizes = {m.name: m.n_parameters for m in evidence.models}
+    assert sizes["mlp"] == 20 * 16 + 16 + 16 * 10 + 10
+    assert sizes["k-nn"] == len(x) * x.shape[1] + len(x)  # stored points and their labels
+    assert sizes["forest"] > 5 * 8  # a split and a leaf's class values per node of every tree
+    for name, built_in in (("mlp", MLPLearner()), ("forest", RandomForestLearner()), ("k-nn", KNNLearner())):
+        assert EstimatorLearner(models[name]).n_parameters(fitted[name]) == built_in.n_parameters(fitted[name])
+    assert evidence.models[evidence.feature_model].name == "k-nn" == max(sizes, key=sizes.get)

@@ -11,7 +11,7 @@ import pytest
 from pydantic import Field
 
 from diamlib.config import ConfigError, apply_overrides
-from diamlib.evidence import TASKS, Evidence, ModelEvidence, Selection
+from diamlib.evidence import HOW_TO_COMPUTE, TASKS, Evidence, ModelEvidence, Selection
 from diamlib.experiment.setup import profile_from_dict
 from diamlib.reporting import plots, stats, styles
 from diamlib.reporting.results import TIDY_COLUMNS
@@ -133,7 +133,8 @@ def test_non_finite_features_raise_naming_the_model(task, name, bad, make_eviden
 @pytest.mark.parametrize("task,name", [c for c in DEFAULT_CASES if STRATEGIES[c[1]].tasks == {c[0]}])
 def test_wrong_task_evidence_raises(task, name, make_evidence):
     other = "regression" if task == "classification" else "classification"
-    with pytest.raises(ValueError, match=f"for {task}"):
+    with pytest.raises(ValueError, match=f"for {task} only, but the evidence is for {other}.*choose a {other} "
+                                         f"strategy: {strategy_names(other)[0]}"):
         run_strategy(name, make_evidence(other), budget=2, rng=np.random.default_rng(0))
 
 
@@ -278,3 +279,17 @@ def test_a_registered_strategy_reaches_every_consumer(toy_strategy, make_evidenc
     wtl = stats.wtl_table(stats.compare_all(table))
     assert list(wtl.index) == ["random", "toy", "zz-baseline", "W/T/L"]
     assert stats.order_methods(["zz-baseline", "toy", "diam"]) == ["diam", "toy", "zz-baseline"]
+
+
+@pytest.mark.parametrize("task,name,array", [(t, n, a) for t, n in DEFAULT_CASES for a in sorted(STRATEGIES[n].evidence)])
+def test_a_missing_array_is_named_with_how_to_compute_it(task, name, array, make_evidence):
+    """The message tells the user which array to compute and how, not how to change the registry."""
+    evidence = make_evidence(task)
+    target = evidence.feature_model if STRATEGIES[name].reads_feature_model else 1
+    broken = _with_model(evidence, target, **{array: None})
+    with pytest.raises(ValueError) as caught:
+        run_strategy(name, broken, budget=2, rng=np.random.default_rng(0))
+    message = str(caught.value)
+    assert f"model 'm{target}': {array} is missing, and strategy {name!r} reads it" in message
+    assert HOW_TO_COMPUTE[array] in message and f"ModelEvidence({array}=...)" in message
+    assert "registry" not in message

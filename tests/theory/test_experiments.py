@@ -90,3 +90,16 @@ def test_summary_marks_unreached_epsilons():
 def test_unknown_setting_lists_valid_names():
     with pytest.raises(ValueError, match="valid: thresholds"):
         make_setting("circles", 100, 0.0, 0)
+
+def test_labels_table_says_not_reached_instead_of_nan():
+    import numpy as np
+    import pandas as pd
+
+    from diamlib.theory.experiments import NOT_REACHED, labels_table
+
+    summary = pd.DataFrame({"setting": "s", "method": ["b", "b", "a", "a"], "output": "erm",
+                            "epsilon": [0.1, 0.05, 0.1, 0.05], "mean_labels": [3.04, np.nan, 5.0, np.nan]})
+    table = labels_table(summary, ["method", "output"])
+    assert list(table.index.get_level_values("method")) == ["b", "a"]  # the summary's order
+    assert list(table.columns) == [0.1, 0.05]  # a level nobody reached keeps its column
+    assert table.loc[("b", "erm"), 0.1] == 3.0 and table.loc[("a", "erm"), 0.05] == NOT_REACHED

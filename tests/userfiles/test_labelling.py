@@ -187,6 +187,18 @@ def test_batch_csv_round_trip(tmp_path, batch):
     np.testing.assert_allclose(read["score"], batch["score"])
 
 
+def test_a_batch_selected_among_candidates_carries_pool_rows():
+    pool_ids = np.array([f"p{i}" for i in range(8)])
+    candidates = np.array([6, 1, 4, 3])  # the strategy saw these pool rows, in this order
+    selection = Selection(indices=np.array([2, 0]), scores=np.array([0.1, 0.2, 0.3, 0.4]))
+    table = batch_table(selection, pool_ids, pool_rows=candidates)
+    assert table["pool_index"].tolist() == [4, 6] and table["pool_id"].tolist() == ["p4", "p6"]
+    assert table["score"].tolist() == [0.3, 0.1]
+    assert batch_table(selection, pool_ids[candidates])["pool_index"].tolist() == [2, 0]  # rows of what it saw
+    with pytest.raises(ValueError, match="pool_rows must be pool rows 0..7"):
+        batch_table(selection, pool_ids, pool_rows=np.array([6, 1, 9, 3]))
+
+
 def test_label_studio_task_list(tmp_path, batch, pool_folder):
     pool = load_user_pool(pool_folder)
     urls = {pool_id: local_files_url(path, tmp_path) for pool_id, path in zip(pool.ids, pool.paths)}
@@ -220,7 +232,7 @@ def test_label_studio_export_is_imported(tmp_path, batch):
     assert store.pending(ids) == [ids[1], ids[3], ids[4]]
     tasks[3]["annotations"] = [annotation("cat", "2026-01-01T10:00")]
     (tmp_path / "export.json").write_text(json.dumps(tasks))
-    with pytest.raises(ValueError, match=r"export.json, labelled task 2: unknown class 'cat'"):
+    with pytest.raises(ValueError, match=r"export.json, task 3 \(id 4\): unknown class 'cat'"):
         import_label_studio_json(tmp_path / "export.json", store)
     del tasks[0]["data"]["pool_id"]
     (tmp_path / "export.json").write_text(json.dumps(tasks))

@@ -70,8 +70,9 @@ def test_same_seed_same_batch_other_seed_other_batch(tmp_path, evidence_paths):
         assert run_select(evidence_paths, out, "--budget", "20", "--strategy", "random", "--seed", str(seed)) == 0
         return out.read_text()
 
-    assert batch(7, "a.csv") == batch(7, "b.csv")
-    assert batch(7, "a.csv") != batch(8, "c.csv")
+    first = batch(7, "a.csv")
+    assert first == batch(7, "b.csv")
+    assert first != batch(8, "c.csv")
 
 
 def test_regression_strategy_on_features_only(tmp_path, model_arrays):
@@ -152,7 +153,8 @@ def _duplicate_id(arrays):
 
 #: (case, change to the second model's arrays, array named, words of the fix)
 MALFORMED = [
-    ("missing array", _drop("snapshot_predictions"), "snapshot_predictions", "strategy 'diam' needs it"),
+    ("missing array", _drop("snapshot_predictions"), "snapshot_predictions", "strategy 'diam' reads it; compute "
+     "the class indices (argmax of the outputs) that the model's checkpoints"),
     ("unknown array", lambda a: {**a, "pool_prob": a["pool_probs"]}, "pool_prob", "Did you mean 'pool_probs'"),
     ("wrong ndim", _set("pool_features", lambda a: a["pool_features"][:, 0]), "pool_features", "must have 2"),
     ("pool size within file", _set("pool_features", lambda a: a["pool_features"][:-1]), "pool_features",
@@ -253,3 +255,21 @@ def test_saved_file_round_trips_without_pickle(tmp_path, model_arrays):
         for name, value in model_arrays[0].items():
             np.testing.assert_array_equal(archive[name], value)
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temporary file left
+
+
+def test_help_lists_every_strategy_with_its_task_and_arrays(capsys):
+    from diamlib.evidence import HOW_TO_COMPUTE
+    from diamlib.strategies.registry import STRATEGIES
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["select", "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  ") and line.split()}
+    for name, spec in STRATEGIES.items():
+        assert " or ".join(sorted(spec.tasks)) in lines[name]
+        if spec.evidence:
+            assert ", ".join(sorted(spec.evidence)) in lines[name]
+    for name in HOW_TO_COMPUTE:
+        assert name in lines
+    assert "--force" in text
