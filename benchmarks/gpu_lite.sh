@@ -101,7 +101,7 @@ step "run finished with status $status"
 
 if [ -n "${OUT:-}" ]; then
   find "$RECORD" \( -name '*.ipynb' -o -path "*/figures/*" -o -path "*/tables/*" -o -path "*/logs/*" \
-       -o -name '*.csv' -o -name run.json \) -type f -print0 | xargs -0 cp --parents -t "$OUT"
+       -o -name '*.csv' -o -name run.json \) -type f -print0 | xargs -0 -r cp --parents -t "$OUT"
   cp --parents -t "$OUT" "$RATES"
 fi
 exit "$status"
