@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     seeds = profile.seeds_for(TASK)
     n_runs = len(section.datasets) * len(seeds) * len(section.strategies)
     workers = resolve_workers(args.workers if args.workers is not None else profile.execution.workers, n_runs,
-                              profile.device)
+                              profile.device, profile.execution.workers_per_gpu)
     estimate = extrapolate(measured, schedule=schedule, n_datasets=len(section.datasets),
                            n_seeds=len(seeds), n_methods=len(section.strategies), workers=workers)
     result = {"profile": profile.name, "method": method, "measured": asdict(measured),

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from diamlib.evidence import TASKS
 from diamlib.paths import params_dir
-from diamlib.training.params import TrainingParams
+from diamlib.training.params import DeviceOptions, TrainingParams
 
 #: The profile section of the scikit-learn experiment (a classification task with an sklearn zoo).
 SKLEARN_SECTION = "sklearn"
@@ -197,14 +197,22 @@ class ExecutionParams(_Frozen):
     workers : int or "auto"
         ``1``: every run in this process, one after the other (no Dask). ``N > 1``: a Dask
         ``LocalCluster`` of ``N`` single-threaded worker processes. ``auto``: one worker per
-        CPU core available to this process.
+        CPU core available to this process, or with ``device: cuda`` ``workers_per_gpu`` per
+        visible GPU.
     scheduler : str, optional
         Address of a running Dask scheduler (e.g. ``tcp://10.0.0.5:8786``): the grid is sent
         to its workers instead, and ``workers`` is ignored.
+    workers_per_gpu : int
+        With ``device: cuda`` and ``workers: auto``: worker processes per visible GPU, so that
+        ``k`` target models train at once on each GPU (one small network's training does not
+        keep a GPU busy). Local worker ``i`` takes GPU ``i mod n_gpus``. More than 1 needs
+        ``device: cuda``, ``workers: auto`` and no ``scheduler`` (workers started by hand are
+        placed on GPUs by hand).
     """
 
     workers: int | Literal["auto"] = "auto"
     scheduler: str | None = None
+    workers_per_gpu: int = Field(1, ge=1)
 
     @field_validator("workers")
     @classmethod
@@ -222,6 +230,16 @@ class ExecutionParams(_Frozen):
                 f"(start one with `dask scheduler`, or leave scheduler unset for a local cluster)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _workers_per_gpu_with_auto_local_workers(self) -> "ExecutionParams":
+        if self.workers_per_gpu > 1 and (self.workers != "auto" or self.scheduler is not None):
+            raise ValueError(
+                f"workers_per_gpu: {self.workers_per_gpu} sets the number of local workers (workers_per_gpu "
+                f"per GPU), so it needs workers: auto and no scheduler; got workers: {self.workers!r}, "
+                f"scheduler: {self.scheduler!r}. Remove one of them"
+            )
+        return self
 
 
 class AnalysisParams(_Frozen):
@@ -249,6 +267,9 @@ class Profile(_Frozen):
 
     ``numerics`` chooses the CPU kernels (:mod:`diamlib.numerics`): ``portable`` (default) gives
     the same numbers on every x86-64 CPU, ``native`` this CPU's fastest kernels.
+    ``device_options`` (:class:`~diamlib.training.params.DeviceOptions`) and
+    ``execution.workers_per_gpu`` make a GPU faster; like ``training.amp`` they need
+    ``device: cuda``.
     """
 
     name: str
@@ -259,6 +280,7 @@ class Profile(_Frozen):
     threads: int | None = Field(None, ge=1)
     progress: bool = True
     execution: ExecutionParams = Field(default_factory=ExecutionParams)
+    device_options: DeviceOptions = Field(default_factory=DeviceOptions)
     theory: TheoryParams = Field(default_factory=TheoryParams)
     classification: ExperimentParams | None = None
     regression: ExperimentParams | None = None
@@ -270,14 +292,20 @@ class Profile(_Frozen):
     _source: str | None = PrivateAttr(None)
 
     @model_validator(mode="after")
-    def _amp_needs_cuda(self) -> "Profile":
-        for task in ("classification", "regression", SKLEARN_SECTION):
-            section = getattr(self, task)
-            if section is not None and section.training.amp and self.device != "cuda":
-                raise ValueError(
-                    f"{task}.training.amp: true needs device: cuda (mixed precision is for GPUs); "
-                    f"set device: cuda or remove amp"
-                )
+    def _gpu_settings_need_cuda(self) -> "Profile":
+        if self.device == "cuda":
+            return self
+        chosen = [f"{task}.training.amp" for task in ("classification", "regression", SKLEARN_SECTION)
+                  if getattr(self, task) is not None and getattr(self, task).training.amp]
+        chosen += [f"device_options.{name}" for name in self.device_options.cuda_only_settings()]
+        if self.execution.workers_per_gpu > 1:
+            chosen.append("execution.workers_per_gpu")
+        if chosen:
+            raise ValueError(
+                f"{', '.join(chosen)} {'needs' if len(chosen) == 1 else 'need'} device: cuda (they make a GPU faster; on the CPU passes stay "
+                f"float32, NCHW, 512 images per inference batch, one worker per core, so CPU numbers do "
+                f"not move); set device: cuda or remove them"
+            )
         return self
 
     @model_validator(mode="after")

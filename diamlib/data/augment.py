@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torchvision.ops import roi_align
 
-from diamlib.data.inputs import LUMA_WEIGHTS, normalisation
+from diamlib.data.inputs import LUMA_WEIGHTS, normalisation, to_device
 
 #: Random resized crop: fraction of the image area and aspect-ratio range (torchvision's).
 CROP_AREA = (0.08, 1.0)
@@ -93,17 +93,18 @@ def augment_batch(inputs: torch.Tensor, rng: np.random.Generator) -> torch.Tenso
     n, channels, height, width = inputs.shape
     if n == 0:
         return inputs.clone()
+    device = inputs.device
     boxes = torch.from_numpy(random_resized_boxes(n, height, width, rng)).to(inputs.dtype)
-    rois = torch.cat([torch.arange(n, dtype=inputs.dtype)[:, None], boxes], dim=1).to(inputs.device)
+    rois = to_device(torch.cat([torch.arange(n, dtype=inputs.dtype)[:, None], boxes], dim=1), device)
     x = roi_align(inputs, rois, output_size=(height, width), spatial_scale=1.0, sampling_ratio=1, aligned=True)
-    flip = torch.from_numpy(rng.random(n) < 0.5).to(inputs.device)
+    flip = to_device(rng.random(n) < 0.5, device)
     x = torch.where(flip[:, None, None, None], x.flip(-1), x)
-    mean, std = (t.to(inputs.device, inputs.dtype) for t in normalisation(channels))
+    mean, std = (to_device(t.to(inputs.dtype), device) for t in normalisation(channels))
     x = x * std + mean
-    brightness = torch.from_numpy(rng.uniform(1 - BRIGHTNESS, 1 + BRIGHTNESS, n)).to(x)
+    brightness = to_device(rng.uniform(1 - BRIGHTNESS, 1 + BRIGHTNESS, n), device).to(x.dtype)
     x = (x * brightness[:, None, None, None]).clamp(0.0, 1.0)
-    saturation = torch.from_numpy(rng.uniform(1 - SATURATION, 1 + SATURATION, n)).to(x)
+    saturation = to_device(rng.uniform(1 - SATURATION, 1 + SATURATION, n), device).to(x.dtype)
     if channels == 3:
-        grey = (x * torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        grey = (x * to_device(torch.tensor(LUMA_WEIGHTS, dtype=x.dtype), device).view(1, 3, 1, 1)).sum(1, keepdim=True)
         x = (grey + saturation[:, None, None, None] * (x - grey)).clamp(0.0, 1.0)
     return ((x - mean) / std).contiguous()

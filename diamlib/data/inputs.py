@@ -32,7 +32,8 @@ def to_model_input(images_uint8_batch: torch.Tensor | np.ndarray, *, resolution:
     Returns
     -------
     float32 tensor, shape (b, channels, resolution, resolution): ``(x / 255 - mean) / std`` with
-    ImageNet mean and std per channel (their averages for one channel).
+    ImageNet mean and std per channel (their averages for one channel), on the batch's device
+    (a batch on a GPU is converted there).
 
     References
     ----------
@@ -53,15 +54,15 @@ def to_model_input(images_uint8_batch: torch.Tensor | np.ndarray, *, resolution:
     if resolution < 1:
         raise ValueError(f"resolution must be a positive number of pixels, got {resolution}")
     if x.shape[0] == 0:
-        return torch.empty(0, channels, resolution, resolution)
+        return torch.empty(0, channels, resolution, resolution, device=x.device)
     x = x / 255.0
     if x.shape[-2:] != (resolution, resolution):
         x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False, antialias=True)
     if channels == 3:
         x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
     elif x.shape[1] == 3:
-        x = (x * torch.tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
-    mean, std = normalisation(channels)
+        x = (x * to_device(torch.tensor(LUMA_WEIGHTS), x.device).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+    mean, std = (to_device(t, x.device) for t in normalisation(channels))
     return ((x - mean) / std).contiguous()
 
 
@@ -75,3 +76,25 @@ def normalisation(channels: int) -> tuple[torch.Tensor, torch.Tensor]:
     if channels == 1:
         return torch.tensor([GRAY_MEAN]).view(1, 1, 1, 1), torch.tensor([GRAY_STD]).view(1, 1, 1, 1)
     raise ValueError(f"channels must be 1 or 3, got {channels}")
+
+
+def to_device(values: np.ndarray | torch.Tensor, device: str | torch.device) -> torch.Tensor:
+    """A host array (indices, random draws, constants) as a tensor on ``device``, without a stall.
+
+    On CUDA the values go through page-locked memory and are copied asynchronously, so the GPU
+    keeps working through the kernels already queued (a plain ``.to("cuda")`` waits for them);
+    on the CPU the tensor shares the array's memory (``torch.as_tensor``, no copy).
+
+    Parameters
+    ----------
+    values : ndarray or CPU tensor, any shape
+    device : str or torch.device
+
+    Returns
+    -------
+    tensor on ``device``, same shape and dtype.
+    """
+    tensor = torch.as_tensor(values)
+    if torch.device(device).type != "cuda":
+        return tensor
+    return tensor.pin_memory().to(device, non_blocking=True)

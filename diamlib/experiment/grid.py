@@ -12,7 +12,7 @@ arguments):
 
 - ``workers: 1``: in this process, one run after the other, without Dask;
 - ``workers: N`` or ``auto``: a ``dask.distributed.LocalCluster`` of single-threaded worker
-  processes (``auto``: one per CPU core);
+  processes (``auto``: one per CPU core; with ``device: cuda``, ``workers_per_gpu`` per GPU);
 - ``scheduler: tcp://host:port``: the workers of a running Dask scheduler (``dask
   scheduler`` + ``dask worker`` on any machines, ``dask-jobqueue`` on Slurm/PBS, one worker
   per GPU).
@@ -209,13 +209,15 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def resolve_workers(workers: int | str, n_runs: int, device: str = "cpu") -> int:
+def resolve_workers(workers: int | str, n_runs: int, device: str = "cpu", workers_per_gpu: int = 1) -> int:
     """Number of local worker processes, never more than runs.
 
-    ``auto`` is one per CPU core, or on ``device: cuda`` one per visible GPU.
+    ``auto`` is one per CPU core, or on ``device: cuda`` ``workers_per_gpu`` per visible GPU
+    (worker ``i`` then trains on GPU ``i mod n_gpus``, :func:`worker_gpu`, so each GPU gets
+    ``workers_per_gpu`` of them). A number is taken as it is.
     """
     if workers == "auto":
-        count = available_gpus() if device == "cuda" else available_cores()
+        count = available_gpus() * workers_per_gpu if device == "cuda" else available_cores()
     else:
         count = int(workers)
     return max(1, min(count, n_runs))
@@ -231,6 +233,8 @@ def available_gpus() -> int:
 
 def worker_gpu(worker_name: object, n_gpus: int) -> int:
     """The GPU a worker trains on: worker ``i`` of a ``LocalCluster`` takes GPU ``i mod n``.
+
+    With ``execution.workers_per_gpu: k`` the cluster has ``k n`` workers, so every GPU gets ``k``.
 
     Workers with other names (started by hand) take GPU 0 of what they see; start them with
     ``CUDA_VISIBLE_DEVICES`` set, or with ``dask-cuda``'s ``dask cuda worker``, which pins one
@@ -388,7 +392,7 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
                 print(line, file=sys.stderr, flush=True)
         scheduler = scheduler if scheduler is not None else profile.execution.scheduler
         n_workers = resolve_workers(workers if workers is not None else profile.execution.workers,
-                                    len(spec.runs()), profile.device)
+                                    len(spec.runs()), profile.device, profile.execution.workers_per_gpu)
         progress = GridProgress(spec, enabled=profile.progress)
         try:
             if scheduler is None and n_workers == 1:

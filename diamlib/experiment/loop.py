@@ -36,7 +36,8 @@ from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, R
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.strategies.registry import get_strategy
 from diamlib.strategies.run import run_strategy
-from diamlib.training.networks import ModelInputs, ModelRoundResult, RoundData, evaluation_metrics, train_model_round
+from diamlib.training.networks import (ModelInputs, ModelRoundResult, RoundData, evaluation_metrics, train_model_round,
+                                        upload_images)
 from diamlib.training.sklearn import sklearn_random_state, train_sklearn_round
 from diamlib.zoo import ModelSpec, zoo_table
 
@@ -111,12 +112,24 @@ class TaskContext:
     _inputs: dict = field(default_factory=dict)
     _flat_inputs: dict = field(default_factory=dict)
     _supernet_features: np.ndarray | None = None
+    _device_images: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def device_images(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training and test images (uint8) on the profile's device, uploaded once per process.
+
+        Every resolution's :class:`ModelInputs` cuts its batches out of these tensors and
+        converts them on the device (:func:`diamlib.training.networks.upload_images`).
+        """
+        if self._device_images is None:
+            self._device_images = (upload_images(self.train.images, self.profile.device),
+                                   upload_images(self.test.images, self.profile.device))
+        return self._device_images
 
     def inputs(self, resolution: int) -> tuple[ModelInputs, ModelInputs]:
+        """Training and test inputs of the networks at ``resolution``, on the profile's device."""
         if resolution not in self._inputs:
-            pin = self.profile.device == "cuda"
-            self._inputs[resolution] = (ModelInputs(self.train.images, resolution, pin_memory=pin),
-                                        ModelInputs(self.test.images, resolution, pin_memory=pin))
+            train, test = self.device_images()
+            self._inputs[resolution] = (ModelInputs(train, resolution), ModelInputs(test, resolution))
         return self._inputs[resolution]
 
     def flat_inputs(self, resolution: int, n_components: int) -> tuple[np.ndarray, np.ndarray]:
@@ -198,6 +211,9 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
                 evidence: Collection[str] | None = None) -> tuple[Evidence, list[dict], dict[str, float]]:
     """Train every target model on ``labeled``; return evidence, curve rows and timings.
 
+    The timings are the seconds of each stage summed over the models
+    (:meth:`~diamlib.training.networks.ModelRoundResult.stage_seconds`).
+
     ``evidence`` names the per-model arrays to compute (default: all); see
     :func:`diamlib.training.networks.train_model_round`. Each model is trained as its ``kind`` says
     (:data:`_MODEL_TRAINERS`: networks by SGD on images, scikit-learn learners on flat PCA
@@ -205,14 +221,14 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
     """
     pool = np.setdiff1d(np.arange(ctx.train.n), labeled)
     rows, model_evidence = [], []
-    timings = {"training": 0.0, "evidence": 0.0}
+    timings: dict[str, float] = {}
     models = tqdm(list(enumerate(ctx.specs)), desc=f"round {round_index}: models", leave=False,
                   disable=not ctx.profile.progress, unit="model")
     for position, spec in models:
         train_model = _MODEL_TRAINERS[spec.kind]
         result = train_model(ctx, spec, labeled, pool, seed, round_index, position, evidence)
-        timings["training"] += result.seconds_training
-        timings["evidence"] += result.seconds_evidence
+        for stage, seconds in result.stage_seconds().items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
         model_evidence.append(result.evidence)
         for metric, value in result.metrics.items():
             rows.append({"round": round_index, "n_labeled": len(labeled), "model": spec.name,
@@ -256,6 +272,7 @@ def _train_network(ctx: TaskContext, spec: ModelSpec, labeled: np.ndarray, pool:
         torch.manual_seed(child_int_seed(seed, "init", round_index, position))
         model = spec.factory(ctx.train.n_outputs)
     return train_model_round(model, data, ctx.section.training, device=ctx.profile.device,
+                             options=ctx.profile.device_options,
                              rng=child_rng(seed, "shuffle", round_index, position), evidence=evidence,
                              progress=ctx.profile.progress, description=spec.name)
 
@@ -374,7 +391,7 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
             "strategy_options": options, "seed": seed, "profile": ctx.profile.name,
             "models": [s.name for s in ctx.specs], "model_info": zoo_table(ctx.specs).to_dict("records"),
             "config": ctx.section.model_dump(), "data_sizes": {"train": ctx.train.n, "test": ctx.test.n},
-            "device": ctx.profile.device,
+            "device": ctx.profile.device, "device_options": ctx.profile.device_options.model_dump(),
             "feature_model": feature_model_record(ctx.section, entry.strategy),
             "fingerprint": fingerprint, "settings": ctx.base_fingerprint,
             "versions": package_versions(), "numerics": numerics_record(), "git_commit": git_commit(),

@@ -137,7 +137,7 @@ def resolved_protocol(profile: Profile) -> dict[str, Any]:
     -------
     dict
         ``profile`` (name, description, seeds, device, threads, progress), ``execution``,
-        ``theory``, one entry per experiment section present (``classification``,
+        ``device_options``, ``theory``, one entry per experiment section present (``classification``,
         ``regression``: data, zoo, initialisation, labels, training, strategies,
         feature_model) and ``analysis``.
 
@@ -149,6 +149,7 @@ def resolved_protocol(profile: Profile) -> dict[str, Any]:
         "profile": {"name": profile.name, "description": profile.description, "seeds": list(profile.seeds),
                     "device": profile.device, "threads": profile.threads, "progress": profile.progress},
         "execution": profile.execution.model_dump(),
+        "device_options": profile.device_options.model_dump(),
         "theory": profile.theory.model_dump(),
     }
     for task in TASKS:
@@ -232,7 +233,10 @@ def format_protocol(protocol: dict[str, Any]) -> str:
     lines = [f"profile {p['name']}" + (f": {p['description']}" if p["description"] else ""),
              f"  seeds: {_value(p['seeds'])} ({len(p['seeds'])} repetition(s)); device {p['device']}; "
              f"threads {p['threads'] or 'torch default'}; progress bars {_value(p['progress'])}",
-             f"  execution: workers {x['workers']}, scheduler {x['scheduler'] or 'none (local)'}",
+             f"  execution: workers {x['workers']}, scheduler {x['scheduler'] or 'none (local)'}"
+             + (f", {x['workers_per_gpu']} worker(s) per GPU" if p["device"] == "cuda" else ""),
+             *(["  device options: " + ", ".join(f"{k} {_value(v)}" for k, v in protocol["device_options"].items())]
+               if p["device"] == "cuda" else []),
              "theory (notebook 01): " + ", ".join(f"{k} {_value(v)}" for k, v in protocol["theory"].items())]
     for task in (*TASKS, SKLEARN_SECTION):
         if task in protocol:

@@ -3,6 +3,9 @@
 ``paper12``
     The 12 OFA MobileNetV3 subnets of Sec. 6.1 at their own width (1.0) and resolution
     (160-192), reconstructed to match the published parameters and MACs.
+``paper6``
+    Six of the 12 at their own width and resolution (160-192 px), two per phone, spanning the
+    12 models' parameters and MACs: the deep-network test sized for one GPU (profile ``gpu-lite``).
 ``cpu6``, ``cpu4``
     Six / four of those architectures (same kernel sizes, expand ratios and depths) on the
     width-0.35 supernet at 28 / 32 px: the paper's models scaled down for a 2-core CPU,
@@ -44,18 +47,45 @@ from diamlib.zoo.sklearn_models import (HistGradientBoostingLearner, KNNLearner,
                                          SklearnLearner, as_learners)
 from diamlib.zoo.spec import ModelSpec
 
-__all__ = ["ZooBuilder", "ZOOS", "zoo_names", "build_zoo", "scaled_paper_zoo", "SklearnZoo", "zoo_kind", "zoo_task",
+__all__ = ["ZooBuilder", "ZOOS", "zoo_names", "build_zoo", "paper_members", "scaled_paper_zoo", "SklearnZoo", "zoo_kind", "zoo_task",
            "sklearn_zoo"]
 
 ZooBuilder = Callable[..., list[ModelSpec]]
 """``(*, n_outputs, width_mult, resolution, pretrained) -> list[ModelSpec]``."""
 
 
-def _paper12(*, n_outputs: int, width_mult: float | None = None, resolution: int | None = None,
-             pretrained: bool = False) -> list[ModelSpec]:
-    """The 12 target models of Sec. 6.1, with the published figures in ``info``."""
-    return build_ofa_zoo(paper12_members(), n_outputs=n_outputs, width_mult=width_mult, resolution=resolution,
-                         pretrained=pretrained, extra_info=paper12_published_info())
+def paper_members(names: tuple[str, ...]) -> list[OFAMember]:
+    """The paper's target models named ``names`` (published ids), in that order, as published.
+
+    Raises
+    ------
+    ValueError
+        A name that is not one of the 12.
+    """
+    by_name = {m.name: m for m in paper12_members()}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise ValueError(f"{unknown} are not among the paper's 12 target models")
+    return [by_name[n] for n in names]
+
+
+@dataclass(frozen=True)
+class PaperZoo:
+    """Some of the paper's target models at their own width and resolution, with the published
+    figures in ``info`` (``paper12``: all 12 of Sec. 6.1; ``paper6``: six of them).
+
+    Attributes
+    ----------
+    names : tuple of str
+        Published ids of the chosen models, in zoo order.
+    """
+
+    names: tuple[str, ...]
+
+    def __call__(self, *, n_outputs: int, width_mult: float | None = None, resolution: int | None = None,
+                 pretrained: bool = False) -> list[ModelSpec]:
+        return build_ofa_zoo(paper_members(self.names), n_outputs=n_outputs, width_mult=width_mult,
+                             resolution=resolution, pretrained=pretrained, extra_info=paper12_published_info())
 
 
 @dataclass(frozen=True)
@@ -80,11 +110,7 @@ class ScaledPaperZoo:
     bn_momentum: float = 0.3
 
     def members(self) -> list[OFAMember]:
-        by_name = {m.name: m for m in paper12_members()}
-        unknown = [n for n in self.names if n not in by_name]
-        if unknown:
-            raise ValueError(f"{unknown} are not among the paper's 12 target models")
-        return [replace(by_name[n], width_mult=self.width_mult, resolution=self.resolution) for n in self.names]
+        return [replace(m, width_mult=self.width_mult, resolution=self.resolution) for m in paper_members(self.names)]
 
     def __call__(self, *, n_outputs: int, width_mult: float | None = None, resolution: int | None = None,
                  pretrained: bool = False) -> list[ModelSpec]:
@@ -233,7 +259,17 @@ _CPU4 = (
     "note8_lat@49ms_top1@74.9_finetune@25",
     "s7edge_lat@29ms_top1@70.5_finetune@25",
 )
-_CPU12 = tuple(net.name for net in PAPER12_PUBLISHED)
+_PAPER12 = tuple(net.name for net in PAPER12_PUBLISHED)
+#: Two models of each phone (the slowest and a fast one): parameters 3.7-6.4 M and MACs 68-237 M at
+#: 1,000 classes span the 12 models' ranges (the smallest and largest of each are in), at 160-192 px.
+_PAPER6 = (
+    "note10_lat@22ms_top1@76.6_finetune@25",
+    "note10_lat@11ms_top1@73.6_finetune@25",
+    "note8_lat@49ms_top1@74.9_finetune@25",
+    "note8_lat@22ms_top1@70.4_finetune@25",
+    "s7edge_lat@88ms_top1@76.3_finetune@25",
+    "s7edge_lat@29ms_top1@70.5_finetune@25",
+)
 _SMOKE3 = (
     "note8_lat@49ms_top1@74.9_finetune@25",
     "s7edge_lat@58ms_top1@74.7_finetune@25",
@@ -241,10 +277,11 @@ _SMOKE3 = (
 )
 
 ZOOS: dict[str, ZooBuilder] = {
-    "paper12": _paper12,
+    "paper12": PaperZoo(_PAPER12),
+    "paper6": PaperZoo(_PAPER6),
     "cpu6": scaled_paper_zoo(_CPU6, width_mult=0.35, resolution=28),
     "cpu4": scaled_paper_zoo(_CPU4, width_mult=0.35, resolution=32),
-    "cpu12": scaled_paper_zoo(_CPU12, width_mult=0.35, resolution=28),
+    "cpu12": scaled_paper_zoo(_PAPER12, width_mult=0.35, resolution=28),
     "smoke3": scaled_paper_zoo(_SMOKE3, width_mult=0.25, resolution=16),
     "smoke2": scaled_paper_zoo(_SMOKE3[::2], width_mult=0.25, resolution=16),
     "sklearn6": _SKLEARN6,

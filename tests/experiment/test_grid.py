@@ -11,10 +11,11 @@ from pathlib import Path
 
 import cloudpickle
 import pytest
+import torch
 from torch import nn
 
 from diamlib.config import ConfigError
-from diamlib.experiment.grid import GridSpec, RunKey, resolve_workers, run_task, worker_gpu
+from diamlib.experiment.grid import GridSpec, RunKey, resolve_workers, run_task, task_context, worker_gpu
 from diamlib.experiment.setup import profile_from_dict
 from diamlib.zoo import custom_zoo, wrap_module
 
@@ -146,16 +147,78 @@ def test_grid_spec_lists_runs_dataset_then_seed_then_method():
     assert spec.runs() == [RunKey("digits", s, m) for s in SEEDS for m in METHODS]
 
 
+def test_a_task_context_uploads_the_images_once_for_every_resolution(tmp_path):
+    profile = tiny_profile()
+    ctx = task_context(GridSpec(profile, "classification", tmp_path, methods=()), "digits")
+    train, test = ctx.device_images()
+    assert train.dtype == torch.uint8 and train.shape[0] == ctx.train.n and test.shape[0] == ctx.test.n
+    for resolution in (16, 8):
+        train_inputs, test_inputs = ctx.inputs(resolution)
+        assert train_inputs.images is train and test_inputs.images is test
+        assert train_inputs.resolution == resolution
+
+
 def test_local_gpu_workers_take_one_gpu_each():
     assert [worker_gpu(i, 4) for i in range(6)] == [0, 1, 2, 3, 0, 1]
     assert worker_gpu("gpu-node-a", 4) == 0 and worker_gpu("3", 2) == 1
 
 
-def test_amp_is_refused_without_cuda():
+def test_workers_per_gpu_multiplies_the_auto_workers_on_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_workers("auto", 100, "cuda") == 2
+    assert resolve_workers("auto", 100, "cuda", workers_per_gpu=3) == 6
+    assert resolve_workers("auto", 5, "cuda", workers_per_gpu=3) == 5  # never more than runs
+    assert resolve_workers(4, 100, "cuda", workers_per_gpu=3) == 4  # a number is taken as it is
+    assert resolve_workers("auto", 100, "cpu", workers_per_gpu=3) == len(os.sched_getaffinity(0))
+    # the k x n workers of a LocalCluster: each GPU gets k of them
+    gpus = [worker_gpu(i, 2) for i in range(resolve_workers("auto", 100, "cuda", workers_per_gpu=3))]
+    assert gpus == [0, 1, 0, 1, 0, 1] and gpus.count(0) == gpus.count(1) == 3
+
+
+def gpu_profile(device: str = "cuda", execution: dict | None = None, device_options: dict | None = None,
+                amp: bool = False):
     data = tiny_profile().model_dump()
-    data["classification"]["training"]["amp"] = True
-    with pytest.raises(ConfigError, match="amp: true needs device: cuda"):
-        profile_from_dict(data)
+    data.update(device=device, execution={**data["execution"], **(execution or {})},
+                device_options={**data["device_options"], **(device_options or {})})
+    data["classification"]["training"]["amp"] = amp
+    return profile_from_dict(data)
+
+
+def test_gpu_settings_are_accepted_on_cuda_without_a_gpu_present():
+    profile = gpu_profile(execution={"workers_per_gpu": 2}, amp=True,
+                          device_options={"channels_last": True, "eval_batch_size": 4096, "cuda_graphs": True})
+    assert profile.execution.workers_per_gpu == 2 and profile.device_options.channels_last
+    assert gpu_profile(device_options={"eval_batch_size": "auto"}).device_options.eval_batch_size == "auto"
+
+
+@pytest.mark.parametrize("settings, named", [
+    ({"amp": True}, "classification.training.amp needs device: cuda"),
+    ({"execution": {"workers_per_gpu": 2}}, "execution.workers_per_gpu needs device: cuda"),
+    ({"device_options": {"channels_last": True}}, "device_options.channels_last needs device: cuda"),
+    ({"device_options": {"cuda_graphs": True}}, "device_options.cuda_graphs needs device: cuda"),
+    ({"device_options": {"eval_batch_size": 1024}}, "device_options.eval_batch_size needs device: cuda"),
+    ({"amp": True, "device_options": {"channels_last": True}},
+     "classification.training.amp, device_options.channels_last need device: cuda"),
+])
+def test_gpu_settings_are_refused_on_a_cpu_profile_by_name(settings, named):
+    with pytest.raises(ConfigError, match=named + ".*set device: cuda or remove them"):
+        gpu_profile(device="cpu", **settings)
+
+
+@pytest.mark.parametrize("execution, message", [
+    ({"workers_per_gpu": 0}, "greater than or equal to 1"),
+    ({"workers_per_gpu": 2, "workers": 4}, "workers_per_gpu: 2 sets the number of local workers"),
+    ({"workers_per_gpu": 2, "scheduler": "tcp://h:1"}, "needs workers: auto and no scheduler"),
+])
+def test_workers_per_gpu_needs_local_auto_workers(execution, message):
+    with pytest.raises(ConfigError, match=message):
+        gpu_profile(execution=execution)
+
+
+@pytest.mark.parametrize("value, message", [(0, "positive number of images"), ("most", "eval_batch_size")])
+def test_bad_eval_batch_size_is_refused(value, message):
+    with pytest.raises(ConfigError, match=message):
+        gpu_profile(device_options={"eval_batch_size": value})
 
 
 def test_cli_passes_workers_scheduler_and_numerics_as_profile_overrides():

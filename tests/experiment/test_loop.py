@@ -30,7 +30,8 @@ def test_loop_with_user_defined_zoo_writes_the_contract_layout(tmp_path, user_zo
     assert queries.groupby("round").size().tolist() == [30, 20, 20]
     assert queries["index"].is_unique
     assert meta["complete"] and meta["completed_rounds"] == 2 and meta["strategy"] == "diam"
-    assert {"training", "evidence", "selection"} <= set(meta["rounds"][0]["seconds"])
+    assert {"training", "evidence", "snapshots", "final_pass", "test", "selection"} <= set(meta["rounds"][0]["seconds"])
+    assert meta["device_options"] == {"channels_last": False, "eval_batch_size": "auto", "cuda_graphs": False}
     assert "torch" in meta["versions"]
 
 

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from diamlib.evidence import snapshot_epochs
-from diamlib.training.networks import (ModelInputs, RoundData, TargetScaling, evaluation_metrics, even_batches,
-                                       recalibrate_batchnorm, start_at_labeled_mean, train_model_round)
+from diamlib.training.networks import (ModelInputs, PassSettings, RoundData, TargetScaling, evaluation_metrics,
+                                       even_batches, recalibrate_batchnorm, start_at_labeled_mean, train_model_round)
 from diamlib.training.params import TrainingParams
 from diamlib.zoo import wrap_module
 
@@ -38,7 +38,7 @@ def test_recalibration_sets_exact_labeled_statistics():
     images = np.random.default_rng(0).integers(0, 256, size=(40, 8, 8), dtype=np.uint8)
     inputs = ModelInputs(images, 8)
     labeled = np.arange(40)
-    recalibrate_batchnorm(model, inputs, labeled, batch_size=40, device="cpu")
+    recalibrate_batchnorm(model, inputs, labeled, batch_size=40, passes=PassSettings.of("cpu"))
     with torch.no_grad():
         conv_out = model.backbone[0](inputs.batch(labeled))
     bn = model.backbone[1]
@@ -107,6 +107,10 @@ def test_round_returns_snapshots_features_and_learns_a_separable_task():
     assert evidence.pool_features.shape == (60, 4) and evidence.labeled_features.shape == (60, 4)
     assert np.allclose(evidence.pool_probs.sum(axis=1), 1, atol=1e-5)
     assert result.metrics["accuracy"] > 0.9
+    stages = result.stage_seconds()
+    assert all(stages[s] > 0 for s in ("training", "snapshots", "final_pass", "test"))
+    assert stages["evidence"] == stages["snapshots"] + stages["final_pass"]
+    assert result.eval_batch_size == 512
 
 
 def test_a_round_computes_only_the_evidence_asked_for_and_the_same_model():

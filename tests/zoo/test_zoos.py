@@ -6,7 +6,7 @@ from diamlib.zoo import ZOOS, build_zoo, zoo_kind, zoo_names, zoo_table
 from diamlib.zoo.published import PAPER12_PUBLISHED
 
 CPU_ZOOS = ["cpu6", "cpu4", "cpu12", "smoke3", "smoke2"]
-EXPECTED_SIZES = {"cpu6": 6, "cpu4": 4, "cpu12": 12, "smoke3": 3, "smoke2": 2, "paper12": 12,
+EXPECTED_SIZES = {"cpu6": 6, "cpu4": 4, "cpu12": 12, "smoke3": 3, "smoke2": 2, "paper12": 12, "paper6": 6,
                   "sklearn6": 6, "sklearn-smoke": 3, "sklearn-reg": 4}
 NETWORK_ZOOS = [name for name in zoo_names() if zoo_kind(name) == "torch"]
 
@@ -74,6 +74,18 @@ def test_paper12_keeps_published_ids_and_order():
     assert [s.name for s in specs] == [net.name for net in PAPER12_PUBLISHED]
     assert [s.name.split("_")[0] for s in specs] == ["note10"] * 4 + ["note8"] * 4 + ["s7edge"] * 4
     assert all(160 <= s.resolution <= 224 for s in specs)
+
+
+def test_paper6_is_two_models_per_phone_spanning_the_twelve_sizes():
+    paper = zoo_table(build_zoo("paper12", n_outputs=1000))
+    six = build_zoo("paper6", n_outputs=1000)
+    by_name = {s.name: s for s in build_zoo("paper12", n_outputs=1000)}
+    assert [s.name.split("_")[0] for s in six] == ["note10"] * 2 + ["note8"] * 2 + ["s7edge"] * 2
+    for spec in six:  # the paper's own models, not scaled
+        assert spec.info == by_name[spec.name].info and spec.resolution == by_name[spec.name].resolution
+    table = zoo_table(six)
+    for size in ("params", "macs"):
+        assert table[size].min() == paper[size].min() and table[size].max() == paper[size].max()
 
 
 def test_width_and_resolution_overrides():
