@@ -4,15 +4,23 @@
 ``parameters`` cell (the ``smoke`` profile), injecting nothing, in portable numerics, and
 stores it back without machine paths, papermill ``injected-parameters`` cells or widget state:
 the stored notebook is exactly what ``pytest --nbval`` re-executes.
+
+The notebooks run in a fresh, temporary results root (``DIAMLIB_RESULTS_DIR``), shared by
+the notebooks of one refresh and deleted afterwards: every run is computed by the code as it
+is, as in a fresh clone, never read from a cache that older code wrote (a run's settings
+record what it was asked, not the code that computed it).
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
 from diamlib.numerics import child_environment
-from diamlib.runner import (KERNEL_NAME, NotebookFailure, ipc_kernels, list_notebooks, record_paths_relative,
-                            strip_widget_state)
+from diamlib.runner import (KERNEL_NAME, RUN_LAST, NotebookFailure, ipc_kernels, list_notebooks,
+                            record_paths_relative, strip_widget_state)
 
 #: Tag papermill gives the cell it inserts with the parameters of a run.
 INJECTED_TAG = "injected-parameters"
@@ -37,7 +45,9 @@ def refresh_stored_outputs(only: Sequence[str] | None = None, *, kernel_name: st
 
     Each notebook is executed into a temporary file beside it, cleaned (no injected
     parameters, no widget state, paths relative to the project) and only then moved over the
-    original.
+    original. The runs are computed afresh in a temporary results root (see the module
+    docstring); ``only`` still runs the notebooks whose runs the chosen ones read (notebook 04
+    reads every other notebook's runs).
 
     Raises
     ------
@@ -46,15 +56,38 @@ def refresh_stored_outputs(only: Sequence[str] | None = None, *, kernel_name: st
         ``.FAILED`` name.
     """
     refreshed = []
-    with ipc_kernels() as kernel_manager:
-        for notebook in list_notebooks(only, folder):
-            _refresh_one(notebook, kernel_name, kernel_manager)
-            refreshed.append(notebook)
+    chosen = list_notebooks(only, folder)
+    # a notebook that reads every other notebook's runs needs them computed first (not stored)
+    executed = list_notebooks(None, folder) if any(n.name.startswith(RUN_LAST) for n in chosen) else chosen
+    with tempfile.TemporaryDirectory(prefix="diamlib-refresh-") as fresh_root, \
+            _environment(DIAMLIB_RESULTS_DIR=fresh_root), ipc_kernels() as kernel_manager:
+        for notebook in executed:
+            _refresh_one(notebook, kernel_name, kernel_manager, store=notebook in chosen)
+            if notebook in chosen:
+                refreshed.append(notebook)
     return refreshed
 
 
-def _refresh_one(notebook: Path, kernel_name: str, kernel_manager) -> None:
-    """Execute one notebook beside itself in portable numerics, clean it, then move it over the original."""
+@contextlib.contextmanager
+def _environment(**values: str):
+    """Set environment variables for the notebooks' kernels, restoring them afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _refresh_one(notebook: Path, kernel_name: str, kernel_manager, *, store: bool = True) -> None:
+    """Execute one notebook beside itself in portable numerics, clean it, then move it over the original.
+
+    With ``store=False`` only its runs are wanted: the executed copy is deleted.
+    """
     import nbformat
     import papermill as pm
 
@@ -68,6 +101,9 @@ def _refresh_one(notebook: Path, kernel_name: str, kernel_manager) -> None:
     except pm.PapermillExecutionError as exc:
         executing.replace(failed)
         raise NotebookFailure(notebook, failed, f"{exc.ename}: {exc.evalue}") from None
+    if not store:
+        executing.unlink()
+        return
     strip_injected_parameters(executing)
     strip_widget_state(executing)
     executed = nbformat.read(executing, as_version=4)

@@ -86,6 +86,30 @@ def test_refreshed_notebooks_store_their_outputs_without_injected_parameters(tmp
     assert strip_injected_parameters(tmp_path / "02_b.ipynb") == 0
 
 
+def test_refresh_computes_runs_in_a_fresh_results_root_and_runs_what_the_analysis_reads(tmp_path, monkeypatch):
+    """Never a cache that older code wrote: each refresh gets an empty results root of its own."""
+    from diamlib.stored_outputs import refresh_stored_outputs
+
+    stale = tmp_path / "stale"
+    monkeypatch.setenv("DIAMLIB_RESULTS_DIR", str(stale))
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    write_notebook(folder / "02_runs.ipynb", "import os, pathlib\nroot = pathlib.Path(os.environ['DIAMLIB_RESULTS_DIR'])\n"
+                                             "print(root != pathlib.Path(" + repr(str(stale)) + "), list(root.iterdir()))\n"
+                                             "(root / 'run.txt').write_text('computed')")
+    write_notebook(folder / "04_analysis.ipynb", "import os, pathlib\n"
+                                                 "print((pathlib.Path(os.environ['DIAMLIB_RESULTS_DIR']) / 'run.txt').read_text())")
+    before = (folder / "02_runs.ipynb").read_text()
+    # --only 04: notebook 02 runs first for its runs, but only 04 is stored
+    assert refresh_stored_outputs(["04"], kernel_name="python3", folder=folder) == [folder / "04_analysis.ipynb"]
+    assert nbformat.read(folder / "04_analysis.ipynb", as_version=4).cells[1].outputs[0]["text"] == "computed\n"
+    assert (folder / "02_runs.ipynb").read_text() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["02_runs.ipynb", "04_analysis.ipynb"]
+    refresh_stored_outputs(["02"], kernel_name="python3", folder=folder)
+    assert nbformat.read(folder / "02_runs.ipynb", as_version=4).cells[1].outputs[0]["text"] == "True []\n"
+    assert not stale.exists()
+
+
 def test_a_failing_refresh_leaves_the_stored_notebook_as_it_was(tmp_path):
     from diamlib.stored_outputs import refresh_stored_outputs
 
