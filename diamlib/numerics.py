@@ -103,21 +103,27 @@ def child_environment(mode: str):
     Sets ``DIAMLIB_NUMERICS`` and the kernel variables of ``mode`` in ``os.environ``, and
     restores every one of them afterwards. This process's own kernels do not change.
     """
-    names = (NUMERICS_ENV, *PORTABLE_KERNELS)
-    saved = {name: os.environ.get(name) for name in names}
+    with scoped_environment({**kernel_environment(mode), NUMERICS_ENV: mode}):
+        yield
+
+
+@contextlib.contextmanager
+def scoped_environment(values: dict):
+    """Inside the block, ``os.environ`` holds ``values`` (``None``: unset); afterwards what it held before."""
+    saved = {name: os.environ.get(name) for name in values}
     try:
-        for name, value in {**kernel_environment(mode), NUMERICS_ENV: mode}.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _set_environment(values)
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _set_environment(saved)
+
+
+def _set_environment(values: dict) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _apply(mode: str, environ) -> list[str]:

@@ -12,13 +12,11 @@ record what it was asked, not the code that computed it).
 """
 from __future__ import annotations
 
-import contextlib
-import os
 import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from diamlib.numerics import child_environment
+from diamlib.numerics import child_environment, scoped_environment
 from diamlib.runner import (KERNEL_NAME, RUN_LAST, NotebookFailure, ipc_kernels, list_notebooks,
                             record_paths_relative, strip_widget_state)
 
@@ -60,27 +58,12 @@ def refresh_stored_outputs(only: Sequence[str] | None = None, *, kernel_name: st
     # a notebook that reads every other notebook's runs needs them computed first (not stored)
     executed = list_notebooks(None, folder) if any(n.name.startswith(RUN_LAST) for n in chosen) else chosen
     with tempfile.TemporaryDirectory(prefix="diamlib-refresh-") as fresh_root, \
-            _environment(DIAMLIB_RESULTS_DIR=fresh_root), ipc_kernels() as kernel_manager:
+            scoped_environment({"DIAMLIB_RESULTS_DIR": fresh_root}), ipc_kernels() as kernel_manager:
         for notebook in executed:
             _refresh_one(notebook, kernel_name, kernel_manager, store=notebook in chosen)
             if notebook in chosen:
                 refreshed.append(notebook)
     return refreshed
-
-
-@contextlib.contextmanager
-def _environment(**values: str):
-    """Set environment variables for the notebooks' kernels, restoring them afterwards."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _refresh_one(notebook: Path, kernel_name: str, kernel_manager, *, store: bool = True) -> None:
