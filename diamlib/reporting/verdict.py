@@ -275,27 +275,38 @@ def save_verdict(result: Verdict, out_dir: Path) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- the project's experiments
-def round_zero_disagreement(task_dir: Path, dataset: str, reference: str = "diam") -> list[float]:
-    """Share of the pool in some model's disagreement region at round 0, per seed of ``reference``'s runs."""
+def round_zero_votes(task_dir: Path, dataset: str, reference: str = "diam") -> pd.DataFrame:
+    """Round-0 vote diagnostics of ``reference``'s runs, one row per seed (:func:`vote_diagnostics`)."""
     seeds = sorted(int(p.name.removeprefix("seed"))
                    for p in (Path(task_dir) / "classification" / dataset / reference).glob("seed*"))
     votes = vote_diagnostics(task_dir, [dataset], seeds, method=reference)
-    if votes.empty:
-        return []
-    shares = votes.loc[votes["round"] == 0, "in some DIS region"].dropna()
-    return [float(v) for v in shares]
+    return votes[votes["round"] == 0] if not votes.empty else votes
 
 
-def disagreement_regime(shares: Sequence[float]) -> str:
-    """The regime note of a classification experiment from its round-0 disagreement shares."""
-    if not shares:
+def _span(values: Sequence[float], scale: float = 1.0, unit: str = "") -> str:
+    low, high = scale * min(values), scale * max(values)
+    return f"{low:.0f}{unit}" if round(low) == round(high) else f"{low:.0f}-{high:.0f}{unit}"
+
+
+def disagreement_regime(round_zero: pd.DataFrame, batch_size: int) -> str:
+    """The regime note of a classification experiment from DIAM's round-0 votes.
+
+    States the share of the pool in some model's disagreement region and how many points share
+    the top vote against the batch size. With :data:`SATURATED_DISAGREEMENT` or more of the pool
+    inside some region (the paper's regime has most of it outside every region), CAL is close to
+    random sampling and the votes can only rank by how many models disagree: the note says so.
+    """
+    if round_zero.empty:
         return ""
-    low, high = 100 * min(shares), 100 * max(shares)
-    share = f"{low:.0f} %" if round(low) == round(high) else f"{low:.0f}-{high:.0f} %"
-    if min(shares) >= SATURATED_DISAGREEMENT:
-        return (f"{share} of the pool in some model's disagreement region at round 0: the votes barely rank the "
-                f"pool, so this regime tests DIAM's diversity term more than its votes")
-    return f"{share} of the pool in some model's disagreement region at round 0"
+    shares = round_zero["in some DIS region"].dropna().tolist()
+    ties = round_zero["max-vote tie"].dropna().tolist()
+    note = f"{_span(shares, 100, ' %')} of the pool in some model's disagreement region at round 0" if shares else ""
+    if ties:
+        note += f"; {_span(ties)} points share the top vote, for a batch of {batch_size}"
+    if shares and min(shares) >= SATURATED_DISAGREEMENT:
+        note += (": far from the paper's regime, where most of the pool leaves every region; CAL is then "
+                 "close to random, and DIAM ranks by how many models disagree and by diversity")
+    return note
 
 
 def constant_regime(results: pd.DataFrame, constant: pd.DataFrame) -> str:
@@ -314,6 +325,12 @@ def constant_regime(results: pd.DataFrame, constant: pd.DataFrame) -> str:
     return f"every model beats the constant predictor after the last round (at most {highest:.0f} % of its MSE)"
 
 
+def _batch_size(results: pd.DataFrame) -> int:
+    """Labels added by one query round (the difference of the first two label counts)."""
+    counts = sorted(results["n_labeled"].unique())
+    return int(counts[1] - counts[0]) if len(counts) > 1 else 0
+
+
 def _task_experiments(root: Path, task: str, family: str, record: str) -> list[Experiment]:
     try:
         results = load_results(root, task=task)
@@ -327,7 +344,7 @@ def _task_experiments(root: Path, task: str, family: str, record: str) -> list[E
         references = [r for r in REFERENCES[task] if r in methods]
         baselines = tuple(m for m in methods if m not in REFERENCES[task])
         for reference in references:
-            regime = (disagreement_regime(round_zero_disagreement(root, dataset, reference))
+            regime = (disagreement_regime(round_zero_votes(root, dataset, reference), _batch_size(rows))
                       if task == "classification" else constant_regime(rows, constant))
             label = f", {reference}" if len(references) > 1 else ""
             experiments.append(Experiment(name=f"{family}, {dataset}{label} ({record})", results=rows,

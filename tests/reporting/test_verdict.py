@@ -75,10 +75,14 @@ def test_per_model_gains_name_the_models_that_lose(make_tidy):
 
 
 def test_regime_notes():
-    assert disagreement_regime([]) == ""
-    saturated = disagreement_regime([0.96, 0.99])
-    assert saturated.startswith("96-99 % of the pool") and "barely rank" in saturated
-    assert "barely" not in disagreement_regime([0.30, 0.45])
+    assert disagreement_regime(pd.DataFrame(), 150) == ""
+    votes = pd.DataFrame({"in some DIS region": [0.96, 0.99, 0.97], "max-vote tie": [38, 195, 66]})
+    saturated = disagreement_regime(votes, 150)
+    assert saturated.startswith("96-99 % of the pool in some model's disagreement region at round 0; "
+                                "38-195 points share the top vote, for a batch of 150: far from the paper's regime")
+    assert "CAL is then close to random" in saturated
+    calm = disagreement_regime(pd.DataFrame({"in some DIS region": [0.30, 0.45], "max-vote tie": [12, 12]}), 40)
+    assert calm == "30-45 % of the pool in some model's disagreement region at round 0; 12 points share the top vote, for a batch of 40"
     results = pd.DataFrame({"dataset": "d", "method": ["a", "a", "b"], "seed": 0, "model": ["m0", "m1", "m0"],
                             "round": 2, "metric": "mse", "value": [0.5, 1.2, 0.9]})
     constant = pd.DataFrame({"dataset": "d", "method": ["a", "b"], "seed": 0, "round": 2, "metric": "mse",
