@@ -14,7 +14,9 @@ re-executes ``notebooks/`` in place on their own parameters (the outputs nbval c
 target models trained in any framework (format: :mod:`diamlib.userfiles.evidence_files`).
 ``run --numerics {portable,native}`` overrides the profile's CPU numerics (:mod:`diamlib.numerics`);
 ``doctor`` prints what decides the numbers on this machine and checks the canary against its
-stored reference (exit code 1 when they differ or packages are off the lock).
+stored reference (exit code 1 when packages are off the lock, or when the canary differs where
+strict reproduction is asked for: ``--strict`` or ``DIAMLIB_STRICT_NUMERICS``); ``doctor --ops``
+adds each kernel's digest beside the reference processor's.
 """
 from __future__ import annotations
 
@@ -110,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--update-canary", action="store_true",
                         help="store this machine's canary digest as the reference (portable mode only; after "
                              "refreshing the lock)")
+    doctor.add_argument("--ops", action="store_true",
+                        help="also hash each CPU kernel the experiments use and compare it with the reference "
+                             "processor's: which kernels part this machine from the stored numbers")
+    doctor.add_argument("--strict", action="store_true",
+                        help="fail (exit code 1) when the canary differs from the reference, on any processor "
+                             "(the same as DIAMLIB_STRICT_NUMERICS=on)")
     select = commands.add_parser(
         "select", help="select a batch to label from per-model evidence files (.npz, any framework)",
         description="Select a batch from one evidence .npz per target model; writes the batch CSV\n"
@@ -179,14 +187,21 @@ def _select(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from diamlib.doctor import doctor_lines
+    import os
+
+    from diamlib.doctor import STRICT_ENV, describe_processor, doctor_lines, op_lines, processor_identity
     from diamlib.numerics import write_reference_canary
 
+    if args.strict:
+        os.environ[STRICT_ENV] = "on"
     if args.update_canary:
-        reference = write_reference_canary()
-        print(f"stored the canary reference {reference['digest'][:16]} (torch {reference['torch']})")
+        reference = write_reference_canary(processor_identity())
+        print(f"stored the canary reference {reference['digest'][:16]} (torch {reference['torch']}) recorded on "
+              f"{describe_processor(reference['processor'])}")
     lines, healthy = doctor_lines()
     print("\n".join(lines))
+    if args.ops:
+        print("\n".join(op_lines()))
     return 0 if healthy else 1
 
 

@@ -7,8 +7,9 @@ so the same seed gives other accuracies on another processor. Two modes:
 
 ``portable`` (default)
     Every x86-64 processor runs the AVX2 kernels (:data:`PORTABLE_KERNELS`): the same seed,
-    profile and package versions give the same bytes on any x86-64 machine with AVX2. Costs
-    speed on processors with AVX-512 or AMX (their wider kernels are not used).
+    profile and package versions give the same bytes on the same kind of processor whatever
+    its wider instructions (AVX-512, AMX: not used, which costs speed), and AVX2-rounded numbers
+    elsewhere (see below for what still parts two vendors).
 ``native``
     The kernels the processor allows (fastest). Numbers then depend on the processor.
 
@@ -24,8 +25,15 @@ overridden, with one line on stderr naming it (keep it with ``DIAMLIB_NUMERICS=n
 Portable kernels exist only on x86-64: on other processors (ARM) portable mode leaves the
 kernels alone and :func:`numerics_record` says that the numbers are the machine's own.
 
-:func:`canary_digest` trains a tiny network for a few steps and hashes its weights: equal to
-:func:`reference_canary` when this machine reproduces the stored numbers.
+Portable mode fixes the instruction set, not the processor. Two x86-64 processors with AVX2 can
+still give other bytes: MKL dispatches its matrix products by vendor (``MKL_CBWR=AVX2`` is not
+the AVX2 branch on AMD processors), and oneDNN's convolutions block their loops by cache size.
+So the stored numbers are a fact about the processors they were verified on, not about "any
+AVX2 machine": :func:`canary_digest` trains a tiny network for a few steps and hashes its
+weights, :func:`reference_canary` holds the digest of the processor that made the stored
+outputs and the record, and the digests measured on other processors beside it
+(``other_processors``). :func:`op_digests` hashes each kernel the experiments use, to see which
+ones part two machines.
 """
 from __future__ import annotations
 
@@ -51,7 +59,7 @@ PORTABLE_KERNELS = {
 }
 #: One line per mode, for the runner and ``doctor``.
 NUMERICS_DESCRIPTION = {
-    "portable": "AVX2 kernels on every x86-64 CPU: the same numbers on any such machine",
+    "portable": "AVX2 kernels on every x86-64 CPU: the same numbers on the processors the canary was verified on",
     "native": "this CPU's fastest kernels: the numbers depend on the CPU",
 }
 #: What ``torch.backends.cpu.get_cpu_capability()`` reports when portable mode is in effect.
@@ -270,8 +278,13 @@ def reference_canary() -> dict | None:
     return json.loads(CANARY_REFERENCE.read_text())
 
 
-def write_reference_canary() -> dict:
+def write_reference_canary(processor: dict) -> dict:
     """Store this process's canary digest as the reference; only in portable mode with portable kernels.
+
+    ``processor`` describes this machine's processor (``diamlib.doctor.processor_identity``).
+    The digest the reference held before, if made on another processor with the same PyTorch,
+    is kept under ``other_processors`` (a digest verified there); entries of other PyTorch
+    versions are dropped, since their digests no longer say anything.
 
     Raises
     ------
@@ -283,7 +296,74 @@ def write_reference_canary() -> dict:
     if not portable_in_effect():
         raise NumericsError(f"the reference canary is recorded in portable mode on an x86-64 CPU with AVX2; this "
                             f"process runs {current_mode()} numerics with {cpu_capability()} kernels")
+    previous = reference_canary() or {}
+    known = [entry for entry in [previous, *previous.get("other_processors", [])]
+             if entry.get("processor") and entry["processor"] != processor and entry.get("torch") == torch.__version__]
     reference = {"digest": canary_digest(), "torch": torch.__version__,
-                 "recorded_with": {"mode": "portable", "cpu_capability": cpu_capability()}}
+                 "recorded_with": {"mode": "portable", "cpu_capability": cpu_capability()},
+                 "processor": processor, "ops": {name: digest for name, digest in op_digests().items()},
+                 "other_processors": [{key: entry[key] for key in ("digest", "torch", "processor")} for entry in known]}
     CANARY_REFERENCE.write_text(json.dumps(reference, indent=2) + "\n")
     return reference
+
+
+# --------------------------------------------------------------------------- kernel by kernel
+def _kernel_cases(torch, generator):
+    """name -> a function returning the output and gradients of one kernel the experiments use."""
+    import torch.nn.functional as F
+
+    def rand(*shape):
+        return (torch.rand(*shape, generator=generator) - 0.5).requires_grad_(True)
+
+    def forward_backward(function, *inputs):
+        output = function(*inputs)
+        upstream = torch.rand(output.shape, generator=generator)
+        return (output, *torch.autograd.grad(output, inputs, upstream))
+
+    def conv(padding=0, groups=1):
+        return lambda x, w: F.conv2d(x, w, padding=padding, groups=groups)
+
+    return {
+        "conv3x3 3->16 28px b32": lambda: forward_backward(conv(1), rand(32, 3, 28, 28), rand(16, 3, 3, 3)),
+        "conv1x1 40->240 14px b32": lambda: forward_backward(conv(), rand(32, 40, 14, 14), rand(240, 40, 1, 1)),
+        "depthwise5x5 120 14px b32": lambda: forward_backward(conv(2, 120), rand(32, 120, 14, 14), rand(120, 1, 5, 5)),
+        "depthwise7x7 240 7px b32": lambda: forward_backward(conv(3, 240), rand(32, 240, 7, 7), rand(240, 1, 7, 7)),
+        "conv3x3 16->16 16px b16": lambda: forward_backward(conv(1), rand(16, 16, 16, 16), rand(16, 16, 3, 3)),
+        "batchnorm train 64 b32": lambda: forward_backward(
+            lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True), rand(32, 64, 14, 14), rand(64), rand(64)),
+        "hardswish": lambda: forward_backward(F.hardswish, rand(32, 64, 14, 14)),
+        "adaptive avgpool": lambda: forward_backward(lambda x: F.adaptive_avg_pool2d(x, 1), rand(32, 240, 7, 7)),
+        "linear 1280->10 b32": lambda: forward_backward(F.linear, rand(32, 1280), rand(10, 1280), rand(10)),
+        "matmul 256x512x128": lambda: forward_backward(torch.matmul, rand(256, 512), rand(512, 128)),
+        "cross entropy smoothing": lambda: forward_backward(
+            lambda x: F.cross_entropy(x, torch.arange(32) % 10, label_smoothing=0.1), rand(32, 10)),
+        "softmax": lambda: forward_backward(lambda x: torch.softmax(x, 1), rand(64, 10)),
+        "bilinear resize 28->64": lambda: forward_backward(
+            lambda x: F.interpolate(x, size=64, mode="bilinear", align_corners=False), rand(8, 3, 28, 28)),
+    }
+
+
+def op_digests() -> dict[str, str]:
+    """The first 12 hex digits of the SHA-256 of each kernel's output and gradients, and of the canary.
+
+    The inputs come from a seeded ``torch.Generator``, so they are the same bytes on every
+    machine; only the kernels this process uses can make a digest differ. One thread. Compare
+    two machines' tables line by line to see which kernels part them (``python -m diamlib
+    doctor --ops``).
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        generator = torch.Generator().manual_seed(0)
+        digests = {}
+        for name, case in _kernel_cases(torch, generator).items():
+            digest = hashlib.sha256()
+            for tensor in case():
+                digest.update(tensor.detach().contiguous().numpy().tobytes())
+            digests[name] = digest.hexdigest()[:12]
+    finally:
+        torch.set_num_threads(threads)
+    digests["canary"] = canary_digest()[:12]
+    return digests
