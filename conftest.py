@@ -6,8 +6,8 @@
   from the stored ones it says why; it fails only where strict reproduction is asked for
   (``DIAMLIB_STRICT_NUMERICS``, see :mod:`diamlib.doctor`). On such a machine nbval still
   executes every cell and compares every output except those of the cells tagged
-  ``trained-weights`` (outputs computed from trained models: their digits belong to the
-  processor); the terminal summary counts them. What must carry across machines is checked by
+  ``kernel-dependent`` (outputs computed from trained networks or through a network: their
+  digits belong to the processor); the terminal summary counts them. What must carry across machines is checked by
   ``tests/numerics/test_outcomes_across_machines.py``.
 - nbval of notebook 04 needs the authors' published results beside the checkout and is
   skipped with a reason without them. It runs after notebook 05, as the runner runs it: its
@@ -26,8 +26,10 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 from diamlib.reporting.results import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_beside_checkout  # noqa: E402
 
-#: The cell tag of outputs computed from trained models (compared only where the canary matches).
-TRAINED_WEIGHTS_TAG = "trained-weights"
+#: The cell tag of outputs whose digits depend on the processor's floating-point kernels: computed from
+#: trained networks or through a network (the landmark task's embedding). Compared only where the
+#: canary matches the reference.
+KERNEL_DEPENDENT_TAG = "kernel-dependent"
 CANARY_TEST = "tests/numerics/test_canary.py"
 OUTCOMES_TEST = "tests/numerics/test_outcomes_across_machines.py"
 _not_compared: list[str] = []
@@ -60,22 +62,22 @@ def pytest_collection_modifyitems(config, items):
         for item in notebook_items:
             if _notebook(item).startswith("04_"):
                 item.add_marker(skip)
-    trained = [item for item in notebook_items if TRAINED_WEIGHTS_TAG in (item.cell.metadata.get("tags") or [])]
-    if not trained:
+    kernel_dependent = [item for item in notebook_items if KERNEL_DEPENDENT_TAG in (item.cell.metadata.get("tags") or [])]
+    if not kernel_dependent:
         return
     from diamlib.doctor import canary_check
 
     check = canary_check()
     if check.ok:
         return
-    for item in trained:
+    for item in kernel_dependent:
         item.options["check"] = False  # nbval: run the cell, do not compare its outputs
     per_notebook = {}
-    for item in trained:
+    for item in kernel_dependent:
         per_notebook[_notebook(item)[:2]] = per_notebook.get(_notebook(item)[:2], 0) + 1
     counts = ", ".join(f"{count} in {name}" for name, count in sorted(per_notebook.items()))
-    _not_compared.append(f"nbval did not compare the outputs of the {len(trained)} cells tagged "
-                         f"{TRAINED_WEIGHTS_TAG} ({counts}); every other cell was compared. {check.message()}")
+    _not_compared.append(f"nbval did not compare the outputs of the {len(kernel_dependent)} cells tagged "
+                         f"{KERNEL_DEPENDENT_TAG} ({counts}); every other cell was compared. {check.message()}")
 
 
 def pytest_terminal_summary(terminalreporter):
