@@ -62,7 +62,8 @@ def pytest_collection_modifyitems(config, items):
         for item in notebook_items:
             if _notebook(item).startswith("04_"):
                 item.add_marker(skip)
-    kernel_dependent = [item for item in notebook_items if KERNEL_DEPENDENT_TAG in (item.cell.metadata.get("tags") or [])]
+    kernel_dependent = [item for item in notebook_items
+                        if KERNEL_DEPENDENT_TAG in (item.cell.metadata.get("tags") or [])]
     if not kernel_dependent:
         return
     from diamlib.doctor import canary_check
