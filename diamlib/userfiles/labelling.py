@@ -493,7 +493,9 @@ def local_files_url(path: Path, document_root: Path) -> str:
     """URL under which Label Studio's local file serving shows ``path`` (``/data/local-files/?d=...``).
 
     Label Studio serves files below ``LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT`` when started with
-    ``LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true``; ``document_root`` is that folder.
+    ``LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true``, to projects with a Local Storage whose path
+    holds them (Settings > Cloud Storage > Local files, or ``POST /api/storages/localfiles/``);
+    ``document_root`` is that folder.
     """
     from urllib.parse import quote
 
