@@ -7,7 +7,9 @@ authenticates with the user token given at start, legacy tokens being enabled fo
 organization with ``--enable-legacy-api-token`` (Label Studio 1.23 turns them off by default).
 The test creates a project, imports the tasks with every model's pre-label and DIAM's score,
 sorts them by the score in a Data Manager view, annotates every task through the API, exports
-the project and imports the export into a :class:`~diamlib.userfiles.labelling.LabelStore`.
+the project and imports the export into a :class:`~diamlib.userfiles.labelling.LabelStore`. A
+second test makes the same round trip with the README's Label Studio SDK calls, run by the
+server's own Python (the SDK is installed with the server).
 """
 from __future__ import annotations
 
@@ -164,3 +166,50 @@ def test_a_batch_goes_through_label_studio_and_its_labels_into_the_store(label_s
     np.testing.assert_array_equal(store.class_indices(batch["pool_id"]),
                                   digits.target[[rows[i] for i in batch["pool_id"]]])
     assert import_label_studio_json(tmp_path / "export.json", store) == 0  # a re-import changes nothing
+
+
+#: The README's Label Studio block, with the SDK, run by the server's own Python; then the labeller's answers.
+SDK_ROUND_TRIP = """
+import json, sys
+from pathlib import Path
+
+from label_studio_sdk.client import LabelStudio
+
+url, token, folder = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+tasks, truth = json.loads((folder / "tasks.json").read_text()), json.loads((folder / "truth.json").read_text())
+ls = LabelStudio(base_url=url, api_key=token)
+project = ls.projects.create(title="DIAM round 1", label_config=(folder / "config.xml").read_text())
+ls.import_storage.local.create(project=project.id, path=str(folder / "pool"), use_blob_urls=False)
+ls.projects.import_tasks(id=project.id, request=tasks)
+for task in ls.tasks.list(project=project.id):
+    ls.annotations.create(id=task.id, result=[{"from_name": "label", "to_name": "image", "type": "choices",
+                                               "value": {"choices": [truth[task.data["pool_id"]]]}}])
+export = b"".join(ls.projects.exports.download_sync(project.id, export_type="JSON", download_all_tasks=True))
+(folder / "export.json").write_bytes(export)
+"""
+
+
+def test_the_readmes_sdk_calls_make_the_same_round_trip(label_studio, model_arrays, evidence_paths):
+    api, document_root = label_studio
+    digits = load_digits()
+    folder = document_root / "sdk"
+    csv_path, _, _ = run_select(evidence_paths, budget=6, out=document_root / "sdk-batch.csv", seed=2)
+    batch = read_batch_csv(csv_path)
+    rows = {pool_id: int(pool_id.split("-")[1]) for pool_id in batch["pool_id"]}
+    images = (digits.images[list(rows.values())] * (255 / 16)).round().astype(np.uint8)
+    paths = write_pool_images(folder / "pool", images, batch["pool_id"].tolist())
+    probs = {path.stem: np.load(path)["pool_probs"] for path in evidence_paths}
+    write_label_studio_tasks(folder / "tasks.json", batch,
+                             {i: local_files_url(p, document_root) for i, p in paths.items()},
+                             pool_probs=probs, classes=CLASSES)
+    truth = {pool_id: str(digits.target[row]) for pool_id, row in rows.items()}
+    (folder / "truth.json").write_text(json.dumps(truth))
+    (folder / "config.xml").write_text(label_studio_config(CLASSES))
+    run = subprocess.run([str(VENV / "bin" / "python"), "-c", SDK_ROUND_TRIP, api.url, api.token, str(folder)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    exported = json.loads((folder / "export.json").read_text())
+    assert len(exported) == 6 and all(len(task["predictions"]) == 3 for task in exported)  # one per model
+    store = LabelStore(folder / "labels.csv", CLASSES, pool_ids=model_arrays[0]["pool_ids"])
+    assert import_label_studio_json(folder / "export.json", store, batch_ids=batch["pool_id"]) == 6
+    assert store.labels == truth
