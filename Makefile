@@ -78,6 +78,7 @@ refresh: setup
 benchmark: env
 	$(PY) benchmarks/selection_benchmark.py
 	$(PY) benchmarks/selection_quality.py
+	$(PY) benchmarks/recorder_memory.py
 
 clean-results:
 	rm -rf results/*/

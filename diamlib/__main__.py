@@ -11,7 +11,9 @@ resume; the notebook it stopped is kept as ``NN_name.INTERRUPTED.ipynb``. A seco
 results folder in use is refused at once, naming the run that holds it (exit code 1). ``refresh``
 re-executes ``notebooks/`` in place on their own parameters (the outputs nbval checks).
 ``select MODEL.npz ... --budget N --out batch.csv`` selects a batch from evidence files of
-target models trained in any framework (format: :mod:`diamlib.userfiles.evidence_files`).
+target models trained in any framework (format: :mod:`diamlib.userfiles.evidence_files`);
+``--previous OLD_batch.json`` carries the stopping rule's stop set on from the previous round
+(:mod:`diamlib.userfiles.stop_set`) and prints each model's verdict and whether all have stopped.
 ``run --numerics {portable,native}`` overrides the profile's CPU numerics (:mod:`diamlib.numerics`);
 ``doctor`` prints what decides the numbers on this machine and checks the canary against its
 stored reference (exit code 1 when they differ or packages are off the lock).

@@ -167,8 +167,11 @@ class EvidenceRecorder:
         with _evaluating(model):
             logits, features = self._pass(model, self.pool, layer, with_features=final, what="pool")
             if final and self.labeled is not None:
-                _, self.labeled_features = self._pass(model, self.labeled, layer, with_features=True,
-                                                      what="labeled set")
+                if self._expected_rows(self.labeled) == 0 and isinstance(self.labeled, (np.ndarray, torch.Tensor)):
+                    self.labeled_features = np.zeros((0, features.shape[1]), np.float32)  # nothing labeled yet
+                else:
+                    _, self.labeled_features = self._pass(model, self.labeled, layer, with_features=True,
+                                                          what="labeled set")
         labels = logits.argmax(axis=1).astype(np.int32)
         if self._labels is None:
             self._labels = np.empty((len(self.snapshot_epochs), labels.shape[0]), np.int32)

@@ -148,6 +148,9 @@ def test_a_named_layer_and_a_data_loader(fashion):
     by_loader.record(model, 1)
     by_tensor.record(model, 1)
     assert by_loader.pool_features.shape == (N_POOL, 512)  # avgpool's (n, 512, 1, 1), flattened
+    nothing_labeled = EvidenceRecorder(pool_x, epochs=1, labeled=pool_x[:0])
+    nothing_labeled.record(model, 1)
+    assert nothing_labeled.labeled_features.shape == (0, 512)
     np.testing.assert_allclose(by_loader.pool_features, by_tensor.pool_features, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(by_loader.snapshot_predictions, by_tensor.snapshot_predictions)
 
