@@ -14,7 +14,7 @@ PIP_VERSION := 26.3
 PIP_TOOLS_VERSION := 7.7.0
 LOCK := requirements.lock
 
-.PHONY: setup env data run test refresh benchmark lock clean-results
+.PHONY: setup env data labelstudio run test refresh benchmark lock clean-results
 
 setup: env data
 
@@ -39,6 +39,19 @@ lock:
 	$(VENV)/bin/pip-compile --quiet --extra dev --strip-extras --allow-unsafe --no-emit-index-url \
 		--no-emit-find-links $(if $(UPGRADE),--upgrade) --output-file $(LOCK) pyproject.toml
 
+# Label Studio (the labelling tool of the round-trip test) in a virtual environment of its own:
+# its Django dependencies do not resolve together with the lock. Skipped once installed.
+LS_VENV  := .venv-labelstudio
+LS_STAMP := $(LS_VENV)/.labelstudio-installed
+
+labelstudio: $(LS_STAMP)
+
+$(LS_STAMP): requirements-labelstudio.txt
+	@test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(LS_VENV)/bin/python -m pip install --quiet -r requirements-labelstudio.txt
+	@touch $(LS_STAMP)
+
 # Real Fashion-MNIST from Debian's dataset-fashion-mnist package (installed when running as
 # root on a Debian/Ubuntu machine; otherwise set data_root in a profile, or download: true).
 data:
@@ -55,7 +68,7 @@ run: setup
 	$(PY) -m diamlib run --profile $(PROFILE)
 	$(if $(filter default,$(PROFILE)),$(PY) tools/readme_verdict.py)
 
-test: setup
+test: setup labelstudio
 	$(PY) -m pytest tests --nbval-current-env --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg
 
 # Re-execute notebooks/ in place on the smoke profile: the stored outputs that `make test` checks.
@@ -65,6 +78,7 @@ refresh: setup
 benchmark: env
 	$(PY) benchmarks/selection_benchmark.py
 	$(PY) benchmarks/selection_quality.py
+	$(PY) benchmarks/recorder_memory.py
 
 clean-results:
 	rm -rf results/*/

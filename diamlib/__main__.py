@@ -11,7 +11,9 @@ resume; the notebook it stopped is kept as ``NN_name.INTERRUPTED.ipynb``. A seco
 results folder in use is refused at once, naming the run that holds it (exit code 1). ``refresh``
 re-executes ``notebooks/`` in place on their own parameters (the outputs nbval checks).
 ``select MODEL.npz ... --budget N --out batch.csv`` selects a batch from evidence files of
-target models trained in any framework (format: :mod:`diamlib.userfiles.evidence_files`).
+target models trained in any framework (format: :mod:`diamlib.userfiles.evidence_files`);
+``--previous OLD_batch.json`` carries the stopping rule's stop set on from the previous round
+(:mod:`diamlib.userfiles.stop_set`) and prints each model's verdict and whether all have stopped.
 ``run --numerics {portable,native}`` overrides the profile's CPU numerics (:mod:`diamlib.numerics`);
 ``doctor`` prints what decides the numbers on this machine and checks the canary against its
 stored reference (exit code 1 when packages are off the lock, or when the canary differs where
@@ -131,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     select.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="a strategy option, VALUE read as YAML, e.g. beta=-1.0 (repeatable)")
     select.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
+    select.add_argument("--previous", default=None, metavar="OLD_batch.json",
+                        help="the previous round's batch.json: carries the stop set on, so that batch.json "
+                             "reports each model's agreement with that round and whether all can stop")
     select.add_argument("--force", action="store_true",
                         help="replace the batch CSV and its JSON record if they exist (default: refuse)")
     return parser
@@ -181,8 +186,17 @@ def _select(args: argparse.Namespace) -> int:
 
     csv_path, json_path, selection = run_select(
         args.models, budget=args.budget, out=args.out, strategy=args.strategy,
-        options=parse_option_arguments(args.option), seed=args.seed, force=args.force)
+        options=parse_option_arguments(args.option), seed=args.seed, force=args.force, previous=args.previous)
     print(f"selected {len(selection.indices)} of the pool with {args.strategy}: {csv_path} ({json_path.name})")
+    stopping = json.loads(json_path.read_text()).get("stopping")
+    if stopping is not None:
+        for name, verdict in stopping["models"].items():
+            kappa, mean = verdict["kappa"], verdict["window_mean"]
+            print(f"  {name}: kappa {'-' if kappa is None else f'{kappa:.4f}'}, mean of the last "
+                  f"{stopping['window']} {'-' if mean is None else f'{mean:.4f}'}, "
+                  f"{'stopped' if verdict['stopped'] else 'not stopped'}")
+        print(f"  all models stopped (mean kappa >= {stopping['threshold']}): "
+              f"{'yes' if stopping['all_stopped'] else 'no'}")
     return 0
 
 

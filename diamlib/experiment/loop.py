@@ -34,6 +34,7 @@ from diamlib.paths import run_dir
 from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore,
                               evidence_file_problem, file_digest, load_evidence, save_evidence, settings_differences)
 from diamlib.seeding import child_int_seed, child_rng
+from diamlib.stopping import STOP_SET_SIZE, cohen_kappa, stop_report
 from diamlib.strategies.registry import get_strategy
 from diamlib.strategies.run import run_strategy
 from diamlib.training.networks import (ModelInputs, ModelRoundResult, RoundData, evaluation_metrics, train_model_round,
@@ -208,8 +209,13 @@ def check_no_mixing(ctx: TaskContext) -> None:
 
 
 def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: int, *,
-                evidence: Collection[str] | None = None) -> tuple[Evidence, list[dict], dict[str, float]]:
-    """Train every target model on ``labeled``; return evidence, curve rows and timings.
+                evidence: Collection[str] | None = None
+                ) -> tuple[Evidence, list[dict], dict[str, float], dict[str, np.ndarray] | None]:
+    """Train every target model on ``labeled``; return evidence, curve rows, timings and stop-set labels.
+
+    The stop-set labels (classification; None for regression) are, per model, the classes it
+    predicts on the run's stop set (:func:`stop_set`), which :mod:`diamlib.stopping` compares
+    from round to round.
 
     The timings are the seconds of each stage summed over the models
     (:meth:`~diamlib.training.networks.ModelRoundResult.stage_seconds`).
@@ -222,6 +228,8 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
     pool = np.setdiff1d(np.arange(ctx.train.n), labeled)
     rows, model_evidence = [], []
     timings: dict[str, float] = {}
+    stop_rows = stop_set(ctx, seed)
+    stop_labels: dict[str, np.ndarray] | None = {} if stop_rows is not None else None
     models = tqdm(list(enumerate(ctx.specs)), desc=f"round {round_index}: models", leave=False,
                   disable=not ctx.profile.progress, unit="model")
     for position, spec in models:
@@ -230,6 +238,8 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
         for stage, seconds in result.stage_seconds().items():
             timings[stage] = timings.get(stage, 0.0) + seconds
         model_evidence.append(result.evidence)
+        if stop_labels is not None:
+            stop_labels[spec.name] = result.test_predictions[stop_rows]
         for metric, value in result.metrics.items():
             rows.append({"round": round_index, "n_labeled": len(labeled), "model": spec.name,
                          "metric": metric, "value": value})
@@ -237,7 +247,49 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
                                         [m.n_parameters for m in model_evidence])
     round_evidence = Evidence(task=ctx.task, unlabeled_indices=pool, models=tuple(model_evidence),
                               feature_model=feature_model)
-    return round_evidence, rows, timings
+    return round_evidence, rows, timings, stop_labels
+
+
+def stop_set(ctx: TaskContext, seed: int) -> np.ndarray | None:
+    """The run's stop set: sorted test-set rows, :data:`~diamlib.stopping.STOP_SET_SIZE` of them at most,
+    drawn once per seed (the same for every strategy); None for regression.
+
+    The stopping rule reads only the models' predicted classes on these points, never their labels.
+
+    References
+    ----------
+    Bloodgood and Vijay-Shanker (2009), Sec. 3: a fixed stop set of points.
+    """
+    if ctx.task != "classification":
+        return None
+    n_test = len(ctx.test.targets)
+    rows = child_rng(seed, "stop-set").choice(n_test, size=min(n_test, STOP_SET_SIZE), replace=False)
+    return np.sort(rows).astype(np.int64)
+
+
+def stopping_record(ctx: TaskContext, record: RunRecord, round_index: int,
+                    labels: dict[str, np.ndarray] | None) -> dict | None:
+    """The stopping rule after round ``round_index``: each model's kappa against the round before,
+    its window mean, whether it has stopped, and whether all have (:func:`diamlib.stopping.stop_report`).
+
+    The previous round's stop-set labels are read from ``record.meta["stop_set"]`` (written by
+    the previous round, so a resumed run measures the same kappas); where they are missing the
+    round's kappa is None. ``record.meta["stop_set"]`` is then set to this round's labels.
+    """
+    if labels is None:
+        return None
+    kept = record.meta.get("stop_set") or {}
+    previous = kept.get("labels") if kept.get("round") == round_index - 1 else None
+    history = {name: [] for name in labels}
+    for entry in sorted((r for r in record.meta["rounds"] if r["round"] < round_index), key=lambda r: r["round"]):
+        for name in history:
+            history[name].append(((entry.get("stopping") or {}).get("models", {}).get(name) or {}).get("kappa"))
+    n_classes = ctx.train.n_outputs
+    for name, current in labels.items():
+        before = None if previous is None else previous.get(name)
+        history[name].append(None if before is None else cohen_kappa(np.asarray(before), current, n_classes))
+    record.meta["stop_set"] = {"round": round_index, "labels": {n: v.tolist() for n, v in labels.items()}}
+    return stop_report(history).as_record()
 
 
 def with_supernet_features(ctx: TaskContext, evidence: Evidence, labeled: np.ndarray) -> Evidence:
@@ -334,13 +386,24 @@ def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence
         return np.asarray(meta["labeled"], dtype=np.int64), evidence, meta["rows"], meta["seconds"]
     rng = child_rng(seed, "initial-labels")
     labeled = np.sort(rng.choice(ctx.train.n, size=ctx.section.initial_labels, replace=False)).astype(np.int64)
-    evidence, rows, seconds = train_round(ctx, labeled, seed, 0)
+    evidence, rows, seconds, stop_labels = train_round(ctx, labeled, seed, 0)
     save_evidence(evidence_path, evidence)
     atomic_write_text(meta_path, json.dumps({
         "fingerprint": fingerprint, "settings": settings, "models": [s.name for s in ctx.specs],
         "labeled": labeled.tolist(), "rows": rows, "seconds": seconds,
-        "evidence": file_digest(evidence_path)}))
+        "evidence": file_digest(evidence_path),
+        "stop_labels": None if stop_labels is None else {n: v.tolist() for n, v in stop_labels.items()}}))
     return labeled, evidence, rows, seconds
+
+
+def round_zero_stop_labels(ctx: TaskContext, seed: int) -> dict[str, np.ndarray] | None:
+    """The stop-set labels of the shared round 0 (cached beside it); None for regression or an older cache."""
+    if ctx.task != "classification":
+        return None
+    cached = json.loads((round_zero_dir(ctx, seed) / "round0.json").read_text()).get("stop_labels")
+    if cached is None:
+        return {}
+    return {name: np.asarray(values, dtype=np.int64) for name, values in cached.items()}
 
 
 def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) -> Evidence:
@@ -404,6 +467,7 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
     for round_index in rounds:
         if round_index == 0:
             labeled, evidence, rows, seconds = shared_round_zero(ctx, seed)
+            stop_labels = round_zero_stop_labels(ctx, seed)
             record.queries = pd.DataFrame({"round": 0, "index": labeled})
             evidence_path = round_zero_dir(ctx, seed) / "evidence.npz"
             record.meta["round0_evidence"] = {
@@ -414,9 +478,12 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
             # rounds after the shared round 0 compute only what this strategy reads, and the last
             # round, after which nothing is selected, only the test metrics
             wanted = round_evidence if round_index < section.rounds else ()
-            evidence, rows, seconds = train_round(ctx, labeled, seed, round_index, evidence=wanted)
+            evidence, rows, seconds, stop_labels = train_round(ctx, labeled, seed, round_index, evidence=wanted)
         record.curve = pd.concat([record.curve, pd.DataFrame(rows)], ignore_index=True)
         round_log = {"round": round_index, "n_labeled": int(len(labeled)), "seconds": dict(seconds)}
+        stopping = stopping_record(ctx, record, round_index, stop_labels)
+        if stopping is not None:
+            round_log["stopping"] = stopping
         if ctx.task == "regression":
             round_log.update(constant_predictor_gate(ctx, labeled, rows))
             if round_log["worse_than_constant"]:

@@ -134,7 +134,9 @@ class ModelRoundResult:
     network's round (``seconds_snapshots``: the BatchNorm recalibration and pool pass of every
     snapshot epoch before the last; ``seconds_final_pass``: the pool and labeled passes after
     the last epoch; ``seconds_test``: the test pass) stay 0 for scikit-learn models, and
-    ``eval_batch_size`` (the inference batch used) is 0 for them.
+    ``eval_batch_size`` (the inference batch used) is 0 for them. ``test_predictions``: the class
+    indices (int32, (n_test,)) the final model predicts on the test set, for classification (the
+    stop set of :mod:`diamlib.stopping` is drawn from its points; None for regression).
     """
 
     metrics: dict[str, float]
@@ -145,6 +147,7 @@ class ModelRoundResult:
     seconds_final_pass: float = 0.0
     seconds_test: float = 0.0
     eval_batch_size: int = 0
+    test_predictions: np.ndarray | None = None
 
     def stage_seconds(self) -> dict[str, float]:
         """Seconds per stage: ``training, evidence, snapshots, final_pass, test`` (what a round records)."""
@@ -564,7 +567,8 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
     return ModelRoundResult(metrics=metrics, evidence=model_evidence, seconds_training=seconds["training"],
                             seconds_evidence=seconds["snapshots"] + seconds["final_pass"],
                             seconds_snapshots=seconds["snapshots"], seconds_final_pass=seconds["final_pass"],
-                            seconds_test=seconds["test"], eval_batch_size=passes.eval_batch.size)
+                            seconds_test=seconds["test"], eval_batch_size=passes.eval_batch.size,
+                            test_predictions=test_out.argmax(axis=1).astype(np.int32) if classify else None)
 
 
 class _StageClock:

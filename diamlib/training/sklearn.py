@@ -80,7 +80,8 @@ def train_sklearn_round(learner: SklearnLearner, data: RoundData, *, name: str, 
                         else _as_outputs(fit.fitted.estimator.predict(data.test_inputs)))
     metrics = evaluation_metrics(data.task, test_outputs, data.test_targets)
     return ModelRoundResult(metrics=metrics, evidence=fit.evidence, seconds_training=fit.seconds_training,
-                            seconds_evidence=fit.seconds_evidence)
+                            seconds_evidence=fit.seconds_evidence,
+                            test_predictions=test_outputs.argmax(axis=1).astype(np.int32) if classify else None)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 Modules
 -------
 evidence_files  one ``.npz`` of evidence per target model, checked, and the ``select`` command
+torch_evidence  ``EvidenceRecorder``: the evidence file of a model trained in the user's own PyTorch loop
 batchfile       a proposed batch as a table (``batch.csv``)
 labelling       the user's pool, a resumable label store, Label Studio export and label import
 labeller        the notebook labeller (ipywidgets)

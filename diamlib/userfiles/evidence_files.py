@@ -58,6 +58,7 @@ from diamlib.seeding import child_rng
 from diamlib.strategies.registry import STRATEGIES, StrategySpec, get_strategy, strategy_names
 from diamlib.strategies.run import run_strategy
 from diamlib.userfiles.batchfile import batch_csv_text, batch_table
+from diamlib.userfiles.stop_set import read_previous_record, stopping_entry
 
 #: Arrays of an evidence file -> (number of dimensions, what it holds).
 EVIDENCE_FILE_ARRAYS: dict[str, tuple[int, str]] = {
@@ -632,7 +633,8 @@ def check_output_path(out_csv: Path, inputs: Sequence[Path] = (), *, force: bool
 
 
 def write_selection(out_csv: Path, selection: Selection, files: EvidenceFiles, *, budget: int,
-                    options: Mapping[str, Any] | None = None, seed: int = 0) -> tuple[Path, Path]:
+                    options: Mapping[str, Any] | None = None, seed: int = 0,
+                    stopping: Mapping[str, Any] | None = None) -> tuple[Path, Path]:
     """Write ``batch.csv`` (:mod:`diamlib.userfiles.batchfile`) and ``batch.json`` beside it, atomically.
 
     The arguments are the ones :func:`run_select` checked (:func:`check_output_path`, the
@@ -656,8 +658,9 @@ def write_selection(out_csv: Path, selection: Selection, files: EvidenceFiles, *
 
     ``batch.json`` holds ``strategy``, ``options`` (as given, and ``resolved`` with the
     defaults), ``seed``, ``budget``, ``task``, ``n_pool``, ``inputs`` (path, model name and
-    SHA-256 of each evidence file), ``info`` (``Selection.info``), ``created`` and the
-    diamlib version. Both texts are built before either file is written.
+    SHA-256 of each evidence file), ``info`` (``Selection.info``), ``stopping`` (the stopping
+    rule's record, :func:`stopping_of_files`; null when the files give no predicted classes),
+    ``created`` and the diamlib version. Both texts are built before either file is written.
     """
     out_csv = Path(out_csv)
     spec = get_strategy(files.strategy)
@@ -670,7 +673,8 @@ def write_selection(out_csv: Path, selection: Selection, files: EvidenceFiles, *
         "feature_model": files.evidence.models[files.evidence.feature_model].name,
         "inputs": [{"path": str(p), "model": m.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
                    for p, m in zip(files.paths, files.evidence.models)],
-        "info": selection.info, "created": now_iso(), "diamlib_version": __version__,
+        "info": selection.info, "stopping": None if stopping is None else dict(stopping),
+        "created": now_iso(), "diamlib_version": __version__,
     }
     json_text = json.dumps(_plain(record), indent=2)
     json_path = batch_record_path(out_csv)
@@ -747,9 +751,36 @@ def parse_option_arguments(items: Sequence[str]) -> dict[str, Any]:
     return options
 
 
+def stopping_of_files(files: EvidenceFiles, *, seed: int = 0,
+                      previous: Mapping[str, Any] | None = None) -> dict | None:
+    """The stopping rule's record of this round (:func:`diamlib.userfiles.stop_set.stopping_entry`).
+
+    Each model's predicted classes on the pool are its final hypothesis's: the last row of
+    ``snapshot_predictions``, else the argmax of ``pool_probs``; None (no record) when the
+    strategy's arrays hold neither (regression, or a strategy that reads only features).
+
+    References
+    ----------
+    Bloodgood and Vijay-Shanker (2009), Sec. 3 (stabilising predictions).
+    """
+    labels, n_classes = {}, 0
+    for model in files.evidence.models:
+        if model.snapshot_predictions is not None:
+            labels[model.name] = np.asarray(model.snapshot_predictions)[-1].astype(np.int64)
+        elif model.pool_probs is not None:
+            labels[model.name] = np.asarray(model.pool_probs).argmax(axis=1)
+        else:
+            return None
+        if model.pool_probs is not None:
+            n_classes = max(n_classes, model.pool_probs.shape[1])
+    earlier = [] if previous is None else [v for vs in previous["stop_set"]["labels"].values() for v in vs]
+    n_classes = max([n_classes, 1 + max(int(v.max()) for v in labels.values()), 1 + max(earlier, default=0)])
+    return stopping_entry(labels, files.pool_ids, n_classes=n_classes, seed=seed, previous=previous)
+
+
 def run_select(models: Sequence[Path], *, budget: int, out: Path, strategy: str = "diam",
                options: Mapping[str, Any] | None = None, seed: int = 0,
-               force: bool = False) -> tuple[Path, Path, Selection]:
+               force: bool = False, previous: Path | None = None) -> tuple[Path, Path, Selection]:
     """``python -m diamlib select``: check everything, select, then write ``batch.csv`` and ``batch.json``.
 
     The command line is checked before any file is read: the strategy and its options (so that a
@@ -760,6 +791,10 @@ def run_select(models: Sequence[Path], *, budget: int, out: Path, strategy: str 
     none given twice, none a folder), and ``run_strategy`` the call (the budget against the pool
     size, the arrays the strategy reads) before the strategy runs. Nothing is written unless
     every check passed and the strategy succeeded.
+
+    ``previous``, the ``batch.json`` of the previous round, carries the stop set and the kappas
+    on: ``batch.json``'s ``stopping`` then says each model's kappa against that round, its mean
+    over the window, whether it has stopped and whether all have (:func:`stopping_of_files`).
 
     Returns
     -------
@@ -775,7 +810,13 @@ def run_select(models: Sequence[Path], *, budget: int, out: Path, strategy: str 
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
         raise EvidenceFileError(f"--budget {budget!r} is out of range: choose an integer of at least 1 "
                                 f"(and at most the pool size)")
+    try:
+        earlier = None if previous is None else read_previous_record(previous)
+    except ValueError as exc:
+        raise EvidenceFileError(str(exc)) from None
     files = read_evidence_files(models, spec.name)
     selection = select_on_evidence(files.evidence, strategy=spec.name, budget=budget, options=options, seed=seed)
-    csv_path, json_path = write_selection(out, selection, files, budget=budget, options=options, seed=seed)
+    stopping = stopping_of_files(files, seed=seed, previous=earlier)
+    csv_path, json_path = write_selection(out, selection, files, budget=budget, options=options, seed=seed,
+                                          stopping=stopping)
     return csv_path, json_path, selection

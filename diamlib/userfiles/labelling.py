@@ -493,7 +493,9 @@ def local_files_url(path: Path, document_root: Path) -> str:
     """URL under which Label Studio's local file serving shows ``path`` (``/data/local-files/?d=...``).
 
     Label Studio serves files below ``LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT`` when started with
-    ``LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true``; ``document_root`` is that folder.
+    ``LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true``, to projects with a Local Storage whose path
+    holds them (Settings > Cloud Storage > Local files, or ``POST /api/storages/localfiles/``);
+    ``document_root`` is that folder.
     """
     from urllib.parse import quote
 
@@ -501,8 +503,17 @@ def local_files_url(path: Path, document_root: Path) -> str:
     return f"/data/local-files/?d={quote(relative.as_posix())}"
 
 
-def label_studio_tasks(batch: pd.DataFrame, image_url: Mapping[str, str] | Callable[[str], str]) -> list[dict]:
-    """A proposed batch as Label Studio tasks (its JSON import format).
+def label_studio_tasks(batch: pd.DataFrame, image_url: Mapping[str, str] | Callable[[str], str], *,
+                       pool_probs: Mapping[str, np.ndarray] | None = None,
+                       classes: Sequence[Any] | None = None) -> list[dict]:
+    """A proposed batch as Label Studio tasks (its JSON import format), with the models' pre-labels.
+
+    Label Studio's Community Edition has no active-learning loop of its own; what it offers is
+    to show each task's ``predictions`` and to sort the Data Manager by any ``data`` field. Each
+    task therefore carries the strategy's score (``data.score``: DIAM's informativeness for
+    ``select --strategy diam``; sort by it, or by ``data.rank``) and one prediction per target
+    model, whose ``model_version`` names the model and whose ``score`` is that model's
+    probability of its predicted class.
 
     Parameters
     ----------
@@ -510,14 +521,30 @@ def label_studio_tasks(batch: pd.DataFrame, image_url: Mapping[str, str] | Calla
         A batch table (:func:`diamlib.userfiles.batchfile.batch_table` or ``read_batch_csv``).
     image_url : mapping or callable
         Pool id -> the image's URL or path as Label Studio should load it.
+    pool_probs : mapping str -> ndarray, shape (n_pool, n_classes), optional
+        Each target model's probabilities on the pool, row-aligned with the evidence files
+        (``batch.pool_index`` picks the row): the ``pool_probs`` array of its evidence file.
+    classes : sequence, optional
+        The class names, in the order of the probabilities' columns (needed with ``pool_probs``);
+        the same as :func:`label_studio_config`'s.
 
     Returns
     -------
     list of dict
-        ``{"id": rank, "data": {"image": url, "pool_id", "pool_index", "rank"}}`` per point,
-        best first; ``pool_id`` comes back in Label Studio's export (:func:`import_label_studio_json`).
+        ``{"id": rank, "data": {"image": url, "pool_id", "pool_index", "rank", "score"},
+        "predictions": [{"model_version", "score", "result"}, ...]}`` per point, best first;
+        ``score`` is left out where the batch has none, ``predictions`` without ``pool_probs``.
+        ``pool_id`` comes back in Label Studio's export (:func:`import_label_studio_json`).
+
+    Raises
+    ------
+    ValueError
+        A pool id without an image URL; ``pool_probs`` without ``classes``, with a number of
+        columns other than the number of classes, or with fewer rows than a ``pool_index``.
     """
     lookup = image_url if callable(image_url) else image_url.__getitem__
+    models = _checked_model_probs(batch, pool_probs, classes)
+    names = [str(c) for c in classes] if classes is not None else []
     tasks = []
     for row in batch.itertuples(index=False):
         pool_id = str(row.pool_id)
@@ -525,15 +552,52 @@ def label_studio_tasks(batch: pd.DataFrame, image_url: Mapping[str, str] | Calla
             url = str(lookup(pool_id))
         except KeyError:
             raise ValueError(f"no image URL for pool id {pool_id!r}; give one for every id of the batch") from None
-        tasks.append({"id": int(row.rank), "data": {LABEL_STUDIO_IMAGE: url, "pool_id": pool_id,
-                                                   "pool_index": int(row.pool_index), "rank": int(row.rank)}})
+        data = {LABEL_STUDIO_IMAGE: url, "pool_id": pool_id, "pool_index": int(row.pool_index), "rank": int(row.rank)}
+        if pd.notna(row.score):
+            data["score"] = float(row.score)
+        task = {"id": int(row.rank), "data": data}
+        if models:
+            task["predictions"] = [_prediction(name, probs[int(row.pool_index)], names)
+                                   for name, probs in models.items()]
+        tasks.append(task)
     return tasks
 
 
-def write_label_studio_tasks(path: Path, batch: pd.DataFrame,
-                             image_url: Mapping[str, str] | Callable[[str], str]) -> Path:
+def _checked_model_probs(batch: pd.DataFrame, pool_probs: Mapping[str, np.ndarray] | None,
+                         classes: Sequence[Any] | None) -> dict[str, np.ndarray]:
+    if not pool_probs:
+        return {}
+    if classes is None:
+        raise ValueError("pool_probs needs the class names: pass classes=[...] in the order of the probabilities' "
+                         "columns")
+    checked = {}
+    needed = int(batch["pool_index"].max()) + 1 if len(batch) else 0
+    for name, probs in pool_probs.items():
+        probs = np.asarray(probs, dtype=np.float64)
+        if probs.ndim != 2 or probs.shape[1] != len(classes):
+            raise ValueError(f"pool_probs of {name!r} has shape {probs.shape}; expected (n_pool, {len(classes)}), one "
+                             f"column per class of classes")
+        if probs.shape[0] < needed:
+            raise ValueError(f"pool_probs of {name!r} has {probs.shape[0]} rows but the batch names pool_index "
+                             f"{needed - 1}; give the probabilities on the whole pool, in the evidence files' order")
+        checked[str(name)] = probs
+    return checked
+
+
+def _prediction(model: str, probs: np.ndarray, classes: Sequence[str]) -> dict:
+    """One model's pre-label of a task, as a Label Studio prediction."""
+    best = int(np.argmax(probs))
+    return {"model_version": model, "score": float(probs[best]),
+            "result": [{"from_name": LABEL_STUDIO_CHOICES, "to_name": LABEL_STUDIO_IMAGE, "type": "choices",
+                        "value": {"choices": [classes[best]]}}]}
+
+
+def write_label_studio_tasks(path: Path, batch: pd.DataFrame, image_url: Mapping[str, str] | Callable[[str], str],
+                             *, pool_probs: Mapping[str, np.ndarray] | None = None,
+                             classes: Sequence[Any] | None = None) -> Path:
     """Write :func:`label_studio_tasks` as a JSON array to ``path`` (atomically), for Label Studio's import."""
-    atomic_write_text(Path(path), json.dumps(label_studio_tasks(batch, image_url), indent=2))
+    tasks = label_studio_tasks(batch, image_url, pool_probs=pool_probs, classes=classes)
+    atomic_write_text(Path(path), json.dumps(tasks, indent=2))
     return Path(path)
 
 

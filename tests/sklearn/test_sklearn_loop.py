@@ -59,7 +59,7 @@ def test_round_evidence_has_only_the_requested_fields_and_dispatches_by_kind(tmp
     spec = GridSpec(profile=profile, task="classification", profile_dir=tmp_path)
     ctx = task_context(spec, "digits")
     labeled = np.arange(0, 240, 4)
-    evidence, rows, seconds = loop.train_round(ctx, labeled, 0, 1, evidence=["pool_probs", "snapshot_predictions"])
+    evidence, rows, seconds, _ = loop.train_round(ctx, labeled, 0, 1, evidence=["pool_probs", "snapshot_predictions"])
     assert [m.name for m in evidence.models] == [s.name for s in build_zoo("sklearn6", n_outputs=10)]
     for model in evidence.models:
         assert model.pool_probs.shape == (evidence.n_pool, 10)
@@ -100,3 +100,45 @@ def test_two_dask_workers_write_the_same_bytes_as_one(tmp_path):
     for one, two in zip(runs[1], runs[2]):
         for name in ("curve.csv", "queries.csv"):
             assert (one / name).read_bytes() == (two / name).read_bytes()
+
+
+def test_every_round_records_the_stopping_rule_and_a_resumed_run_the_same(tmp_path):
+    from diamlib.stopping import cohen_kappa
+
+    profile = _profile(sklearn=_section(strategies=["diam"], rounds=3))
+    experiment = sklearn_experiment(profile)
+    folder = run_task(experiment, "classification", tmp_path / "a")[0]
+    meta = json.loads((folder / "run.json").read_text())
+    models = meta["models"]
+    stopping = [r["stopping"] for r in sorted(meta["rounds"], key=lambda r: r["round"])]
+    assert [sorted(s["models"]) for s in stopping] == [sorted(models)] * 4
+    assert all(s["models"][m]["kappa"] is None for m in models for s in stopping[:1])  # round 0: nothing before
+    ctx = task_context(GridSpec(profile=experiment, task="classification", profile_dir=tmp_path / "c"), "digits")
+    stop_rows = loop.stop_set(ctx, 0)
+    assert len(stop_rows) == 80 and np.array_equal(stop_rows, np.arange(80))  # the 80 test images, all of them
+    # the last round's kappa is that of the two last rounds' stored stop-set labels
+    last_labels = meta["stop_set"]["labels"]
+    assert meta["stop_set"]["round"] == 3
+    for m in models:
+        assert all(-1.0 <= s["models"][m]["kappa"] <= 1.0 for s in stopping[1:])
+        assert len(last_labels[m]) == 80
+        assert stopping[3]["models"][m]["window_mean"] == pytest.approx(
+            np.mean([s["models"][m]["kappa"] for s in stopping[1:]]))
+    assert stopping[3]["all_stopped"] == all(stopping[3]["models"][m]["stopped"] for m in models)
+    assert cohen_kappa(np.array(last_labels[models[0]]), np.array(last_labels[models[0]]), 10) == 1.0
+    # interrupted after round 1, then resumed: the same kappas
+    calls = []
+
+    def stop_after_round_one(run_folder, round_index):
+        calls.append(round_index)
+        if round_index == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        loop.run_method(task_context(GridSpec(profile=experiment, task="classification",
+                                              profile_dir=tmp_path / "b" / SKLEARN_DIR), "digits"),
+                        experiment.experiment("classification").strategies[0], 0, after_round=stop_after_round_one)
+    resumed = run_task(experiment, "classification", tmp_path / "b" / SKLEARN_DIR)[0]
+    assert calls == [0, 1] and "resuming after round 1" in (resumed / "log.txt").read_text()
+    again = sorted(json.loads((resumed / "run.json").read_text())["rounds"], key=lambda r: r["round"])
+    assert [r["stopping"] for r in again] == stopping

@@ -208,11 +208,33 @@ def test_label_studio_task_list(tmp_path, batch, pool_folder):
     first = tasks[0]
     assert first["id"] == 1 and set(first) == {"id", "data"}
     assert first["data"] == {"image": "/data/local-files/?d=pool/d007.png", "pool_id": "d007.png",
-                             "pool_index": 7, "rank": 1}
+                             "pool_index": 7, "rank": 1, "score": batch["score"].iloc[0]}
     with pytest.raises(ValueError, match="no image URL for pool id"):
         label_studio_tasks(batch, {})
     config = label_studio_config(CLASSES)
     assert '<Image name="image" value="$image"/>' in config and config.count("<Choice ") == 10
+
+
+def test_label_studio_tasks_carry_each_models_pre_label_and_the_strategys_score(batch, digits):
+    images, _ = digits
+    rng = np.random.default_rng(0)
+    probs = {name: rng.dirichlet(np.ones(10), size=len(images)) for name in ("small-net", "large-net")}
+    tasks = label_studio_tasks(batch, lambda pool_id: f"http://host/{pool_id}", pool_probs=probs, classes=CLASSES)
+    for task, row in zip(tasks, batch.itertuples(index=False)):
+        assert task["data"]["score"] == row.score and task["data"]["rank"] == row.rank
+        assert [p["model_version"] for p in task["predictions"]] == ["small-net", "large-net"]
+        for prediction in task["predictions"]:
+            model_probs = probs[prediction["model_version"]][row.pool_index]
+            assert prediction["score"] == model_probs.max()
+            assert prediction["result"] == [{"from_name": "label", "to_name": "image", "type": "choices",
+                                             "value": {"choices": [CLASSES[int(model_probs.argmax())]]}}]
+    json.dumps(tasks, allow_nan=False)  # valid JSON for Label Studio's import
+    with pytest.raises(ValueError, match="needs the class names"):
+        label_studio_tasks(batch, lambda p: p, pool_probs=probs)
+    with pytest.raises(ValueError, match=r"shape \(40, 10\); expected \(n_pool, 3\)"):
+        label_studio_tasks(batch, lambda p: p, pool_probs=probs, classes=["a", "b", "c"])
+    with pytest.raises(ValueError, match="names pool_index 25"):
+        label_studio_tasks(batch, lambda p: p, pool_probs={"m": probs["small-net"][:20]}, classes=CLASSES)
 
 
 def test_label_studio_export_is_imported(tmp_path, batch):
