@@ -7,8 +7,8 @@
   nbval still executes every notebook but does not compare the outputs of the notebooks that
   train models (their numbers are stochastic by nature and reproduce only with the reference's
   kernels and versions); the terminal summary says so.
-- nbval of notebook 04 needs the authors' published results beside the checkout and is
-  skipped with a reason without them. It runs after notebook 05, as the runner runs it: its
+- nbval of notebook 04 needs the authors' published results (fetched by ``python -m diamlib
+  fetch-authors``, or beside the checkout) and is skipped with a reason without them. It runs after notebook 05, as the runner runs it: its
   verdict reads the runs of every other notebook.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ os.environ["DIAMLIB_NUMERICS"] = "portable"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-from diamlib.reporting.results import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_beside_checkout  # noqa: E402
+from diamlib.reporting.authors_files import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_folder  # noqa: E402
 
 #: Notebooks whose outputs hold numbers of trained models (compared only where the canary matches).
 TRAINING_NOTEBOOKS = ("02_", "03_", "04_", "05_")
@@ -49,9 +49,10 @@ def pytest_collection_modifyitems(config, items):
     # stable sort: the canary first; notebooks that read every other notebook's runs last, as the runner runs them
     items.sort(key=lambda item: (not item.nodeid.startswith(CANARY_TEST), (_notebook(item) or "").startswith(RUN_LAST)))
     notebook_items = [item for item in items if _notebook(item)]
-    if authors_results_beside_checkout() is None:
-        skip = pytest.mark.skip(reason=f"{AUTHORS_RESULTS_BESIDE_CHECKOUT} is absent: notebook 04's stored outputs "
-                                       "show the authors' results")
+    if authors_results_folder() is None:
+        skip = pytest.mark.skip(reason=f"the authors' results are neither fetched (python -m diamlib fetch-authors) "
+                                       f"nor beside the checkout ({AUTHORS_RESULTS_BESIDE_CHECKOUT}): notebook 04's "
+                                       "stored outputs show them")
         for item in notebook_items:
             if _notebook(item).startswith("04_"):
                 item.add_marker(skip)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m diamlib {run,refresh,validate,profiles,select,doctor}``.
+"""Command line: ``python -m diamlib {run,refresh,validate,profiles,select,doctor,fetch-authors}``.
 
 ``validate --profile NAME`` prints the profile's resolved protocol (every default filled
 in; ``--json`` for the same as JSON).
@@ -15,6 +15,10 @@ target models trained in any framework (format: :mod:`diamlib.userfiles.evidence
 ``run --numerics {portable,native}`` overrides the profile's CPU numerics (:mod:`diamlib.numerics`);
 ``doctor`` prints what decides the numbers on this machine and checks the canary against its
 stored reference (exit code 1 when they differ or packages are off the lock).
+``fetch-authors`` downloads the authors' published raw results (``extracted_results/`` of their
+repository at the pinned commit), checks each file's SHA-256 and stores them where notebook 04
+reads them (:mod:`diamlib.reporting.authors_files`); ``--source`` reads an archive, a URL, a
+clone or a folder instead (exit code 1 when they cannot be fetched or verified).
 """
 from __future__ import annotations
 
@@ -110,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--update-canary", action="store_true",
                         help="store this machine's canary digest as the reference (portable mode only; after "
                              "refreshing the lock)")
+    fetch = commands.add_parser(
+        "fetch-authors", help="download the authors' published raw results (pinned commit, SHA-256 checked) "
+                              "to where notebook 04 reads them")
+    fetch.add_argument("--source", default=None,
+                       help="an http(s):// or file:// URL of a .tar.gz archive of the repository, an archive, a "
+                            "git clone or a folder (default: GitHub's archive of the pinned commit)")
+    fetch.add_argument("--revision", default=None, help="revision read from a git clone (default: the pinned commit)")
+    fetch.add_argument("--force", action="store_true", help="fetch again and replace the folder if it exists")
     select = commands.add_parser(
         "select", help="select a batch to label from per-model evidence files (.npz, any framework)",
         description="Select a batch from one evidence .npz per target model; writes the batch CSV\n"
@@ -156,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             return _select(args)
         if args.command == "doctor":
             return _doctor(args)
+        if args.command == "fetch-authors":
+            return _fetch_authors(args)
         return _run(args)
     except ConfigError as exc:
         print(f"error: invalid profile: {exc}", file=sys.stderr)
@@ -175,6 +189,22 @@ def _select(args: argparse.Namespace) -> int:
         args.models, budget=args.budget, out=args.out, strategy=args.strategy,
         options=parse_option_arguments(args.option), seed=args.seed, force=args.force)
     print(f"selected {len(selection.indices)} of the pool with {args.strategy}: {csv_path} ({json_path.name})")
+    return 0
+
+
+def _fetch_authors(args: argparse.Namespace) -> int:
+    from diamlib.reporting.authors_files import AuthorsFetchError, fetch_authors_results, fetched_authors_results
+
+    existed = fetched_authors_results().is_dir()
+    try:
+        folder = fetch_authors_results(args.source, revision=args.revision, force=args.force)
+    except AuthorsFetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if existed and not args.force:
+        print(f"the authors' results are already in {folder} (--force fetches them again)")
+    else:
+        print(f"fetched and verified the authors' results into {folder}")
     return 0
 
 
