@@ -20,7 +20,9 @@ baseline"):
   interval over the seeds lies above 0, beside the count of positive point estimates;
 - the **regime gate** (:mod:`diamlib.reporting.stats.regime`): a row whose runs cannot test
   the claim reads "cannot test the claim" instead of Win/Tie/Loss, and is left out of the
-  adjustment's family.
+  adjustment's family;
+- **which DIAM ran**: wherever the DIAM method is shown, its solver and ``beta``
+  (:func:`diam_settings`).
 
 References
 ----------
@@ -50,9 +52,12 @@ from diamlib.reporting.stats import order_methods, reference_methods
 from diamlib.reporting.stats.regime import GATE_DEFINITION, GateResult, constant_gate, regime_gate
 from diamlib.reporting.stats.seed_level import (ADJUSTMENT, CONFIDENCE, POWER, compare_over_seeds, holm_adjust,
                                                 outcome_of, per_model_over_seeds)
+from diamlib.runstore import RunStore
 
 #: What a row that fails the regime gate reads instead of Win/Tie/Loss.
 CANNOT_TEST = "cannot test the claim"
+#: What a row with one seed reads (no interval over the seeds, no test).
+TOO_FEW_SEEDS = "one seed: no test"
 #: The baseline of the multi-model claim and of the minimum-detectable-effect column.
 CLAIM_BASELINE = "random"
 
@@ -76,6 +81,8 @@ class Experiment:
         The regime numbers in words ("" when none were recorded).
     gate : GateResult
         Whether the runs can test the claim (:mod:`diamlib.reporting.stats.regime`); passes by default.
+    settings : str
+        Which DIAM ran, e.g. ``"solver greedy-swap, beta -1"`` (:func:`diam_settings`; "" when unknown).
     """
 
     name: str
@@ -84,6 +91,12 @@ class Experiment:
     baselines: tuple[str, ...]
     regime: str = ""
     gate: GateResult = GateResult(True)
+    settings: str = ""
+
+    @property
+    def reference_label(self) -> str:
+        """The DIAM method with its settings, as the verdict shows it: ``"diam (solver greedy-swap, beta -1)"``."""
+        return f"{self.reference} ({self.settings})" if self.settings else self.reference
 
     @property
     def metric(self) -> str:
@@ -130,8 +143,8 @@ def verdict_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> p
     DataFrame
         ``experiment``, ``regime``, ``testable``, ``gate``, then the columns of
         :func:`~diamlib.reporting.stats.seed_level.compare_over_seeds`, ``p_holm`` (NaN for
-        rows that cannot test the claim) and ``outcome`` (Win, Tie, Loss or
-        :data:`CANNOT_TEST`).
+        rows that cannot test the claim) and ``outcome`` (Win, Tie, Loss, :data:`TOO_FEW_SEEDS`
+        or :data:`CANNOT_TEST`).
     """
     rows = []
     for experiment in experiments:
@@ -139,6 +152,7 @@ def verdict_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> p
             row = {"experiment": experiment.name, "regime": experiment.regime, "testable": experiment.gate.passes,
                    "gate": experiment.gate.text()}
             row.update(compare_over_seeds(experiment.results, experiment.reference, baseline, alpha=alpha))
+            row["reference_settings"] = experiment.settings
             rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:
@@ -147,8 +161,9 @@ def verdict_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> p
     p_holm = np.full(len(table), math.nan)
     p_holm[family] = holm_adjust(table.loc[family, "p_value"].to_numpy(), alpha=alpha)
     table["p_holm"] = p_holm
-    table["outcome"] = [outcome_of(effect, p, alpha) if testable else CANNOT_TEST
-                        for effect, p, testable in zip(table["effect"], table["p_holm"], table["testable"])]
+    table["outcome"] = [(outcome_of(effect, p, alpha) if seeds > 1 else TOO_FEW_SEEDS) if testable else CANNOT_TEST
+                        for effect, p, seeds, testable in zip(table["effect"], table["p_holm"], table["n_seeds"],
+                                                              table["testable"])]
     return table
 
 
@@ -167,7 +182,7 @@ def per_model_gains(experiments: Sequence[Experiment], baseline: str = CLAIM_BAS
         if baseline not in experiment.baselines:
             continue
         models = per_model_over_seeds(experiment.results, experiment.reference, baseline)
-        parts.append(models.assign(experiment=experiment.name, reference=experiment.reference))
+        parts.append(models.assign(experiment=experiment.name, reference=experiment.reference_label))
     if not parts:
         return pd.DataFrame(columns=["experiment", "reference", "model", "effect", "low", "high", "n_seeds",
                                      "gains", "gains_point"])
@@ -193,7 +208,8 @@ def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
                          dtype=object).fillna("")
     for _, row in rows.iterrows():
         table.loc[row["experiment"], row["baseline"]] = _cell(row)
-        table.loc[row["experiment"], "DIAM"] = row["reference"]
+        settings = row.get("reference_settings", "")
+        table.loc[row["experiment"], "DIAM"] = f"{row['reference']} ({settings})" if settings else row["reference"]
         table.loc[row["experiment"], "unit"] = row["unit"]
         table.loc[row["experiment"], "seeds"] = str(row["n_seeds"])
     against = rows[rows["baseline"] == CLAIM_BASELINE].set_index("experiment")
@@ -212,7 +228,8 @@ def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Colour of each outcome in the forest plot.
-OUTCOME_COLOURS = {"Win": "#2e7d32", "Tie": "#757575", "Loss": "#c62828", CANNOT_TEST: "#bdbdbd"}
+OUTCOME_COLOURS = {"Win": "#2e7d32", "Tie": "#757575", "Loss": "#c62828", TOO_FEW_SEEDS: "#757575",
+                   CANNOT_TEST: "#bdbdbd"}
 
 
 def plot_forest(rows: pd.DataFrame) -> Figure:
@@ -372,6 +389,46 @@ def _batch_size(results: pd.DataFrame) -> int:
     return int(counts[1] - counts[0]) if len(counts) > 1 else 0
 
 
+#: The options of a DIAM strategy that decide which DIAM ran, in the order they are shown.
+DECIDING_OPTIONS = ("solver", "beta")
+
+
+def diam_settings(strategy: str, options: dict) -> str:
+    """The deciding options of a DIAM run, defaults filled in from the strategy's options model.
+
+    Parameters
+    ----------
+    strategy : str
+        Registered strategy name (``diam``, ``diam-svd``, ...).
+    options : dict
+        The run's ``strategy_options`` (``run.json``): only the options the profile set.
+
+    Returns
+    -------
+    str
+        E.g. ``"solver greedy-swap, beta -1"``; ``""`` for a strategy without such options.
+
+    References
+    ----------
+    Eq. 9 (the trade-off ``beta``) and its solvers: greedy-swap (ours) and the authors' recipe.
+    """
+    from diamlib.strategies.registry import get_strategy
+
+    resolved = get_strategy(strategy).options_model(**(options or {})).model_dump()
+    return ", ".join(f"{name} {resolved[name]:g}" if isinstance(resolved[name], float) else f"{name} {resolved[name]}"
+                     for name in DECIDING_OPTIONS if name in resolved)
+
+
+def _run_settings(root: Path, task: str, dataset: str, reference: str) -> str:
+    """:func:`diam_settings` of ``reference``'s runs under ``root`` (the first seed's ``run.json``)."""
+    for folder in sorted((Path(root) / task / dataset / reference).glob("seed*")):
+        store = RunStore(folder)
+        if store.exists():
+            meta = store.read_meta()
+            return diam_settings(meta["strategy"], meta.get("strategy_options") or {})
+    return ""
+
+
 def split_methods(rows: pd.DataFrame, task: str) -> tuple[list[str], tuple[str, ...]]:
     """The DIAM methods of ``rows`` and their baselines, from the strategy registry.
 
@@ -407,7 +464,8 @@ def _task_experiments(root: Path, task: str, family: str, record: str) -> list[E
                 gate = constant_gate(*_constant_counts(rows, constant)[:2])
             label = f", {reference}" if len(references) > 1 else ""
             experiments.append(Experiment(name=f"{family}, {dataset}{label} ({record})", results=rows,
-                                          reference=reference, baselines=baselines, regime=regime, gate=gate))
+                                          reference=reference, baselines=baselines, regime=regime, gate=gate,
+                                          settings=_run_settings(root, task, dataset, reference)))
     return experiments
 
 

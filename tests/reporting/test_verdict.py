@@ -10,7 +10,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from diamlib.reporting.stats.seed_level import pair_effects, papers_test_per_seed  # noqa: E402
-from diamlib.reporting.verdict import (CANNOT_TEST, Experiment, constant_regime, disagreement_regime,  # noqa: E402
+from diamlib.reporting.verdict import (Experiment, constant_regime, diam_settings, disagreement_regime,  # noqa: E402
                                        per_model_gains, round_zero_regime, save_verdict, split_methods, verdict)
 
 BASE = np.array([0.60, 0.70, 0.80, 0.90, 0.75, 0.65])
@@ -126,3 +126,26 @@ def test_no_experiment_is_a_clear_error():
     from diamlib.reporting.results import NoResultsError
     with pytest.raises(NoResultsError, match="run notebooks 02, 03 or 05"):
         verdict([])
+
+
+def test_which_diam_ran_is_shown_wherever_diam_is(make_tidy):
+    assert diam_settings("diam", {}) == "solver greedy-swap, beta -1"  # the defaults, filled in
+    assert diam_settings("diam", {"beta": -0.1, "solver": "authors"}) == "solver authors, beta -0.1"
+    assert diam_settings("diam-svd", {}) == ""  # no solver, no beta
+    table = make_tidy({"diam": runs([0.05, 0.04, 0.05]), "random": runs([0.0] * 3, noise=0)}, n_labeled=(10, 20, 30))
+    result = verdict([Experiment("toy", table, "diam", ("random",), settings=diam_settings("diam", {"beta": -0.1}))])
+    assert result.table.loc["toy", "DIAM"] == "diam (solver greedy-swap, beta -0.1)"
+    assert set(result.per_model["reference"]) == {"diam (solver greedy-swap, beta -0.1)"}
+    assert result.rows["reference_settings"].tolist() == ["solver greedy-swap, beta -0.1"]
+    assert "| toy | diam (solver greedy-swap, beta -0.1) |" in result.markdown()
+
+
+def test_one_seed_gives_no_interval_and_no_outcome(make_tidy):
+    from diamlib.reporting.verdict import TOO_FEW_SEEDS
+
+    table = make_tidy({"diam": runs([0.05]), "random": runs([0.0], noise=0)}, n_labeled=(10, 20, 30))
+    result = verdict([Experiment("toy", table, "diam", ("random",))])
+    row = result.rows.iloc[0]
+    assert row["outcome"] == TOO_FEW_SEEDS and np.isnan(row["low"]) and np.isnan(row["mde"])
+    assert result.table.loc["toy", "random"].startswith("+5.0 [n/a, n/a] one seed: no test")
+    assert result.table.loc["toy", "MDE vs random (80% power)"] == "n/a"
