@@ -106,11 +106,11 @@ class Experiment:
 def verdict_method_note(alpha: float, n_family: int) -> str:
     """How the table's numbers are made, in words (printed under the table)."""
     return (f"Effect: per seed, the mean over the target models of DIAM's advantage after the last round; then the "
-            f"mean over the seeds with a {CONFIDENCE:.0%} t interval over the seeds (the seed is the unit of "
+            f"mean over the seeds with a {100 * CONFIDENCE:.0f} % t interval over the seeds (the seed is the unit of "
             f"replication). Win/Loss: the seed-level t-test, {ADJUSTMENT}-adjusted over the table's {n_family} "
             f"comparisons that can test the claim, at alpha = {alpha}; Tie otherwise. \"paper's test W/T/L\": the "
             f"paper's paired t-test over the target models in each seed, counted over the seeds. MDE: the effect a "
-            f"seed-level t-test detects with {POWER:.0%} power at the row's seeds and spread. Models gaining: "
+            f"seed-level t-test detects with {100 * POWER:.0f} % power at the row's seeds and spread. Models gaining: "
             f"models whose interval over the seeds lies above 0 (point estimates above 0 in brackets).")
 
 
@@ -150,7 +150,7 @@ def verdict_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> p
     for experiment in experiments:
         for baseline in experiment.baselines:
             row = {"experiment": experiment.name, "regime": experiment.regime, "testable": experiment.gate.passes,
-                   "gate": experiment.gate.text()}
+                   "gate": experiment.gate.text(), "gate_short": experiment.gate.short()}
             row.update(compare_over_seeds(experiment.results, experiment.reference, baseline, alpha=alpha))
             row["reference_settings"] = experiment.settings
             rows.append(row)
@@ -213,7 +213,7 @@ def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
         table.loc[row["experiment"], "unit"] = row["unit"]
         table.loc[row["experiment"], "seeds"] = str(row["n_seeds"])
     against = rows[rows["baseline"] == CLAIM_BASELINE].set_index("experiment")
-    table[f"MDE vs {CLAIM_BASELINE} ({POWER:.0%} power)"] = [
+    table[f"MDE vs {CLAIM_BASELINE} ({100 * POWER:.0f} % power)"] = [
         (f"{against.loc[e, 'mde']:.1f}" if math.isfinite(against.loc[e, "mde"]) else "n/a") if e in against.index
         else "" for e in order]
     if len(per_model):
@@ -223,7 +223,8 @@ def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
         f"{int(gains.loc[e, 'interval'])} of {int(gains.loc[e, 'size'])} ({int(gains.loc[e, 'point'])})"
         if len(per_model) and e in gains.index else "" for e in order]
     first = rows.groupby("experiment", sort=False).first()
-    table["regime"] = ["; ".join(t for t in (first.loc[e, "regime"], first.loc[e, "gate"]) if t) for e in order]
+    table["regime"] = ["; ".join(t for t in (first.loc[e, "regime"], first.loc[e, "gate_short" if first.loc[e, "regime"]
+                                                                  else "gate"]) if t) for e in order]
     return table
 
 
@@ -253,7 +254,7 @@ def plot_forest(rows: pd.DataFrame) -> Figure:
         ax.axvline(0.0, color="black", linewidth=0.8)
         ax.set_yticks(y, [f"{row['experiment']} vs {row['baseline']}" for _, row in part.iterrows()],
                       fontsize="small")
-        ax.set_xlabel(f"DIAM's advantage after the last round ({unit}; {CONFIDENCE:.0%} t interval over seeds)")
+        ax.set_xlabel(f"DIAM's advantage after the last round ({unit}; {100 * CONFIDENCE:.0f} % t interval over seeds)")
     fig.suptitle("Does DIAM beat each baseline? (right of the line: DIAM better)")
     return fig
 

@@ -150,7 +150,11 @@ def test_a_row_that_cannot_test_the_claim_is_not_scored_and_leaves_the_family(to
     alone = verdict([open_row]).rows
     np.testing.assert_allclose(rows.loc[rows["experiment"] == "open", "p_holm"], alone["p_holm"])
     assert CANNOT_TEST in result.table.loc["gated", "random"]
-    assert "cannot test the claim: too saturated" in result.table.loc["gated", "regime"]
+    assert "cannot test the claim: too saturated" in result.table.loc["gated", "regime"]  # no numbers: the reasons
+    numbered = Experiment("numbered", table, "diam", ("random",), regime="at round 0: 99 % ...",
+                          gate=GateResult(False, ("99 % of the pool ...",), ("disagreement share",)))
+    assert verdict([numbered]).table.loc["numbered", "regime"] == ("at round 0: 99 % ...; cannot test the claim "
+                                                                   "(disagreement share)")
     assert "over the table's 2 comparisons" in result.markdown()
 
 

@@ -148,4 +148,4 @@ def test_one_seed_gives_no_interval_and_no_outcome(make_tidy):
     row = result.rows.iloc[0]
     assert row["outcome"] == TOO_FEW_SEEDS and np.isnan(row["low"]) and np.isnan(row["mde"])
     assert result.table.loc["toy", "random"].startswith("+5.0 [n/a, n/a] one seed: no test")
-    assert result.table.loc["toy", "MDE vs random (80% power)"] == "n/a"
+    assert result.table.loc["toy", "MDE vs random (80 % power)"] == "n/a"

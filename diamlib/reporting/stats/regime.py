@@ -34,12 +34,23 @@ MAX_TIE_IN_BATCHES = 3
 #: runs (Kuzushiji-MNIST, 12 models, 63 %; MNIST 92 %), rounded down to a tenth.
 MIN_ROUND0_ACCURACY = 0.6
 
+def _percent(value: float) -> str:
+    return f"{100 * value:.0f} %"
+
+
+def _range(values: pd.Series, percent: bool = False) -> str:
+    """``"low-high"`` of ``values`` over the seeds (one number when they agree to the printed digits)."""
+    low, high = (f"{100 * v:.0f}" if percent else f"{v:.0f}" for v in (values.min(), values.max()))
+    text = low if low == high else f"{low}-{high}"
+    return f"{text} %" if percent else text
+
+
 #: The gate in words (the verdict prints it under its table; notebook 04 and the README show it).
 GATE_DEFINITION = (
     f"Regime gate: a classification row can test the claim only when, at round 0 and in every seed of "
-    f"DIAM's runs, less than {MAX_DISAGREEMENT_SHARE:.0%} of the pool lies in some target model's "
+    f"DIAM's runs, less than {_percent(MAX_DISAGREEMENT_SHARE)} of the pool lies in some target model's "
     f"disagreement region, at most {MAX_TIE_IN_BATCHES} batches' worth of pool points share the top vote, "
-    f"and the target models' mean accuracy is at least {MIN_ROUND0_ACCURACY:.0%} (the authors' published runs "
+    f"and the target models' mean accuracy is at least {_percent(MIN_ROUND0_ACCURACY)} (the authors' published runs "
     f"start at 63-92 %). Otherwise CAL is a random draw or DIAM's batch is chosen among a tie by its diversity "
     f"term alone, and the row reads \"cannot test the claim\". A regression row can test it only when every "
     f"model ends better than the constant predictor. The thresholds are notebook 02's regime check; the paper "
@@ -56,10 +67,17 @@ class GateResult:
 
     passes: bool
     reasons: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
 
     def text(self) -> str:
         """``""`` when it passes, else ``"cannot test the claim: <reasons>"``."""
         return "" if self.passes else "cannot test the claim: " + "; ".join(self.reasons)
+
+    def short(self) -> str:
+        """``""`` when it passes, else ``"cannot test the claim (<failed conditions>)"`` (beside the numbers)."""
+        if self.passes:
+            return ""
+        return f"cannot test the claim ({', '.join(self.failed)})" if self.failed else self.text()
 
 
 def regime_gate(round_zero: pd.DataFrame, batch_size: int) -> GateResult:
@@ -98,17 +116,17 @@ def regime_gate(round_zero: pd.DataFrame, batch_size: int) -> GateResult:
     tie = round_zero["max-vote tie"].astype(float)
     accuracy = round_zero["round-0 accuracy"].astype(float)
     checks = (
-        (share < MAX_DISAGREEMENT_SHARE,
-         f"{share.min():.0%}-{share.max():.0%} of the pool in some disagreement region (target < "
-         f"{MAX_DISAGREEMENT_SHARE:.0%})"),
-        (tie <= MAX_TIE_IN_BATCHES * batch_size,
-         f"{tie.min():.0f}-{tie.max():.0f} points share the top vote (target <= {MAX_TIE_IN_BATCHES} x "
-         f"{batch_size})"),
-        (accuracy >= MIN_ROUND0_ACCURACY,
-         f"round-0 accuracy {accuracy.min():.0%}-{accuracy.max():.0%} (target >= {MIN_ROUND0_ACCURACY:.0%})"),
+        ("disagreement share", share < MAX_DISAGREEMENT_SHARE,
+         f"{_range(share, percent=True)} of the pool in some disagreement region (target < "
+         f"{_percent(MAX_DISAGREEMENT_SHARE)})"),
+        ("top-vote tie", tie <= MAX_TIE_IN_BATCHES * batch_size,
+         f"{_range(tie)} points share the top vote (target <= {MAX_TIE_IN_BATCHES} x {batch_size})"),
+        ("round-0 accuracy", accuracy >= MIN_ROUND0_ACCURACY,
+         f"round-0 accuracy {_range(accuracy, percent=True)} (target >= {_percent(MIN_ROUND0_ACCURACY)})"),
     )
-    reasons = tuple(f"{text}, missed in {int((~met).sum())} of {n} seeds" for met, text in checks if not met.all())
-    return GateResult(not reasons, reasons)
+    missed = [(name, met, text) for name, met, text in checks if not met.all()]
+    reasons = tuple(f"{text}, missed in {int((~met).sum())} of {n} seeds" for _, met, text in missed)
+    return GateResult(not reasons, reasons, tuple(name for name, _, _ in missed))
 
 
 def constant_gate(n_worse: int, n_values: int) -> GateResult:
