@@ -200,6 +200,20 @@ def _cell(row: pd.Series) -> str:
             f"paper's test {row['papers_win']}/{row['papers_tie']}/{row['papers_loss']}")
 
 
+def verdict_sentences(rows: pd.DataFrame, baseline: str = CLAIM_BASELINE) -> list[str]:
+    """One sentence per experiment: DIAM (with its settings) against ``baseline``, from the verdict's rows."""
+    sentences = []
+    for _, row in rows[rows["baseline"] == baseline].iterrows():
+        settings = row.get("reference_settings", "")
+        diam = f"{row['reference']} ({settings})" if settings else row["reference"]
+        mde = f"{row['mde']:.1f}" if math.isfinite(row["mde"]) else "n/a"
+        sentences.append(f"{row['experiment']}: DIAM {diam} vs {baseline} {_number(row['effect'])} {row['unit']} "
+                         f"[{_number(row['low'])}, {_number(row['high'])}] over {row['n_seeds']} seed(s), "
+                         f"{row['outcome']} (MDE {mde}); the paper's test per seed "
+                         f"{row['papers_win']}/{row['papers_tie']}/{row['papers_loss']}")
+    return sentences
+
+
 def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
     """Experiments x baselines of short text cells, then the MDE against random, the models gaining, the regime."""
     order = list(dict.fromkeys(rows["experiment"]))
@@ -270,7 +284,7 @@ def verdict(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> Verdic
     figure = plot_forest(rows)
     plt.close(figure)  # shown where the caller displays it, not again at the end of a notebook cell
     return Verdict(rows=rows, table=verdict_table(rows, per_model), per_model=per_model, figure=figure, notes=notes,
-                   method_note=verdict_method_note(alpha, int(rows["testable"].sum())))
+                   method_note=verdict_method_note(alpha, int(rows["p_holm"].notna().sum())))
 
 
 #: File stem of the verdict's tables (CSV, Markdown) and forest plot.

@@ -138,6 +138,10 @@ def test_which_diam_ran_is_shown_wherever_diam_is(make_tidy):
     assert set(result.per_model["reference"]) == {"diam (solver greedy-swap, beta -0.1)"}
     assert result.rows["reference_settings"].tolist() == ["solver greedy-swap, beta -0.1"]
     assert "| toy | diam (solver greedy-swap, beta -0.1) |" in result.markdown()
+    from diamlib.reporting.verdict import verdict_sentences
+
+    (sentence,) = verdict_sentences(result.rows, "random")
+    assert sentence.startswith("toy: DIAM diam (solver greedy-swap, beta -0.1) vs random +")
 
 
 def test_one_seed_gives_no_interval_and_no_outcome(make_tidy):
@@ -149,3 +153,4 @@ def test_one_seed_gives_no_interval_and_no_outcome(make_tidy):
     assert row["outcome"] == TOO_FEW_SEEDS and np.isnan(row["low"]) and np.isnan(row["mde"])
     assert result.table.loc["toy", "random"].startswith("+5.0 [n/a, n/a] one seed: no test")
     assert result.table.loc["toy", "MDE vs random (80 % power)"] == "n/a"
+    assert "over the table's 0 comparisons" in result.markdown()  # an untested row is not in Holm's family
