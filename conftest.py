@@ -8,8 +8,8 @@
   train models (their numbers are stochastic by nature and reproduce only with the reference's
   kernels and versions); the terminal summary says so.
 - nbval of notebook 04 needs the authors' published results (fetched by ``python -m diamlib
-  fetch-authors``, or beside the checkout) and is skipped with a reason without them. It runs after notebook 05, as the runner runs it: its
-  verdict reads the runs of every other notebook.
+  fetch-authors``, or beside the checkout) and is skipped with a reason without them. It runs
+  after notebook 05, as the runner runs it: its verdict reads the runs of every other notebook.
 """
 from __future__ import annotations
 

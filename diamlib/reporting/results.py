@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from diamlib.evidence import TASKS
-from diamlib.reporting.authors_files import (AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_beside_checkout,  # noqa: F401
-                                            authors_results_folder)
+# re-exported: where the authors' results are (fetched, else beside the checkout)
+from diamlib.reporting.authors_files import AUTHORS_RESULTS_BESIDE_CHECKOUT  # noqa: F401
+from diamlib.reporting.authors_files import authors_results_beside_checkout, authors_results_folder  # noqa: F401
 from diamlib.runstore import CURVE_COLUMNS, SHARED_DIR, RunIntegrityError, RunStore, repair_hint, settings_differences
 
 

@@ -384,7 +384,8 @@ def _constant_counts(results: pd.DataFrame, constant: pd.DataFrame) -> tuple[int
                          on=["dataset", "method", "seed"])
     if joined.empty:
         return 0, 0, math.nan
-    return int((joined["value"] >= joined["constant"]).sum()), len(joined), float((joined["value"] / joined["constant"]).max())
+    worse = int((joined["value"] >= joined["constant"]).sum())
+    return worse, len(joined), float((joined["value"] / joined["constant"]).max())
 
 
 def constant_regime(results: pd.DataFrame, constant: pd.DataFrame) -> str:

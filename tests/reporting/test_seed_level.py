@@ -13,11 +13,11 @@ from scipy import optimize  # noqa: E402
 from scipy import stats as scipy_stats  # noqa: E402
 
 from diamlib.reporting.stats import seed_level  # noqa: E402
-from diamlib.reporting.stats.seed_level import (compare_over_seeds, holm_adjust, minimum_detectable_effect,  # noqa: E402
-                                                outcome_of, pair_effects, papers_test_per_seed, per_model_over_seeds,
-                                                t_interval)
-from diamlib.reporting.verdict import CANNOT_TEST, Experiment, verdict  # noqa: E402
 from diamlib.reporting.stats.regime import GateResult  # noqa: E402
+from diamlib.reporting.stats.seed_level import (  # noqa: E402
+    compare_over_seeds, holm_adjust, minimum_detectable_effect, outcome_of, pair_effects, papers_test_per_seed,
+    per_model_over_seeds, t_interval)
+from diamlib.reporting.verdict import CANNOT_TEST, Experiment, verdict  # noqa: E402
 
 N_SEEDS, N_ROUNDS, N_MODELS = 4, 3, 5
 

@@ -74,7 +74,8 @@ def test_regime_notes():
         "at round 0: 96-99 % of the pool in some model's disagreement region; 38-195 points share the top vote, "
         "for a batch of 150; round-0 accuracy 55-60 %")
     calm = disagreement_regime(pd.DataFrame({"in some DIS region": [0.30, 0.45], "max-vote tie": [12, 12]}), 40)
-    assert calm == "at round 0: 30-45 % of the pool in some model's disagreement region; 12 points share the top vote, for a batch of 40"
+    assert calm == ("at round 0: 30-45 % of the pool in some model's disagreement region; 12 points share the top "
+                    "vote, for a batch of 40")
     results = pd.DataFrame({"dataset": "d", "method": ["a", "a", "b"], "seed": 0, "model": ["m0", "m1", "m0"],
                             "round": 2, "metric": "mse", "value": [0.5, 1.2, 0.9]})
     constant = pd.DataFrame({"dataset": "d", "method": ["a", "b"], "seed": 0, "round": 2, "metric": "mse",
