@@ -7,11 +7,11 @@
   (``DIAMLIB_STRICT_NUMERICS``, see :mod:`diamlib.doctor`). On such a machine nbval still
   executes every cell and compares every output except those of the cells tagged
   ``kernel-dependent`` (outputs computed from trained networks or through a network: their
-  digits belong to the processor); the terminal summary counts them. What must carry across machines is checked by
-  ``tests/numerics/test_outcomes_across_machines.py``.
-- nbval of notebook 04 needs the authors' published results beside the checkout and is
-  skipped with a reason without them. It runs after notebook 05, as the runner runs it: its
-  verdict reads the runs of every other notebook.
+  digits belong to the processor); the terminal summary counts them. What must carry across
+  machines is checked by ``tests/numerics/test_outcomes_across_machines.py``.
+- nbval of notebook 04 needs the authors' published results (fetched by ``python -m diamlib
+  fetch-authors``, or beside the checkout) and is skipped with a reason without them. It runs
+  after notebook 05, as the runner runs it: its verdict reads the runs of every other notebook.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ os.environ["DIAMLIB_NUMERICS"] = "portable"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-from diamlib.reporting.results import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_beside_checkout  # noqa: E402
+from diamlib.reporting.authors_files import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_folder  # noqa: E402
 
 #: The cell tag of outputs whose digits depend on the processor's floating-point kernels: computed from
 #: trained networks or through a network (the landmark task's embedding). Compared only where the
@@ -56,9 +56,10 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: (not item.nodeid.startswith(CANARY_TEST), item.nodeid.startswith(OUTCOMES_TEST),
                                  (_notebook(item) or "").startswith(RUN_LAST)))
     notebook_items = [item for item in items if _notebook(item)]
-    if authors_results_beside_checkout() is None:
-        skip = pytest.mark.skip(reason=f"{AUTHORS_RESULTS_BESIDE_CHECKOUT} is absent: notebook 04's stored outputs "
-                                       "show the authors' results")
+    if authors_results_folder() is None:
+        skip = pytest.mark.skip(reason=f"the authors' results are neither fetched (python -m diamlib fetch-authors) "
+                                       f"nor beside the checkout ({AUTHORS_RESULTS_BESIDE_CHECKOUT}): notebook 04's "
+                                       "stored outputs show them")
         for item in notebook_items:
             if _notebook(item).startswith("04_"):
                 item.add_marker(skip)

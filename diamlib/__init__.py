@@ -5,12 +5,14 @@ checks it with the import-linter contracts of ``pyproject.toml``).
 
 Modules
 -------
-__main__        command line: ``python -m diamlib {run,refresh,validate,profiles,select,doctor}``
+__main__        command line: ``python -m diamlib {run,refresh,validate,profiles,select,doctor,
+                fetch-authors}``
 stored_outputs  re-executes notebooks/ in place for nbval
 runner          executes the notebooks with papermill
 doctor          what decides the numbers on this machine, and the canary against its reference
 reporting       results (one tidy table), stats (the paper's statistics), styles (colours),
-                plots (Fig. 1-4), tables (notebooks 02, 03, 05), report, analysis (notebook 04)
+                plots (Fig. 1-4), tables (notebooks 02, 03, 05), report, analysis (notebook 04),
+                authors_files (the authors' published results, fetched and checked), verdict
 userfiles       evidence files of models trained elsewhere and the ``select`` command, the batch
                 file, labelling (user pool, label store, Label Studio), the notebook labeller
 theory          exact checks of the paper's theory on toy hypothesis classes

@@ -1,4 +1,4 @@
-"""Command line: ``python -m diamlib {run,refresh,validate,profiles,select,doctor}``.
+"""Command line: ``python -m diamlib {run,refresh,validate,profiles,select,doctor,fetch-authors}``.
 
 ``validate --profile NAME`` prints the profile's resolved protocol (every default filled
 in; ``--json`` for the same as JSON).
@@ -19,6 +19,10 @@ target models trained in any framework (format: :mod:`diamlib.userfiles.evidence
 stored reference (exit code 1 when packages are off the lock, or when the canary differs where
 strict reproduction is asked for: ``--strict`` or ``DIAMLIB_STRICT_NUMERICS``); ``doctor --ops``
 adds each kernel's digest beside the reference processor's.
+``fetch-authors`` downloads the authors' published raw results (``extracted_results/`` of their
+repository at the pinned commit), checks each file's SHA-256 and stores them where notebook 04
+reads them (:mod:`diamlib.reporting.authors_files`); ``--source`` reads an archive, a URL, a
+clone or a folder instead (exit code 1 when they cannot be fetched or verified).
 """
 from __future__ import annotations
 
@@ -120,6 +124,14 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--strict", action="store_true",
                         help="fail (exit code 1) when the canary differs from the reference, on any processor "
                              "(the same as DIAMLIB_STRICT_NUMERICS=on)")
+    fetch = commands.add_parser(
+        "fetch-authors", help="download the authors' published raw results (pinned commit, SHA-256 checked) "
+                              "to where notebook 04 reads them")
+    fetch.add_argument("--source", default=None,
+                       help="an http(s):// or file:// URL of a .tar.gz archive of the repository, an archive, a "
+                            "git clone or a folder (default: GitHub's archive of the pinned commit)")
+    fetch.add_argument("--revision", default=None, help="revision read from a git clone (default: the pinned commit)")
+    fetch.add_argument("--force", action="store_true", help="fetch again and replace the folder if it exists")
     select = commands.add_parser(
         "select", help="select a batch to label from per-model evidence files (.npz, any framework)",
         description="Select a batch from one evidence .npz per target model; writes the batch CSV\n"
@@ -169,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             return _select(args)
         if args.command == "doctor":
             return _doctor(args)
+        if args.command == "fetch-authors":
+            return _fetch_authors(args)
         return _run(args)
     except ConfigError as exc:
         print(f"error: invalid profile: {exc}", file=sys.stderr)
@@ -197,6 +211,22 @@ def _select(args: argparse.Namespace) -> int:
                   f"{'stopped' if verdict['stopped'] else 'not stopped'}")
         print(f"  all models stopped (mean kappa >= {stopping['threshold']}): "
               f"{'yes' if stopping['all_stopped'] else 'no'}")
+    return 0
+
+
+def _fetch_authors(args: argparse.Namespace) -> int:
+    from diamlib.reporting.authors_files import AuthorsFetchError, fetch_authors_results, fetched_authors_results
+
+    existed = fetched_authors_results().is_dir()
+    try:
+        folder = fetch_authors_results(args.source, revision=args.revision, force=args.force)
+    except AuthorsFetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if existed and not args.force:
+        print(f"the authors' results are already in {folder} (--force fetches them again)")
+    else:
+        print(f"fetched and verified the authors' results into {folder}")
     return 0
 
 

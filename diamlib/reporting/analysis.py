@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from diamlib.config import AnalysisParams
 from diamlib.paths import figures_dir, tables_dir
 from diamlib.reporting import plots, report, stats
-from diamlib.reporting.results import (NoResultsError, authors_results_beside_checkout, load_authors_results,
+from diamlib.reporting.results import (NoResultsError, authors_results_folder, load_authors_results,
                                        load_results, resolve_reference_dir)
 
 #: The sections of a :class:`SourceAnalysis`, in the order of the notebook.
@@ -175,8 +175,8 @@ def load_sources(out_dir: Path, reference_dir: str | Path | None = "auto") -> tu
     out_dir : Path
         A profile's results folder.
     reference_dir : str, Path or None
-        ``"auto"``: the authors' results beside the checkout
-        (:data:`diamlib.reporting.results.AUTHORS_RESULTS_BESIDE_CHECKOUT`) when they are there; ``None``:
+        ``"auto"``: the authors' results where ``python -m diamlib fetch-authors`` stores them, else
+        beside the checkout (:func:`diamlib.reporting.authors_files.authors_results_folder`); ``None``:
         not read; otherwise the folder of the authors' results, which must exist.
 
     Returns
@@ -193,11 +193,12 @@ def load_sources(out_dir: Path, reference_dir: str | Path | None = "auto") -> tu
         ``reference_dir`` is a folder that does not exist.
     """
     notes = []
-    folder = authors_results_beside_checkout() if reference_dir == "auto" else reference_dir
+    folder = authors_results_folder() if reference_dir == "auto" else reference_dir
     if folder is None:
         authors = None
         notes.append("The authors' published results are not analysed (reference_dir is None, or \"auto\" "
-                     "and they are not beside the checkout).")
+                     "and they are neither fetched nor beside the checkout: python -m diamlib fetch-authors "
+                     "fetches them).")
     else:
         authors = load_authors_results(resolve_reference_dir(folder))
     try:

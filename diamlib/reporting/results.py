@@ -20,6 +20,9 @@ import numpy as np
 import pandas as pd
 
 from diamlib.evidence import TASKS
+# re-exported: where the authors' results are (fetched, else beside the checkout)
+from diamlib.reporting.authors_files import AUTHORS_RESULTS_BESIDE_CHECKOUT  # noqa: F401
+from diamlib.reporting.authors_files import authors_results_beside_checkout, authors_results_folder  # noqa: F401
 from diamlib.runstore import CURVE_COLUMNS, SHARED_DIR, RunIntegrityError, RunStore, repair_hint, settings_differences
 
 
@@ -328,19 +331,7 @@ def _finish(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- authors' runs
-#: Where a checkout keeps the authors' published raw results, relative to the project root
-#: (a ``shared/`` folder beside the checkout).
-AUTHORS_RESULTS_BESIDE_CHECKOUT = "../shared/reference/diam-authors-results"
-
-
-def authors_results_beside_checkout() -> Path | None:
-    """The authors' results beside the checkout (:data:`AUTHORS_RESULTS_BESIDE_CHECKOUT`), if there."""
-    from diamlib.paths import project_root
-
-    folder = project_root() / AUTHORS_RESULTS_BESIDE_CHECKOUT
-    return folder if folder.is_dir() else None
-
-
+# Where they are: diamlib.reporting.authors_files (fetched, else beside the checkout).
 def resolve_reference_dir(path: str | Path) -> Path:
     """The folder of the authors' results: ``path`` as given, else relative to the project root.
 

@@ -2,32 +2,37 @@
 
 Each experiment is one comparable set of runs (:class:`Experiment`: one dataset, one metric,
 the same target models and seeds for every method). For each (experiment, baseline) the
-verdict gives
+verdict gives, from :mod:`diamlib.reporting.stats.seed_level` (the one path for "DIAM against a
+baseline"):
 
-- the **effect**: DIAM's advantage after the last round, pooled over the (model, seed) pairs
-  (the same model and seed under both methods share their initial labels and initial
-  weights), with a 95 % confidence interval (t interval over the pairs). Accuracy: points
-  (DIAM minus baseline); errors (MSE): percent lower than the baseline's (per pair,
-  ``100 (baseline - DIAM) / baseline``). Positive always means DIAM is better. *Win* / *Loss*:
-  the interval lies above / below zero; *Tie* otherwise;
-- the **paper's test per seed**: in each seed, the paired t-test over the target models after
-  the last round (Sec. 6.2), counted as W/T/L over the seeds;
-- for the multi-model claim (every model gains), DIAM minus random **per target model**,
-  averaged over the seeds, and how many models gain;
-- the **regime**: where the runs cannot test the claim well, a note beside the number (the
-  round-0 share of the pool in some model's disagreement region, or regression models no
-  better than the constant predictor).
-
-The pairs of one model share its architecture, so they are not independent draws: read the
-intervals as a summary of the evidence over seeds and models.
+- the **effect** after the last round with the seed as the unit of replication: per seed, the
+  mean over the target models of DIAM's advantage (accuracy: points, DIAM minus baseline;
+  errors: percent lower MSE than the baseline's); then the mean over the seeds with a 95 % t
+  interval over the seeds. Positive always means DIAM is better;
+- the **outcome**: *Win* / *Loss* when the seed-level t-test, **Holm-adjusted** over every
+  comparison of the table that can test the claim, is significant at ``alpha`` (by the
+  effect's sign); *Tie* otherwise. The interval shown is the unadjusted one;
+- **the paper's test**: in each seed, the paired t-test over the target models after the last
+  round (Sec. 6.2), counted as W/T/L over the seeds;
+- the **minimum detectable effect** (80 % power at the experiment's seeds and the spread of
+  its per-seed effects) against random;
+- for the multi-model claim (every model gains), the **models gaining**: models whose own
+  interval over the seeds lies above 0, beside the count of positive point estimates;
+- the **regime gate** (:mod:`diamlib.reporting.stats.regime`): a row whose runs cannot test
+  the claim reads "cannot test the claim" instead of Win/Tie/Loss, and is left out of the
+  adjustment's family;
+- **which DIAM ran**: wherever the DIAM method is shown, its solver and ``beta``
+  (:func:`diam_settings`).
 
 References
 ----------
 Sec. 6.2 (paired t-test over the target models, Table 2) and the claim of Sec. 1 that one
-labeled set trains all target models well; pooling over seeds and intervals are ours.
+labeled set trains all target models well; inference over seeds, the adjustment, the gate and
+the minimum detectable effect are ours.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -36,7 +41,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats as scipy_stats
 
 from diamlib.config import SKLEARN_DIR
 from diamlib.fileio import atomic_write_text
@@ -44,13 +48,18 @@ from diamlib.paths import figures_dir, tables_dir
 from diamlib.reporting.plots import save_figure
 from diamlib.reporting.report import save_table
 from diamlib.reporting.results import NoResultsError, load_constant_predictor, load_results, vote_diagnostics
-from diamlib.reporting.stats import higher_is_better, paired_outcome
+from diamlib.reporting.stats import order_methods, reference_methods
+from diamlib.reporting.stats.regime import GATE_DEFINITION, GateResult, constant_gate, regime_gate
+from diamlib.reporting.stats.seed_level import (ADJUSTMENT, CONFIDENCE, POWER, compare_over_seeds, holm_adjust,
+                                                outcome_of, per_model_over_seeds)
+from diamlib.runstore import RunStore
 
-#: The DIAM method of each task's verdict, and the other DIAM variants that are not baselines.
-REFERENCES = {"classification": ("diam",), "regression": ("diam-svd", "diam-leverage")}
-#: Share of the pool in some disagreement region at round 0 above which the votes barely rank it.
-SATURATED_DISAGREEMENT = 0.9
-CONFIDENCE = 0.95
+#: What a row that fails the regime gate reads instead of Win/Tie/Loss.
+CANNOT_TEST = "cannot test the claim"
+#: What a row with one seed reads (no interval over the seeds, no test).
+TOO_FEW_SEEDS = "one seed: no test"
+#: The baseline of the multi-model claim and of the minimum-detectable-effect column.
+CLAIM_BASELINE = "random"
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,11 @@ class Experiment:
     baselines : tuple of str
         The methods it is compared with.
     regime : str
-        What limits the test in this regime ("" when nothing does).
+        The regime numbers in words ("" when none were recorded).
+    gate : GateResult
+        Whether the runs can test the claim (:mod:`diamlib.reporting.stats.regime`); passes by default.
+    settings : str
+        Which DIAM ran, e.g. ``"solver greedy-swap, beta -1"`` (:func:`diam_settings`; "" when unknown).
     """
 
     name: str
@@ -77,10 +90,28 @@ class Experiment:
     reference: str
     baselines: tuple[str, ...]
     regime: str = ""
+    gate: GateResult = GateResult(True)
+    settings: str = ""
+
+    @property
+    def reference_label(self) -> str:
+        """The DIAM method with its settings, as the verdict shows it: ``"diam (solver greedy-swap, beta -1)"``."""
+        return f"{self.reference} ({self.settings})" if self.settings else self.reference
 
     @property
     def metric(self) -> str:
         return str(self.results["metric"].iloc[0])
+
+
+def verdict_method_note(alpha: float, n_family: int) -> str:
+    """How the table's numbers are made, in words (printed under the table)."""
+    return (f"Effect: per seed, the mean over the target models of DIAM's advantage after the last round; then the "
+            f"mean over the seeds with a {100 * CONFIDENCE:.0f} % t interval over the seeds (the seed is the unit of "
+            f"replication). Win/Loss: the seed-level t-test, {ADJUSTMENT}-adjusted over the table's {n_family} "
+            f"comparisons that can test the claim, at alpha = {alpha}; Tie otherwise. \"paper's test W/T/L\": the "
+            f"paper's paired t-test over the target models in each seed, counted over the seeds. MDE: the effect a "
+            f"seed-level t-test detects with {100 * POWER:.0f} % power at the row's seeds and spread. Models gaining: "
+            f"models whose interval over the seeds lies above 0 (point estimates above 0 in brackets).")
 
 
 @dataclass(frozen=True)
@@ -92,146 +123,152 @@ class Verdict:
     per_model: pd.DataFrame
     figure: Figure
     notes: list[str] = field(default_factory=list)
+    method_note: str = ""
 
     def markdown(self) -> str:
-        """The display table as Markdown (the README's verdict)."""
+        """The display table as Markdown (the README's verdict), with how it is made and the gate under it."""
         header = "| experiment | " + " | ".join(self.table.columns) + " |"
         lines = [header, "|" + "---|" * (len(self.table.columns) + 1)]
         lines += ["| " + name + " | " + " | ".join(str(v) for v in row) + " |" for name, row in self.table.iterrows()]
-        return "\n".join(lines) + "\n"
+        under = [text for text in (self.method_note, GATE_DEFINITION) if text]
+        return "\n".join(lines) + "\n" + "".join(f"\n{text}\n" for text in under)
 
 
 # --------------------------------------------------------------------------- effects
-def pair_effects(results: pd.DataFrame, reference: str, baseline: str) -> pd.Series:
-    """DIAM's advantage over ``baseline`` after the last round, per (model, seed) pair.
-
-    Returns
-    -------
-    Series
-        Index (model, seed); accuracy-like metrics: ``100 (reference - baseline)`` (points);
-        errors: ``100 (baseline - reference) / baseline`` (percent lower). Positive = DIAM better.
-    """
-    last = results[results["round"] == results["round"].max()]
-    values = last.pivot_table(index=["model", "seed"], columns="method", values="value")
-    both = values[[reference, baseline]].dropna()
-    if higher_is_better(str(results["metric"].iloc[0])):
-        return 100.0 * (both[reference] - both[baseline])
-    return 100.0 * (both[baseline] - both[reference]) / both[baseline]
-
-
-def interval(effects: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float, float]:
-    """Mean, t-interval bounds and two-sided p-value of a paired effect (zero-variance safe)."""
-    effects = np.asarray(effects, dtype=np.float64)
-    mean = float(effects.mean())
-    spread = float(effects.std(ddof=1)) if effects.size > 1 else 0.0
-    if spread == 0.0:
-        return mean, mean, mean, (1.0 if mean == 0.0 else 0.0)
-    half = scipy_stats.t.ppf(0.5 + confidence / 2, effects.size - 1) * spread / np.sqrt(effects.size)
-    p_value = float(scipy_stats.ttest_1samp(effects, 0.0).pvalue)
-    return mean, mean - half, mean + half, p_value
-
-
-def outcome_of(low: float, high: float) -> str:
-    """Win when the interval lies above zero, Loss below, Tie otherwise."""
-    return "Win" if low > 0 else ("Loss" if high < 0 else "Tie")
-
-
-def per_seed_wtl(results: pd.DataFrame, reference: str, baseline: str, alpha: float) -> dict[str, int]:
-    """The paper's test (paired over the target models, after the last round), counted over the seeds."""
-    last = results[results["round"] == results["round"].max()]
-    counts = {"Win": 0, "Tie": 0, "Loss": 0}
-    higher = higher_is_better(str(results["metric"].iloc[0]))
-    for _, seed_rows in last.groupby("seed"):
-        values = seed_rows.pivot_table(index="model", columns="method", values="value")[[reference, baseline]].dropna()
-        outcome, _, _ = paired_outcome(values[reference].to_numpy(), values[baseline].to_numpy(),
-                                       higher_better=higher, alpha=alpha)
-        counts[outcome] += 1
-    return counts
-
-
 def verdict_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> pd.DataFrame:
-    """One row per (experiment, baseline): the pooled effect with its interval and the per-seed W/T/L."""
-    rows = []
-    for experiment in experiments:
-        unit = "points" if higher_is_better(experiment.metric) else "% lower MSE"
-        for baseline in experiment.baselines:
-            effects = pair_effects(experiment.results, experiment.reference, baseline)
-            mean, low, high, p_value = interval(effects.to_numpy())
-            seeds = per_seed_wtl(experiment.results, experiment.reference, baseline, alpha)
-            rows.append({"experiment": experiment.name, "reference": experiment.reference, "baseline": baseline,
-                         "metric": experiment.metric, "unit": unit, "n_pairs": int(effects.size),
-                         "n_seeds": int(experiment.results["seed"].nunique()), "effect": mean, "low": low,
-                         "high": high, "p_value": p_value, "outcome": outcome_of(low, high),
-                         "seeds_win": seeds["Win"], "seeds_tie": seeds["Tie"], "seeds_loss": seeds["Loss"],
-                         "regime": experiment.regime})
-    return pd.DataFrame(rows)
-
-
-def per_model_gains(experiments: Sequence[Experiment], baseline: str = "random") -> pd.DataFrame:
-    """DIAM minus ``baseline`` for every target model, averaged over the seeds (the multi-model claim).
+    """One row per (experiment, baseline): the seed-level effect, the Holm-adjusted outcome, the paper's test.
 
     Returns
     -------
     DataFrame
-        One row per (experiment, model): ``effect`` (mean over seeds, the units of
-        :func:`pair_effects`), ``low``, ``high`` (95 % t interval over the seeds; equal to the
-        mean with one seed), ``n_seeds``, ``gains`` (effect > 0).
+        ``experiment``, ``regime``, ``testable``, ``gate``, then the columns of
+        :func:`~diamlib.reporting.stats.seed_level.compare_over_seeds`, ``p_holm`` (NaN for
+        rows that cannot test the claim) and ``outcome`` (Win, Tie, Loss, :data:`TOO_FEW_SEEDS`
+        or :data:`CANNOT_TEST`).
     """
     rows = []
     for experiment in experiments:
-        if baseline not in experiment.baselines:
-            continue
-        effects = pair_effects(experiment.results, experiment.reference, baseline)
-        for model, per_seed in effects.groupby(level="model", sort=False):
-            mean, low, high, _ = interval(per_seed.to_numpy())
-            rows.append({"experiment": experiment.name, "reference": experiment.reference, "model": model,
-                         "effect": mean, "low": low, "high": high, "n_seeds": int(per_seed.size), "gains": mean > 0})
-    return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------- presentation
-def _cell(row: pd.Series) -> str:
-    return (f"{row['effect']:+.1f} [{row['low']:+.1f}, {row['high']:+.1f}] {row['outcome']}; "
-            f"seeds {row['seeds_win']}/{row['seeds_tie']}/{row['seeds_loss']}")
-
-
-def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
-    """Experiments x baselines of short text cells, then the models that gain over random, the regime."""
-    order = list(dict.fromkeys(rows["experiment"]))
-    baselines = list(dict.fromkeys(rows["baseline"]))
-    table = pd.DataFrame(index=pd.Index(order, name="experiment"), columns=["DIAM", "unit", *baselines],
-                         dtype=object).fillna("")
-    for _, row in rows.iterrows():
-        table.loc[row["experiment"], row["baseline"]] = _cell(row)
-        table.loc[row["experiment"], "DIAM"] = row["reference"]
-        table.loc[row["experiment"], "unit"] = row["unit"]
-    gains = per_model.groupby("experiment")["gains"].agg(["sum", "size"]) if len(per_model) else None
-    table["models gaining vs random"] = [f"{int(gains.loc[e, 'sum'])} of {int(gains.loc[e, 'size'])}"
-                                         if gains is not None and e in gains.index else "" for e in order]
-    table["regime"] = [rows.loc[rows["experiment"] == e, "regime"].iloc[0] for e in order]
+        for baseline in experiment.baselines:
+            row = {"experiment": experiment.name, "regime": experiment.regime, "testable": experiment.gate.passes,
+                   "gate": experiment.gate.text(), "gate_short": experiment.gate.short()}
+            row.update(compare_over_seeds(experiment.results, experiment.reference, baseline, alpha=alpha))
+            row["reference_settings"] = experiment.settings
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    family = table["testable"].to_numpy(bool)
+    p_holm = np.full(len(table), math.nan)
+    p_holm[family] = holm_adjust(table.loc[family, "p_value"].to_numpy(), alpha=alpha)
+    table["p_holm"] = p_holm
+    table["outcome"] = [(outcome_of(effect, p, alpha) if seeds > 1 else TOO_FEW_SEEDS) if testable else CANNOT_TEST
+                        for effect, p, seeds, testable in zip(table["effect"], table["p_holm"], table["n_seeds"],
+                                                              table["testable"])]
     return table
 
 
-def plot_forest(rows: pd.DataFrame) -> Figure:
-    """Forest plot: DIAM's pooled effect with its 95 % interval, one line per (experiment, baseline).
+def per_model_gains(experiments: Sequence[Experiment], baseline: str = CLAIM_BASELINE) -> pd.DataFrame:
+    """DIAM minus ``baseline`` for every target model, with a t interval over the seeds (the multi-model claim).
 
-    One panel per unit (accuracy points, percent lower MSE); a Win is green, a Loss red, a Tie grey.
+    Returns
+    -------
+    DataFrame
+        One row per (experiment, model): ``effect`` (mean over seeds), ``low``, ``high`` (95 % t
+        interval over the seeds; NaN with one seed), ``n_seeds``, ``gains`` (interval above 0),
+        ``gains_point`` (effect above 0).
+    """
+    parts = []
+    for experiment in experiments:
+        if baseline not in experiment.baselines:
+            continue
+        models = per_model_over_seeds(experiment.results, experiment.reference, baseline)
+        parts.append(models.assign(experiment=experiment.name, reference=experiment.reference_label))
+    if not parts:
+        return pd.DataFrame(columns=["experiment", "reference", "model", "effect", "low", "high", "n_seeds",
+                                     "gains", "gains_point"])
+    table = pd.concat(parts, ignore_index=True)
+    return table[["experiment", "reference", "model", "effect", "low", "high", "n_seeds", "gains", "gains_point"]]
+
+
+# --------------------------------------------------------------------------- presentation
+def _number(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:+.1f}"
+
+
+def _cell(row: pd.Series) -> str:
+    return (f"{_number(row['effect'])} [{_number(row['low'])}, {_number(row['high'])}] {row['outcome']}; "
+            f"paper's test {row['papers_win']}/{row['papers_tie']}/{row['papers_loss']}")
+
+
+def verdict_sentences(rows: pd.DataFrame, baseline: str = CLAIM_BASELINE) -> list[str]:
+    """One sentence per experiment: DIAM (with its settings) against ``baseline``, from the verdict's rows."""
+    sentences = []
+    for _, row in rows[rows["baseline"] == baseline].iterrows():
+        settings = row.get("reference_settings", "")
+        diam = f"{row['reference']} ({settings})" if settings else row["reference"]
+        mde = f"{row['mde']:.1f}" if math.isfinite(row["mde"]) else "n/a"
+        sentences.append(f"{row['experiment']}: DIAM {diam} vs {baseline} {_number(row['effect'])} {row['unit']} "
+                         f"[{_number(row['low'])}, {_number(row['high'])}] over {row['n_seeds']} seed(s), "
+                         f"{row['outcome']} (MDE {mde}); the paper's test per seed "
+                         f"{row['papers_win']}/{row['papers_tie']}/{row['papers_loss']}")
+    return sentences
+
+
+def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
+    """Experiments x baselines of short text cells, then the MDE against random, the models gaining, the regime."""
+    order = list(dict.fromkeys(rows["experiment"]))
+    baselines = list(dict.fromkeys(rows["baseline"]))
+    table = pd.DataFrame(index=pd.Index(order, name="experiment"), columns=["DIAM", "unit", "seeds", *baselines],
+                         dtype=object).fillna("")
+    for _, row in rows.iterrows():
+        table.loc[row["experiment"], row["baseline"]] = _cell(row)
+        settings = row.get("reference_settings", "")
+        table.loc[row["experiment"], "DIAM"] = f"{row['reference']} ({settings})" if settings else row["reference"]
+        table.loc[row["experiment"], "unit"] = row["unit"]
+        table.loc[row["experiment"], "seeds"] = str(row["n_seeds"])
+    against = rows[rows["baseline"] == CLAIM_BASELINE].set_index("experiment")
+    table[f"MDE vs {CLAIM_BASELINE} ({100 * POWER:.0f} % power)"] = [
+        (f"{against.loc[e, 'mde']:.1f}" if math.isfinite(against.loc[e, "mde"]) else "n/a") if e in against.index
+        else "" for e in order]
+    if len(per_model):
+        gains = per_model.groupby("experiment").agg(interval=("gains", "sum"), point=("gains_point", "sum"),
+                                                    size=("gains", "size"))
+    table[f"models gaining vs {CLAIM_BASELINE}: interval > 0 (point > 0)"] = [
+        f"{int(gains.loc[e, 'interval'])} of {int(gains.loc[e, 'size'])} ({int(gains.loc[e, 'point'])})"
+        if len(per_model) and e in gains.index else "" for e in order]
+    first = rows.groupby("experiment", sort=False).first()
+    table["regime"] = ["; ".join(t for t in (first.loc[e, "regime"], first.loc[e, "gate_short" if first.loc[e, "regime"]
+                                                                  else "gate"]) if t) for e in order]
+    return table
+
+
+#: Colour of each outcome in the forest plot.
+OUTCOME_COLOURS = {"Win": "#2e7d32", "Tie": "#757575", "Loss": "#c62828", TOO_FEW_SEEDS: "#757575",
+                   CANNOT_TEST: "#bdbdbd"}
+
+
+def plot_forest(rows: pd.DataFrame) -> Figure:
+    """Forest plot: DIAM's seed-level effect with its 95 % t interval over seeds, one line per comparison.
+
+    One panel per unit (accuracy points, percent lower MSE); a Win is green, a Loss red, a Tie
+    grey, a row that cannot test the claim light grey (hollow marker).
     """
     units = list(dict.fromkeys(rows["unit"]))
     heights = [max(2.0, 0.28 * (rows["unit"] == unit).sum() + 0.8) for unit in units]
     fig, axes = plt.subplots(len(units), 1, figsize=(7.5, sum(heights)), squeeze=False,
                              gridspec_kw={"height_ratios": heights}, constrained_layout=True)
-    colours = {"Win": "#2e7d32", "Tie": "#757575", "Loss": "#c62828"}
     for ax, unit in zip(axes[:, 0], units):
         part = rows[rows["unit"] == unit].iloc[::-1]
         y = np.arange(len(part))
         for position, (_, row) in zip(y, part.iterrows()):
-            ax.plot([row["low"], row["high"]], [position, position], color=colours[row["outcome"]], linewidth=2)
-            ax.plot(row["effect"], position, "o", color=colours[row["outcome"]], markersize=5)
+            colour = OUTCOME_COLOURS[row["outcome"]]
+            ax.plot([row["low"], row["high"]], [position, position], color=colour, linewidth=2)
+            ax.plot(row["effect"], position, "o", color=colour, markersize=5,
+                    markerfacecolor="white" if row["outcome"] == CANNOT_TEST else colour)
         ax.axvline(0.0, color="black", linewidth=0.8)
         ax.set_yticks(y, [f"{row['experiment']} vs {row['baseline']}" for _, row in part.iterrows()],
                       fontsize="small")
-        ax.set_xlabel(f"DIAM's advantage after the last round ({unit}; 95 % interval over (model, seed) pairs)")
+        ax.set_xlabel(f"DIAM's advantage after the last round ({unit}; {100 * CONFIDENCE:.0f} % t interval over seeds)")
     fig.suptitle("Does DIAM beat each baseline? (right of the line: DIAM better)")
     return fig
 
@@ -242,10 +279,12 @@ def verdict(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> Verdic
         raise NoResultsError("no experiment to judge: run notebooks 02, 03 or 05 for this profile first")
     rows = verdict_rows(experiments, alpha=alpha)
     per_model = per_model_gains(experiments)
-    notes = [f"{e.name}: {e.regime}" for e in experiments if e.regime]
+    notes = [f"{e.name}: " + "; ".join(t for t in (e.regime, e.gate.text()) if t)
+             for e in experiments if e.regime or not e.gate.passes]
     figure = plot_forest(rows)
     plt.close(figure)  # shown where the caller displays it, not again at the end of a notebook cell
-    return Verdict(rows=rows, table=verdict_table(rows, per_model), per_model=per_model, figure=figure, notes=notes)
+    return Verdict(rows=rows, table=verdict_table(rows, per_model), per_model=per_model, figure=figure, notes=notes,
+                   method_note=verdict_method_note(alpha, int(rows["p_holm"].notna().sum())))
 
 
 #: File stem of the verdict's tables (CSV, Markdown) and forest plot.
@@ -283,52 +322,142 @@ def round_zero_votes(task_dir: Path, dataset: str, reference: str = "diam") -> p
     return votes[votes["round"] == 0] if not votes.empty else votes
 
 
+def round_zero_regime(votes: pd.DataFrame, results: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """The per-seed regime numbers the gate reads (:data:`~diamlib.reporting.stats.regime.REGIME_COLUMNS`).
+
+    Parameters
+    ----------
+    votes : DataFrame
+        :func:`round_zero_votes` of ``reference``'s runs (may be empty: not recorded).
+    results : DataFrame
+        Tidy accuracy results of the experiment.
+
+    Returns
+    -------
+    DataFrame
+        One row per seed of ``reference``: ``seed``, ``in some DIS region``, ``max-vote tie``
+        (NaN where the votes were not recorded) and ``round-0 accuracy`` (mean over the target
+        models).
+    """
+    first = results[(results["method"] == reference) & (results["round"] == results["round"].min())]
+    accuracy = first.groupby("seed")["value"].mean().rename("round-0 accuracy")
+    if votes.empty:
+        votes = pd.DataFrame(columns=["seed", "in some DIS region", "max-vote tie"])
+    numbers = votes.set_index("seed")[["in some DIS region", "max-vote tie"]].astype(float)
+    return numbers.join(accuracy, how="right").reset_index()
+
+
 def _span(values: Sequence[float], scale: float = 1.0, unit: str = "") -> str:
     low, high = scale * min(values), scale * max(values)
     return f"{low:.0f}{unit}" if round(low) == round(high) else f"{low:.0f}-{high:.0f}{unit}"
 
 
 def disagreement_regime(round_zero: pd.DataFrame, batch_size: int) -> str:
-    """The regime note of a classification experiment from DIAM's round-0 votes.
+    """The regime numbers of a classification experiment in words, from DIAM's round-0 runs.
 
-    States the share of the pool in some model's disagreement region and how many points share
-    the top vote against the batch size. With :data:`SATURATED_DISAGREEMENT` or more of the pool
-    inside some region (the paper's regime has most of it outside every region), CAL is close to
-    random sampling and the votes can only rank by how many models disagree: the note says so.
+    The share of the pool in some model's disagreement region, how many points share the top
+    vote against the batch size and the target models' mean accuracy, each as its range over
+    the seeds; the gate (:func:`~diamlib.reporting.stats.regime.regime_gate`) says what they mean.
     """
     if round_zero.empty:
         return ""
-    shares = round_zero["in some DIS region"].dropna().tolist()
-    ties = round_zero["max-vote tie"].dropna().tolist()
-    note = f"{_span(shares, 100, ' %')} of the pool in some model's disagreement region at round 0" if shares else ""
+    parts = []
+    shares = round_zero["in some DIS region"].dropna().tolist() if "in some DIS region" in round_zero else []
+    ties = round_zero["max-vote tie"].dropna().tolist() if "max-vote tie" in round_zero else []
+    accuracy = round_zero["round-0 accuracy"].dropna().tolist() if "round-0 accuracy" in round_zero else []
+    if shares:
+        parts.append(f"{_span(shares, 100, ' %')} of the pool in some model's disagreement region")
     if ties:
-        note += f"; {_span(ties)} points share the top vote, for a batch of {batch_size}"
-    if shares and min(shares) >= SATURATED_DISAGREEMENT:
-        note += (": far from the paper's regime, where most of the pool leaves every region; CAL is then "
-                 "close to random, and DIAM ranks by how many models disagree and by diversity")
-    return note
+        parts.append(f"{_span(ties)} points share the top vote, for a batch of {batch_size}")
+    if accuracy:
+        parts.append(f"round-0 accuracy {_span(accuracy, 100, ' %')}")
+    return ("at round 0: " + "; ".join(parts)) if parts else ""
 
 
-def constant_regime(results: pd.DataFrame, constant: pd.DataFrame) -> str:
-    """The regime note of a regression experiment: models not better than the constant predictor."""
+def _constant_counts(results: pd.DataFrame, constant: pd.DataFrame) -> tuple[int, int, float]:
+    """Final (run, model) MSE values not better than the constant predictor, how many were compared, the worst ratio."""
     if constant.empty:
-        return "constant predictor not recorded"
+        return 0, 0, math.nan
     final = results[(results["metric"] == "mse") & (results["round"] == results["round"].max())]
     reference = constant[(constant["metric"] == "mse") & (constant["round"] == constant["round"].max())]
     joined = final.merge(reference[["dataset", "method", "seed", "value"]].rename(columns={"value": "constant"}),
                          on=["dataset", "method", "seed"])
+    if joined.empty:
+        return 0, 0, math.nan
     worse = int((joined["value"] >= joined["constant"]).sum())
+    return worse, len(joined), float((joined["value"] / joined["constant"]).max())
+
+
+def constant_regime(results: pd.DataFrame, constant: pd.DataFrame) -> str:
+    """The regime note of a regression experiment: models not better than the constant predictor."""
+    worse, compared, highest = _constant_counts(results, constant)
+    if compared == 0:
+        return "constant predictor not recorded"
     if worse:
-        return (f"{worse} of {len(joined)} final (run, model) values not better than the constant predictor: "
-                f"those models learnt nothing, so they cannot test the claim")
-    highest = 100 * (joined["value"] / joined["constant"]).max()
-    return f"every model beats the constant predictor after the last round (at most {highest:.0f} % of its MSE)"
+        return (f"{worse} of {compared} final (run, model) values not better than the constant predictor: "
+                f"those models learnt nothing")
+    return f"every model beats the constant predictor after the last round (at most {100 * highest:.0f} % of its MSE)"
 
 
 def _batch_size(results: pd.DataFrame) -> int:
     """Labels added by one query round (the difference of the first two label counts)."""
     counts = sorted(results["n_labeled"].unique())
     return int(counts[1] - counts[0]) if len(counts) > 1 else 0
+
+
+#: The options of a DIAM strategy that decide which DIAM ran, in the order they are shown.
+DECIDING_OPTIONS = ("solver", "beta")
+
+
+def diam_settings(strategy: str, options: dict) -> str:
+    """The deciding options of a DIAM run, defaults filled in from the strategy's options model.
+
+    Parameters
+    ----------
+    strategy : str
+        Registered strategy name (``diam``, ``diam-svd``, ...).
+    options : dict
+        The run's ``strategy_options`` (``run.json``): only the options the profile set.
+
+    Returns
+    -------
+    str
+        E.g. ``"solver greedy-swap, beta -1"``; ``""`` for a strategy without such options.
+
+    References
+    ----------
+    Eq. 9 (the trade-off ``beta``) and its solvers: greedy-swap (ours) and the authors' recipe.
+    """
+    from diamlib.strategies.registry import get_strategy
+
+    resolved = get_strategy(strategy).options_model(**(options or {})).model_dump()
+    return ", ".join(f"{name} {resolved[name]:g}" if isinstance(resolved[name], float) else f"{name} {resolved[name]}"
+                     for name in DECIDING_OPTIONS if name in resolved)
+
+
+def _run_settings(root: Path, task: str, dataset: str, reference: str) -> str:
+    """:func:`diam_settings` of ``reference``'s runs under ``root`` (the first seed's ``run.json``)."""
+    for folder in sorted((Path(root) / task / dataset / reference).glob("seed*")):
+        store = RunStore(folder)
+        if store.exists():
+            meta = store.read_meta()
+            return diam_settings(meta["strategy"], meta.get("strategy_options") or {})
+    return ""
+
+
+def split_methods(rows: pd.DataFrame, task: str) -> tuple[list[str], tuple[str, ...]]:
+    """The DIAM methods of ``rows`` and their baselines, from the strategy registry.
+
+    References are the registry's proposed strategies of ``task`` that ran
+    (:func:`~diamlib.reporting.stats.reference_methods`); baselines are the methods whose
+    strategy is not a proposed one (so a DIAM variant, e.g. another beta, is neither).
+    """
+    proposed = set(reference_methods(task))
+    methods = order_methods(rows["method"])
+    strategy_of = rows.groupby("method")["strategy"].first()
+    references = [m for m in methods if m in proposed]
+    baselines = tuple(m for m in methods if strategy_of[m] not in proposed)
+    return references, baselines
 
 
 def _task_experiments(root: Path, task: str, family: str, record: str) -> list[Experiment]:
@@ -340,15 +469,19 @@ def _task_experiments(root: Path, task: str, family: str, record: str) -> list[E
     constant = load_constant_predictor(root) if task == "regression" else None
     experiments = []
     for dataset, rows in results[results["metric"] == metric].groupby("dataset", sort=False):
-        methods = list(dict.fromkeys(rows["method"]))
-        references = [r for r in REFERENCES[task] if r in methods]
-        baselines = tuple(m for m in methods if m not in REFERENCES[task])
+        references, baselines = split_methods(rows, task)
         for reference in references:
-            regime = (disagreement_regime(round_zero_votes(root, dataset, reference), _batch_size(rows))
-                      if task == "classification" else constant_regime(rows, constant))
+            if task == "classification":
+                numbers = round_zero_regime(round_zero_votes(root, dataset, reference), rows, reference)
+                regime = disagreement_regime(numbers, _batch_size(rows))
+                gate = regime_gate(numbers, _batch_size(rows))
+            else:
+                regime = constant_regime(rows, constant)
+                gate = constant_gate(*_constant_counts(rows, constant)[:2])
             label = f", {reference}" if len(references) > 1 else ""
             experiments.append(Experiment(name=f"{family}, {dataset}{label} ({record})", results=rows,
-                                          reference=reference, baselines=baselines, regime=regime))
+                                          reference=reference, baselines=baselines, regime=regime, gate=gate,
+                                          settings=_run_settings(root, task, dataset, reference)))
     return experiments
 
 

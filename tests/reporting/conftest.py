@@ -10,8 +10,6 @@ import pytest
 
 from diamlib.reporting.results import TIDY_COLUMNS
 
-#: Where the authors' published raw results are kept beside the project checkout.
-REFERENCE_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "diam-authors-results"
 
 
 def tidy(values: dict, *, metric: str = "accuracy", dataset: str = "toy", task: str = "classification",
@@ -42,9 +40,13 @@ def make_tidy():
 
 @pytest.fixture(scope="session")
 def authors_dir() -> Path:
-    if not REFERENCE_DIR.is_dir():
-        pytest.skip(f"the authors' published results are not beside the checkout ({REFERENCE_DIR.name} missing)")
-    return REFERENCE_DIR
+    from diamlib.reporting.authors_files import authors_results_folder
+
+    folder = authors_results_folder()
+    if folder is None:
+        pytest.skip("the authors' published results are neither fetched (python -m diamlib fetch-authors) nor "
+                    "beside the checkout")
+    return folder
 
 
 @pytest.fixture(scope="session")

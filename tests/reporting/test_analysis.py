@@ -122,9 +122,9 @@ def test_save_writes_tables_figures_and_summary(ours, tmp_path):
 
 
 def test_auto_reads_the_authors_results_only_where_they_are(tmp_path, monkeypatch):
-    monkeypatch.setattr(analysis, "authors_results_beside_checkout", lambda: None)
+    monkeypatch.setattr(analysis, "authors_results_folder", lambda: None)
     assert analysis.load_sources(tmp_path, "auto")[1] is None
-    monkeypatch.setattr(analysis, "authors_results_beside_checkout", lambda: tmp_path / "nowhere")
+    monkeypatch.setattr(analysis, "authors_results_folder", lambda: tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError):
         analysis.load_sources(tmp_path, "auto")
 

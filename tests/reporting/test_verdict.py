@@ -1,4 +1,4 @@
-"""The one verdict: pooled effects with intervals, the per-seed test, per-model gains, regimes, files."""
+"""The one verdict: seed-level effects, the paper's test per seed, per-model gains, regimes and the gate, files."""
 from __future__ import annotations
 
 import matplotlib
@@ -8,11 +8,10 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from scipy import stats as scipy_stats  # noqa: E402
 
-from diamlib.reporting import stats  # noqa: E402
-from diamlib.reporting.verdict import (Experiment, constant_regime, disagreement_regime, interval,  # noqa: E402
-                                       pair_effects, per_model_gains, per_seed_wtl, save_verdict, verdict)
+from diamlib.reporting.stats.seed_level import pair_effects, papers_test_per_seed  # noqa: E402
+from diamlib.reporting.verdict import (Experiment, constant_regime, diam_settings, disagreement_regime,  # noqa: E402
+                                       per_model_gains, round_zero_regime, save_verdict, split_methods, verdict)
 
 BASE = np.array([0.60, 0.70, 0.80, 0.90, 0.75, 0.65])
 NOISE = np.array([0.001, -0.002, 0.0015, -0.001, 0.002, -0.0015])
@@ -35,54 +34,48 @@ def test_accuracy_effect_is_points_and_mse_effect_is_percent_lower(make_tidy):
     np.testing.assert_allclose(pair_effects(mse, "diam-svd", "random").to_numpy(), [50.0, 50.0])
 
 
-def test_interval_is_the_t_interval_and_agrees_with_the_t_test():
-    effects = np.array([1.0, 2.0, 4.0, 3.5, 0.5])
-    mean, low, high, p_value = interval(effects)
-    half = scipy_stats.t.ppf(0.975, 4) * effects.std(ddof=1) / np.sqrt(5)
-    assert (mean, low, high) == pytest.approx((2.2, 2.2 - half, 2.2 + half))
-    assert p_value == pytest.approx(scipy_stats.ttest_1samp(effects, 0.0).pvalue)
-    assert (low > 0) == (p_value < 0.05)
-    assert interval(np.array([2.0, 2.0])) == (2.0, 2.0, 2.0, 0.0)
-    assert interval(np.zeros(3)) == (0.0, 0.0, 0.0, 1.0)
-
-
-def test_verdict_outcome_equals_the_pooled_test_of_notebook_02(make_tidy):
-    """The verdict's Win/Tie/Loss on accuracy is notebook 02's pooled final-round test, not a second one."""
+def test_verdict_effect_is_the_mean_of_per_seed_means(make_tidy):
+    """The effect is the mean over seeds of each seed's mean over models; 18 pairs, but 3 replicates."""
     table = make_tidy({"diam": runs([0.05, -0.01, 0.02]), "random": runs([0.0] * 3, noise=0),
                        "cal": runs([0.0, 0.0, 0.0])}, n_labeled=(10, 20, 30))
     result = verdict([Experiment("toy", table, "diam", ("cal", "random"))])
-    pooled = stats.pooled_summary(table, reference="diam").set_index("baseline")
-    for _, row in result.rows.iterrows():
-        assert row["outcome"] == pooled.loc[row["baseline"], "final_outcome"]
-        assert row["effect"] == pytest.approx(100 * pooled.loc[row["baseline"], "final_mean_difference"])
-        assert row["n_pairs"] == 18 and row["n_seeds"] == 3
+    row = result.rows.set_index("baseline").loc["random"]
+    per_seed = 100 * np.array([0.05, -0.01, 0.02])  # NOISE averages to 0 over the models
+    assert row["effect"] == pytest.approx(per_seed.mean())
+    assert row["seed_spread"] == pytest.approx(per_seed.std(ddof=1))
+    assert row["n_seeds"] == 3 and row["n_models"] == 6
+    assert row["outcome"] == "Tie"  # three seeds that disagree: no Win, although every pair test would say so
 
 
 def test_per_seed_test_counts_one_outcome_per_seed(make_tidy):
     table = make_tidy({"diam": runs([0.05, -0.05, 0.0]), "random": runs([0.0] * 3, noise=0)},
                       n_labeled=(10, 20, 30))
-    assert per_seed_wtl(table, "diam", "random", alpha=0.05) == {"Win": 1, "Tie": 1, "Loss": 1}
+    assert papers_test_per_seed(table, "diam", "random", alpha=0.05) == {"Win": 1, "Tie": 1, "Loss": 1}
+    result = verdict([Experiment("toy", table, "diam", ("random",))])
+    assert "paper's test 1/1/1" in result.table.loc["toy", "random"]
 
 
 def test_per_model_gains_name_the_models_that_lose(make_tidy):
     lift = np.array([0.02, 0.02, 0.02, 0.02, 0.02, -0.03])  # the last model loses in every seed
     table = make_tidy({"diam": runs([lift, lift]), "random": runs([0.0, 0.0], noise=0)}, n_labeled=(10, 20, 30))
     gains = per_model_gains([Experiment("toy", table, "diam", ("random",))])
+    # two seeds with identical effects: every interval collapses to its point
     assert gains["gains"].tolist() == [True] * 5 + [False]
     assert gains.loc[gains["model"] == "m5", "effect"].item() == pytest.approx(100 * (-0.03 + NOISE[5]))
     result = verdict([Experiment("toy", table, "diam", ("random",))])
-    assert result.table.loc["toy", "models gaining vs random"] == "5 of 6"
+    assert result.table.loc["toy", "models gaining vs random: interval > 0 (point > 0)"] == "5 of 6 (5)"
 
 
 def test_regime_notes():
     assert disagreement_regime(pd.DataFrame(), 150) == ""
-    votes = pd.DataFrame({"in some DIS region": [0.96, 0.99, 0.97], "max-vote tie": [38, 195, 66]})
-    saturated = disagreement_regime(votes, 150)
-    assert saturated.startswith("96-99 % of the pool in some model's disagreement region at round 0; "
-                                "38-195 points share the top vote, for a batch of 150: far from the paper's regime")
-    assert "CAL is then close to random" in saturated
+    votes = pd.DataFrame({"in some DIS region": [0.96, 0.99, 0.97], "max-vote tie": [38, 195, 66],
+                          "round-0 accuracy": [0.55, 0.58, 0.6]})
+    assert disagreement_regime(votes, 150) == (
+        "at round 0: 96-99 % of the pool in some model's disagreement region; 38-195 points share the top vote, "
+        "for a batch of 150; round-0 accuracy 55-60 %")
     calm = disagreement_regime(pd.DataFrame({"in some DIS region": [0.30, 0.45], "max-vote tie": [12, 12]}), 40)
-    assert calm == "30-45 % of the pool in some model's disagreement region at round 0; 12 points share the top vote, for a batch of 40"
+    assert calm == ("at round 0: 30-45 % of the pool in some model's disagreement region; 12 points share the top "
+                    "vote, for a batch of 40")
     results = pd.DataFrame({"dataset": "d", "method": ["a", "a", "b"], "seed": 0, "model": ["m0", "m1", "m0"],
                             "round": 2, "metric": "mse", "value": [0.5, 1.2, 0.9]})
     constant = pd.DataFrame({"dataset": "d", "method": ["a", "b"], "seed": 0, "round": 2, "metric": "mse",
@@ -92,8 +85,30 @@ def test_regime_notes():
     assert constant_regime(results, constant.iloc[:0]) == "constant predictor not recorded"
 
 
-def test_verdict_files_and_markdown(make_tidy, tmp_path):
+def test_round_zero_regime_joins_the_votes_and_the_round_0_accuracy(make_tidy):
     table = make_tidy({"diam": runs([0.05, 0.04]), "random": runs([0.0, 0.0], noise=0)}, n_labeled=(10, 20, 30))
+    votes = pd.DataFrame({"seed": [0, 1], "in some DIS region": [0.4, 0.3], "max-vote tie": [10, 20]})
+    numbers = round_zero_regime(votes, table, "diam").set_index("seed")
+    assert numbers.loc[1, "max-vote tie"] == 20 and numbers.loc[0, "round-0 accuracy"] == pytest.approx(BASE.mean())
+    unrecorded = round_zero_regime(pd.DataFrame(), table, "diam")
+    assert unrecorded["in some DIS region"].isna().all() and len(unrecorded) == 2
+
+
+def test_references_and_baselines_come_from_the_strategy_registry(make_tidy):
+    arrays = {m: runs([0.0]) for m in ("random", "diam", "diam-nodiv", "cal")}
+    table = make_tidy(arrays, strategies={"diam-beta-0.1": "diam"}, n_labeled=(10, 20, 30))
+    variant = make_tidy({"diam-beta-0.1": runs([0.0])}, strategies={"diam-beta-0.1": "diam"}, n_labeled=(10, 20, 30))
+    references, baselines = split_methods(pd.concat([table, variant]), "classification")
+    assert references == ["diam"]  # the registry's proposed strategy; the beta variant is no baseline either
+    assert set(baselines) == {"random", "diam-nodiv", "cal"}
+    regression = make_tidy({m: runs([0.0]) for m in ("diam-svd", "diam-leverage", "random")}, metric="mse",
+                           task="regression", n_labeled=(10, 20, 30))
+    assert split_methods(regression, "regression") == (["diam-svd", "diam-leverage"], ("random",))
+
+
+def test_verdict_files_and_markdown(make_tidy, tmp_path):
+    table = make_tidy({"diam": runs([0.05, 0.04, 0.05, 0.045]), "random": runs([0.0] * 4, noise=0)},
+                      n_labeled=(10, 20, 30))
     result = verdict([Experiment("toy", table, "diam", ("random",), regime="a note")])
     written = save_verdict(result, tmp_path)
     names = sorted(p.relative_to(tmp_path).as_posix() for p in written)
@@ -101,9 +116,10 @@ def test_verdict_files_and_markdown(make_tidy, tmp_path):
                      "tables/04_verdict.md", "tables/04_verdict_per_model.csv"]
     markdown = (tmp_path / "tables" / "04_verdict.md").read_text()
     assert markdown == result.markdown()
-    header, rule, row = markdown.splitlines()
-    assert header.split(" | ")[0] == "| experiment" and row.startswith("| toy | diam | points | +")
+    header, rule, row = markdown.splitlines()[:3]
+    assert header.split(" | ")[0] == "| experiment" and row.startswith("| toy | diam | points | 4 | +")
     assert "Win" in row and "a note" in row and result.notes == ["toy: a note"]
+    assert "Regime gate:" in markdown and "Holm-adjusted" in markdown
     assert pd.read_csv(tmp_path / "tables" / "04_verdict.csv")["outcome"].tolist() == ["Win"]
 
 
@@ -111,3 +127,31 @@ def test_no_experiment_is_a_clear_error():
     from diamlib.reporting.results import NoResultsError
     with pytest.raises(NoResultsError, match="run notebooks 02, 03 or 05"):
         verdict([])
+
+
+def test_which_diam_ran_is_shown_wherever_diam_is(make_tidy):
+    assert diam_settings("diam", {}) == "solver greedy-swap, beta -1"  # the defaults, filled in
+    assert diam_settings("diam", {"beta": -0.1, "solver": "authors"}) == "solver authors, beta -0.1"
+    assert diam_settings("diam-svd", {}) == ""  # no solver, no beta
+    table = make_tidy({"diam": runs([0.05, 0.04, 0.05]), "random": runs([0.0] * 3, noise=0)}, n_labeled=(10, 20, 30))
+    result = verdict([Experiment("toy", table, "diam", ("random",), settings=diam_settings("diam", {"beta": -0.1}))])
+    assert result.table.loc["toy", "DIAM"] == "diam (solver greedy-swap, beta -0.1)"
+    assert set(result.per_model["reference"]) == {"diam (solver greedy-swap, beta -0.1)"}
+    assert result.rows["reference_settings"].tolist() == ["solver greedy-swap, beta -0.1"]
+    assert "| toy | diam (solver greedy-swap, beta -0.1) |" in result.markdown()
+    from diamlib.reporting.verdict import verdict_sentences
+
+    (sentence,) = verdict_sentences(result.rows, "random")
+    assert sentence.startswith("toy: DIAM diam (solver greedy-swap, beta -0.1) vs random +")
+
+
+def test_one_seed_gives_no_interval_and_no_outcome(make_tidy):
+    from diamlib.reporting.verdict import TOO_FEW_SEEDS
+
+    table = make_tidy({"diam": runs([0.05]), "random": runs([0.0], noise=0)}, n_labeled=(10, 20, 30))
+    result = verdict([Experiment("toy", table, "diam", ("random",))])
+    row = result.rows.iloc[0]
+    assert row["outcome"] == TOO_FEW_SEEDS and np.isnan(row["low"]) and np.isnan(row["mde"])
+    assert result.table.loc["toy", "random"].startswith("+5.0 [n/a, n/a] one seed: no test")
+    assert result.table.loc["toy", "MDE vs random (80 % power)"] == "n/a"
+    assert "over the table's 0 comparisons" in result.markdown()  # an untested row is not in Holm's family

@@ -19,7 +19,9 @@ Table 3a to the printed digits for the six baselines.
 
 Modules, one per kind of analysis: ``common`` (contexts, metrics, method order, row
 selection), ``curves`` (learning curves, Fig. 1-4), ``wtl`` (win / tie / loss, Table 2),
-``seeds`` (per seed and pooled over seeds; ours), ``best_worst`` (Table 3), ``beta``
+``seeds`` (per seed and pooled over seeds; ours), ``seed_level`` (DIAM against a baseline with
+the seed as the unit of replication, Holm adjustment, minimum detectable effect; ours, the
+verdict's one path), ``regime`` (the gate: can a row test the claim; ours), ``best_worst`` (Table 3), ``beta``
 (Sec. 6.4), ``model_counts`` (Fig. 2, 4) and ``efficiency`` (area under the curve, labels to
 reach a target; ours). Everything public is importable from this package.
 """
@@ -31,6 +33,10 @@ from diamlib.reporting.stats.common import (CONTEXT, METRIC_DIRECTION, OUTCOMES,
 from diamlib.reporting.stats.curves import curve_summary, learning_curves, seed_curves
 from diamlib.reporting.stats.efficiency import area_under_curve, label_savings, labels_to_reach, normalised_area
 from diamlib.reporting.stats.model_counts import first_models, largest_model_count, model_count_table
+from diamlib.reporting.stats.regime import GATE_DEFINITION, GateResult, constant_gate, regime_gate
+from diamlib.reporting.stats.seed_level import (PAPERS_TEST, TInterval, compare_over_seeds, holm_adjust,
+                                                minimum_detectable_effect, papers_test_per_seed, per_model_over_seeds,
+                                                seed_effects, t_interval)
 from diamlib.reporting.stats.seeds import (POOLED_UNIT, compare_per_seed, compare_pooled, pair_areas, pooled_pairs,
                                            pooled_summary, pooled_table, wtl_by_seed)
 from diamlib.reporting.stats.wtl import (compare_all, compare_methods, format_wtl, paired_outcome, resolve_baselines,
@@ -43,4 +49,7 @@ __all__ = [
     "format_wtl", "wtl_table", "POOLED_UNIT", "compare_per_seed", "wtl_by_seed", "pooled_pairs", "compare_pooled",
     "pair_areas", "pooled_summary", "pooled_table", "best_worst", "beta_sensitivity", "largest_model_count",
     "first_models", "model_count_table", "area_under_curve", "normalised_area", "labels_to_reach", "label_savings",
+    "TInterval", "t_interval", "seed_effects", "compare_over_seeds", "papers_test_per_seed", "per_model_over_seeds",
+    "holm_adjust", "minimum_detectable_effect", "PAPERS_TEST", "GATE_DEFINITION", "GateResult", "regime_gate",
+    "constant_gate",
 ]
