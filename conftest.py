@@ -1,7 +1,9 @@
 """Test-suite wide set-up.
 
-- Portable numerics (the smoke profile's) in this process and every process it starts,
-  chosen before diamlib or PyTorch is imported; quiet, single-threaded BLAS.
+- Portable numerics (the smoke profile's) in this process and every process it starts
+  (notebook kernels under nbval, Dask workers, subprocesses), chosen here with
+  :func:`diamlib.numerics.initialise` before anything loads PyTorch (importing diamlib alone
+  changes no environment variable); quiet, single-threaded BLAS.
 - The canary (``tests/numerics/test_canary.py``) runs first: a machine whose kernels or
   package versions give other numbers fails there, with the cause named. On such a machine
   nbval still executes every notebook but does not compare the outputs of the notebooks that
@@ -21,6 +23,10 @@ _asked = os.environ.get("DIAMLIB_NUMERICS")
 os.environ["DIAMLIB_NUMERICS"] = "portable"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+from diamlib import numerics as _numerics  # noqa: E402
+
+_numerics.initialise()
 
 from diamlib.reporting.results import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_beside_checkout  # noqa: E402
 
