@@ -116,28 +116,43 @@ def test_the_suite_extra_holds_every_optional_package_and_the_versions_agree():
 
 
 # --------------------------------------------------------------------------- evidence files of the README example
-@pytest.fixture(scope="session")
-def evidence_dirs(tmp_path_factory) -> dict[str, list[Path]]:
-    """The README's scikit-learn example on digits (classification), and regressors on diabetes."""
-    from sklearn.datasets import load_diabetes, load_digits
+#: The README's scikit-learn example ("scikit-learn target models") on digits: evidence files of two models.
+README_EXAMPLE = """
+    import sys
+    from pathlib import Path
+    from sklearn.datasets import load_digits
     from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import Ridge
     from sklearn.naive_bayes import GaussianNB
-    from sklearn.neighbors import KNeighborsRegressor
-
-    from diamlib.evidence import Evidence
     from diamlib.seeding import child_rng
-    from diamlib.training.sklearn import fit_sklearn_evidence, learner_evidence
+    from diamlib.training.sklearn import learner_evidence
     from diamlib.userfiles.evidence_files import save_evidence
-    from diamlib.zoo.sklearn_models import as_learner
 
-    root = tmp_path_factory.mktemp("evidence")
     x, y = load_digits(return_X_y=True)
     order = child_rng(0, "packaging-test").permutation(len(x))
     labeled, pool = order[:100], order[100:700]
     models = {"nb": GaussianNB(), "forest": RandomForestClassifier(n_estimators=50)}
     evidence = learner_evidence(models, x[labeled], y[labeled], x[pool], n_classes=10, seed=0)
-    classification = save_evidence(evidence, root / "classification")
+    save_evidence(evidence, Path(sys.argv[1]))
+    print("torch" in sys.modules)
+"""
+
+
+@pytest.fixture(scope="session")
+def evidence_dirs(tmp_path_factory) -> dict[str, list[Path]]:
+    """The README's scikit-learn example on digits (classification), and regressors on diabetes."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+    from sklearn.neighbors import KNeighborsRegressor
+
+    from diamlib.evidence import Evidence
+    from diamlib.training.sklearn import fit_sklearn_evidence
+    from diamlib.userfiles.evidence_files import save_evidence
+    from diamlib.zoo.sklearn_models import as_learner
+
+    root = tmp_path_factory.mktemp("evidence")
+    _run([sys.executable, "-c", textwrap.dedent(README_EXAMPLE), root / "classification"],
+         env={**_clean_environment(), "PYTHONPATH": str(ROOT)}, cwd=root)
+    classification = sorted((root / "classification").glob("*.npz"))
 
     x, y = load_diabetes(return_X_y=True)
     labeled, pool = np.arange(60), np.arange(60, 400)
@@ -226,6 +241,18 @@ def test_the_core_install_names_the_extra_a_solver_or_a_command_needs(core_venv,
     labels = _run([core_venv, "-c", "import diamlib.reporting.stats, diamlib.userfiles.labelling, "
                    "diamlib.userfiles.rounds, diamlib.selection.knn"], env=_clean_environment(), cwd=tmp_path)
     assert labels.returncode == 0
+
+
+def test_the_core_install_runs_the_readme_scikit_learn_example_to_the_same_evidence(core_venv, evidence_dirs,
+                                                                                      tmp_path):
+    done = _run([core_venv, "-c", textwrap.dedent(README_EXAMPLE), tmp_path / "evidence"], env=_clean_environment(),
+                cwd=tmp_path)
+    assert done.stdout.split() == ["False"], "the scikit-learn target models loaded PyTorch"
+    for full in evidence_dirs["classification"]:
+        with np.load(full) as expected, np.load(tmp_path / "evidence" / full.name) as core:
+            assert sorted(core.files) == sorted(expected.files)
+            for name in expected.files:
+                np.testing.assert_array_equal(core[name], expected[name], err_msg=f"{full.name}: {name}")
 
 
 # --------------------------------------------------------------------------- the extras' entry points
