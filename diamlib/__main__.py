@@ -158,8 +158,9 @@ def _known_error(exc: Exception) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.split(".")[0] in EXTRA_OF_MODULE:
+        every = "" if EXTRA_OF_MODULE[exc.name.split(".")[0]] == "suite" else " (or 'diamlib[suite]' for every command)"
         print(f"error: this command needs {exc.name.split('.')[0]}, which is not installed: "
-              f"{install_line(exc.name)} (or 'diamlib[suite]' for every command)", file=sys.stderr)
+              f"{install_line(exc.name)}{every}", file=sys.stderr)
         return 1
     if isinstance(exc, ValueError):
         print(f"error: {exc}", file=sys.stderr)
@@ -170,8 +171,13 @@ def _known_error(exc: Exception) -> int:
 def _command(args: argparse.Namespace) -> int:
     if args.command == "profiles":
         from diamlib.config import available_profiles
+        from diamlib.paths import params_dir
 
-        print("\n".join(available_profiles()))
+        names = available_profiles()
+        if not names:
+            print(f"no profiles in {params_dir()}: set DIAMLIB_PARAMS_DIR to a folder of YAML profiles (a checkout's "
+                  f"params/), or give --profile a YAML path", file=sys.stderr)
+        print("\n".join(names))
         return 0
     if args.command == "validate":
         from diamlib.experiment.protocol import format_protocol, resolved_protocol

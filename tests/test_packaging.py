@@ -57,9 +57,10 @@ def _clean_environment() -> dict[str, str]:
 
 
 def _name(requirement: str) -> str:
+    """The normalised project name of a requirement (or of a module named like its project)."""
     for stop in "<>=!~[; ":
         requirement = requirement.split(stop)[0]
-    return requirement.strip().lower()
+    return requirement.strip().lower().replace("_", "-").replace(".", "-")
 
 
 # --------------------------------------------------------------------------- the distributions
@@ -106,7 +107,7 @@ def test_the_suite_extra_holds_every_optional_package_and_the_versions_agree():
               for name, requirements in PYPROJECT["project"]["optional-dependencies"].items()}
     assert extras["networks"] | extras["reference"] <= extras["suite"]
     for module, extra in EXTRA_OF_MODULE.items():  # what diamlib.extras tells a user to install brings it
-        package = {"PIL": "pillow"}.get(module, module)
+        package = _name({"PIL": "pillow"}.get(module, module))
         assert package in extras[extra] and package in extras["suite"], (module, extra)
     version = PYPROJECT["project"]["version"]
     citation = (ROOT / "CITATION.cff").read_text()
