@@ -20,8 +20,9 @@ setup: env data
 
 env: $(STAMP)
 
-# Every package at the exact version of the lock file, then diamlib itself (editable, no
-# dependency resolution): the same environment on every machine.
+# Every package at the exact version of the lock file (the core and every extra of
+# pyproject.toml), then diamlib itself (editable, no dependency resolution): the same
+# environment on every machine.
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
@@ -30,13 +31,14 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m ipykernel install --sys-prefix --name diamlib --display-name "Python (diamlib)" >/dev/null
 	@touch $(STAMP)
 
-# Re-resolve the lock from pyproject.toml's ranges with pip-compile (pip-tools): new
+# Re-resolve the lock from pyproject.toml's ranges with pip-compile (pip-tools): the core and
+# every extra (networks, reference, suite, dev), so that `make` installs everything; new
 # dependencies are added and existing pins kept; `make lock UPGRADE=1` moves every package to
 # its newest allowed version. Then re-run what the README's "Same numbers" section lists.
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION)
-	$(VENV)/bin/pip-compile --quiet --extra dev --strip-extras --allow-unsafe --no-emit-index-url \
+	$(VENV)/bin/pip-compile --quiet --all-extras --strip-extras --allow-unsafe --no-emit-index-url \
 		--no-emit-find-links $(if $(UPGRADE),--upgrade) --output-file $(LOCK) pyproject.toml
 
 # Label Studio (the labelling tool of the round-trip test) in a virtual environment of its own:

@@ -1,7 +1,9 @@
 """Test-suite wide set-up.
 
-- Portable numerics (the smoke profile's) in this process and every process it starts,
-  chosen before diamlib or PyTorch is imported; quiet, single-threaded BLAS.
+- Portable numerics (the smoke profile's) in this process and every process it starts
+  (notebook kernels under nbval, Dask workers, subprocesses), chosen here with
+  :func:`diamlib.numerics.initialise` before anything loads PyTorch (importing diamlib alone
+  changes no environment variable); quiet, single-threaded BLAS.
 - The canary (``tests/numerics/test_canary.py``) runs first. On a machine whose numbers differ
   from the stored ones it says why; it fails only where strict reproduction is asked for
   (``DIAMLIB_STRICT_NUMERICS``, see :mod:`diamlib.doctor`). On such a machine nbval still
@@ -23,6 +25,10 @@ _asked = os.environ.get("DIAMLIB_NUMERICS")
 os.environ["DIAMLIB_NUMERICS"] = "portable"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+from diamlib import numerics as _numerics  # noqa: E402
+
+_numerics.initialise()
 
 from diamlib.reporting.authors_files import AUTHORS_RESULTS_BESIDE_CHECKOUT, authors_results_folder  # noqa: E402
 

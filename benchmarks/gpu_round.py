@@ -45,7 +45,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import torch
+
+from diamlib import numerics
+
+numerics.initialise()  # this process's CPU kernels, chosen before anything loads PyTorch (diamlib.numerics)
+
+import torch  # noqa: E402
 
 from diamlib.data import load_dataset, subsample
 from diamlib.evidence import snapshot_epochs

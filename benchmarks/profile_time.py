@@ -34,7 +34,11 @@ from typing import Sequence
 
 import yaml
 
-from diamlib.numerics import folder_setting
+from diamlib import numerics
+
+numerics.initialise()  # this process's CPU kernels, chosen before anything loads PyTorch (diamlib.numerics)
+
+from diamlib.numerics import folder_setting  # noqa: E402
 
 TASK = "classification"
 

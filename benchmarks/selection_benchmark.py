@@ -64,7 +64,9 @@ from multiprocessing import get_context
 
 import numpy as np
 
-import diamlib  # noqa: F401  (chooses the CPU numerics before anything loads PyTorch; see diamlib.numerics)
+from diamlib import numerics
+
+numerics.initialise()  # this process's CPU kernels, chosen before anything loads PyTorch (diamlib.numerics)
 
 N_MODELS = 12
 DIM = 1280

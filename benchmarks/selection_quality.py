@@ -42,7 +42,11 @@ import time
 
 import numpy as np
 
-from diamlib.evidence import Evidence, ModelEvidence
+from diamlib import numerics
+
+numerics.initialise()  # this process's CPU kernels, chosen before anything loads PyTorch (diamlib.numerics)
+
+from diamlib.evidence import Evidence, ModelEvidence  # noqa: E402
 from diamlib.numerics import folder_setting
 from diamlib.seeding import child_rng
 from diamlib.selection.knn import knn_adjacency, neighbour_count

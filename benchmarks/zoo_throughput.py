@@ -23,9 +23,13 @@ import argparse
 import json
 import time
 
-import torch
+from diamlib import numerics
 
-from diamlib.numerics import folder_setting
+numerics.initialise()  # this process's CPU kernels, chosen before anything loads PyTorch (diamlib.numerics)
+
+import torch  # noqa: E402
+
+from diamlib.numerics import folder_setting  # noqa: E402
 from diamlib.zoo import build_zoo
 
 N_CLASSES = 10

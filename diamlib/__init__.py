@@ -34,10 +34,9 @@ evidence        what a strategy sees (per-model arrays over the pool), the tasks
 fileio          atomic writes and plain-array .npz files
 numerics        portable or native CPU kernels, the provenance of a process's numbers, the canary
 paths, seeding  where profiles and results live; one master seed, child generators per purpose
+extras          which extra of ``pip install diamlib[...]`` brings which optional package
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-# The CPU kernels are chosen before anything imports PyTorch (see diamlib.numerics).
-from diamlib import numerics as _numerics
-
-_numerics.initialise()
+# Importing diamlib changes nothing in the process (no environment variable, no CPU kernel): the
+# entry points that compute choose the numerics mode (see diamlib.numerics).

@@ -23,6 +23,11 @@ adds each kernel's digest beside the reference processor's.
 repository at the pinned commit), checks each file's SHA-256 and stores them where notebook 04
 reads them (:mod:`diamlib.reporting.authors_files`); ``--source`` reads an archive, a URL, a
 clone or a folder instead (exit code 1 when they cannot be fetched or verified).
+
+Every command first chooses the process's numerics mode (:func:`diamlib.numerics.initialise`,
+from ``DIAMLIB_NUMERICS``; portable when unset), before anything loads PyTorch. A command whose
+optional packages are not installed (the core install has no PyTorch, papermill or Dask) says in
+one line which extra to install (:mod:`diamlib.extras`, exit code 1).
 """
 from __future__ import annotations
 
@@ -35,10 +40,8 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from diamlib.config import ConfigError, available_profiles
-from diamlib.fileio import StorageError
-from diamlib.numerics import MODES, NumericsError
-from diamlib.runstore import RunConflictError, RunIntegrityError
+from diamlib import numerics
+from diamlib.numerics import MODES
 
 if TYPE_CHECKING:
     from diamlib.runner import RunInterrupted
@@ -156,43 +159,76 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "profiles":
-            print("\n".join(available_profiles()))
-            return 0
-        if args.command == "validate":
-            from diamlib.experiment.protocol import format_protocol, resolved_protocol
-            from diamlib.experiment.setup import load_profile
+        numerics.initialise()  # the CPU kernels of this process, before anything loads PyTorch
+        return _command(args)
+    except Exception as exc:  # noqa: BLE001 (the errors diamlib explains; anything else is raised again)
+        return _known_error(exc)
 
-            protocol = resolved_protocol(load_profile(args.profile))
-            print(json.dumps(protocol, indent=2) if args.json else format_protocol(protocol))
-            return 0
-        if args.command == "refresh":
-            from diamlib.runner import NotebookFailure
-            from diamlib.stored_outputs import refresh_stored_outputs
 
-            try:
-                refreshed = refresh_stored_outputs(args.only)
-            except NotebookFailure as failure:
-                print(f"error: {failure}", file=sys.stderr)
-                return 1
-            print(f"re-executed {len(refreshed)} notebook(s) in place")
-            return 0
-        if args.command == "select":
-            return _select(args)
-        if args.command == "doctor":
-            return _doctor(args)
-        if args.command == "fetch-authors":
-            return _fetch_authors(args)
-        return _run(args)
-    except ConfigError as exc:
+def _known_error(exc: Exception) -> int:
+    """Print an error diamlib explains in one line and return its exit code; raise any other error again.
+
+    The exception classes are imported here, not at the top, so that ``--help`` loads nothing.
+    """
+    from diamlib.config import ConfigError
+    from diamlib.extras import EXTRA_OF_MODULE, MissingExtraError, install_line
+    from diamlib.fileio import StorageError
+    from diamlib.numerics import NumericsError
+    from diamlib.runstore import RunConflictError, RunIntegrityError
+
+    if isinstance(exc, ConfigError):
         print(f"error: invalid profile: {exc}", file=sys.stderr)
         return 2
-    except (RunConflictError, RunIntegrityError, StorageError, NumericsError) as exc:
+    if isinstance(exc, (RunConflictError, RunIntegrityError, StorageError, NumericsError, MissingExtraError)):
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except ValueError as exc:
+    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.split(".")[0] in EXTRA_OF_MODULE:
+        every = "" if EXTRA_OF_MODULE[exc.name.split(".")[0]] == "suite" else " (or 'diamlib[suite]' for every command)"
+        print(f"error: this command needs {exc.name.split('.')[0]}, which is not installed: "
+              f"{install_line(exc.name)}{every}", file=sys.stderr)
+        return 1
+    if isinstance(exc, ValueError):
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    raise exc
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.command == "profiles":
+        from diamlib.config import available_profiles
+        from diamlib.paths import params_dir
+
+        names = available_profiles()
+        if not names:
+            print(f"no profiles in {params_dir()}: set DIAMLIB_PARAMS_DIR to a folder of YAML profiles (a checkout's "
+                  f"params/), or give --profile a YAML path", file=sys.stderr)
+        print("\n".join(names))
+        return 0
+    if args.command == "validate":
+        from diamlib.experiment.protocol import format_protocol, resolved_protocol
+        from diamlib.experiment.setup import load_profile
+
+        protocol = resolved_protocol(load_profile(args.profile))
+        print(json.dumps(protocol, indent=2) if args.json else format_protocol(protocol))
+        return 0
+    if args.command == "refresh":
+        from diamlib.runner import NotebookFailure
+        from diamlib.stored_outputs import refresh_stored_outputs
+
+        try:
+            refreshed = refresh_stored_outputs(args.only)
+        except NotebookFailure as failure:
+            print(f"error: {failure}", file=sys.stderr)
+            return 1
+        print(f"re-executed {len(refreshed)} notebook(s) in place")
+        return 0
+    if args.command == "select":
+        return _select(args)
+    if args.command == "doctor":
+        return _doctor(args)
+    if args.command == "fetch-authors":
+        return _fetch_authors(args)
+    return _run(args)
 
 
 def _select(args: argparse.Namespace) -> int:
@@ -263,7 +299,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _results_folder(args: argparse.Namespace) -> Path:
     """The results folder ``run`` writes, for the interrupted line (the profile's name if it cannot be read)."""
-    from diamlib.config import read_profile
+    from diamlib.config import ConfigError, read_profile
     from diamlib.paths import profile_results_dir
 
     try:

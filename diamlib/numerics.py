@@ -13,12 +13,19 @@ so the same seed gives other accuracies on another processor. Two modes:
 ``native``
     The kernels the processor allows (fastest). Numbers then depend on the processor.
 
-The mode is chosen once per process, when ``diamlib`` is first imported (before PyTorch
-computes anything): from the environment variable ``DIAMLIB_NUMERICS`` (``portable`` when
-unset). Processes started from that process (notebook kernels, Dask workers) inherit it.
-``python -m diamlib run`` sets it from the profile's ``numerics`` (or ``--numerics``) for its
-kernels; :func:`require_numerics` refuses to compute a profile's results in a process whose
-mode differs, and says how to restart.
+Importing ``diamlib`` changes nothing: no environment variable, no kernel. A process computes
+in a mode once it asks, with :func:`initialise` (from the environment variable
+``DIAMLIB_NUMERICS``, ``portable`` when unset), before PyTorch computes anything. The entry
+points that compute ask: the command line (``python -m diamlib``), the test suite
+(``conftest.py``), the benchmarks, and every experiment through :func:`require_numerics`
+(called by ``configure_torch`` before a grid's first run, in the notebook kernel or in each Dask
+worker). Processes started from a process that asked (notebook kernels, Dask workers) inherit
+its mode; ``python -m diamlib run`` and ``refresh`` start their notebook kernels in the profile's
+``numerics`` (or ``--numerics``), a ``LocalCluster`` its workers in the profile's, and
+:func:`require_numerics` refuses to compute a profile's results in a process whose mode differs,
+and says how to restart. A program that imports diamlib into its own process (a training
+script, a notebook of its own) keeps its own kernels until it calls :func:`initialise` or runs
+an experiment.
 
 In portable mode a kernel variable that the environment already sets to another value is
 overridden, with one line on stderr naming it (keep it with ``DIAMLIB_NUMERICS=native``).
@@ -45,7 +52,7 @@ import platform
 import sys
 from pathlib import Path
 
-#: Environment variable that chooses the mode of a process (read when diamlib is imported).
+#: Environment variable that chooses the mode of a process (read by :func:`initialise`).
 NUMERICS_ENV = "DIAMLIB_NUMERICS"
 MODES = ("portable", "native")
 DEFAULT_MODE = "portable"
@@ -151,7 +158,10 @@ def _apply(mode: str, environ) -> list[str]:
 
 
 def initialise(environ=None) -> str:
-    """Choose this process's mode from ``DIAMLIB_NUMERICS``; called once when diamlib is imported.
+    """Choose this process's mode from ``DIAMLIB_NUMERICS`` and set its kernel variables in ``environ``.
+
+    Called by the entry points that compute, before anything loads PyTorch (see the module
+    docstring); importing diamlib does not call it.
 
     Returns the mode. Overridden user values are reported on stderr, one line each.
     """

@@ -42,6 +42,7 @@ from tqdm.auto import tqdm
 
 from diamlib.config import MethodEntry, Profile
 from diamlib.experiment.setup import check_data_roots, configure_torch, load_task_data, resolve_zoo, size_notes
+from diamlib.numerics import child_environment
 from diamlib.paths import run_dir
 from diamlib.runstore import results_folder_lock
 from diamlib.zoo import ModelSpec
@@ -301,7 +302,9 @@ def _run_on_dask(spec: GridSpec, progress: GridProgress, *, workers: int, schedu
                  poll_seconds: float = 1.0) -> list[Path]:
     # workers train silently: the grid's progress bar (read from the run folders) speaks for them
     spec = replace(spec, profile=spec.profile.model_copy(update={"progress": False}))
-    with dask_client(workers=workers, scheduler=scheduler) as client:
+    # a LocalCluster's workers start in the profile's numerics (a scheduler's own workers choose theirs
+    # in configure_torch, before they compute)
+    with child_environment(spec.profile.numerics), dask_client(workers=workers, scheduler=scheduler) as client:
         round_zero = {}
         for key in spec.runs():
             if (key.dataset, key.seed) not in round_zero:

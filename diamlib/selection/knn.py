@@ -7,8 +7,8 @@ The pool can hold tens of thousands of points, so the squared distances
 
 .. math:: \\|a - b\\|^2 = \\|a\\|^2 + \\|b\\|^2 - 2\\, a^\\top b
 
-are formed one ``chunk_size x chunk_size`` block at a time with a matrix product (torch,
-float32 for float32 input), and every row keeps a running list of its ``k`` best
+are formed one ``chunk_size x chunk_size`` block at a time with a matrix product (float32
+for float32 input), and every row keeps a running list of its ``k`` best
 candidates. Because the distance is symmetric, each block ``(I, J)`` with ``J >= I`` is
 computed once and used for the rows of ``I`` and (transposed) of ``J``: half the
 multiply-adds of the plain row-by-row search. From a block, only the entries not larger
@@ -24,6 +24,12 @@ many exact neighbours it keeps.
 Ordering is the lexicographic order of ``(distance, index)``: among equally distant
 candidates the lower pool index wins, so the graph is deterministic.
 
+The matrix products run in PyTorch when it is installed (its CPU kernels follow the portable
+numerics of :mod:`diamlib.numerics`) and in numpy otherwise (the core install, without the
+``networks`` extra). Both form the same float32 or float64 expression
+``|a|^2 + |b|^2 - 2 a'b``; they can differ only in the last bit of a distance, so a graph
+changes only where two candidates tie to within rounding.
+
 References
 ----------
 Eq. 10, Algorithm 2 (lines 5-6) and Sec. 5.2 ("smallest 1% of distances") of the paper.
@@ -37,7 +43,6 @@ from numbers import Integral
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-import torch
 from threadpoolctl import threadpool_limits
 
 __all__ = [
@@ -50,6 +55,49 @@ __all__ = [
     "sum_symmetrized",
     "symmetrize",
 ]
+
+
+# --------------------------------------------------------------------------- matrix products
+def _torch():
+    """PyTorch if it is installed (the ``networks`` extra), else None: the products then run in numpy."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _gram(array: np.ndarray) -> np.ndarray:
+    """``array' array`` in the dtype of ``array``."""
+    torch = _torch()
+    if torch is None:
+        return array.T @ array
+    return (torch.from_numpy(array).T @ torch.from_numpy(array)).numpy()
+
+
+class _SquaredDistances:
+    """Blocks of squared distances ``|a|^2 + |b|^2 - 2 a'b`` between the points of ``array``."""
+
+    def __init__(self, array: np.ndarray):
+        self.torch = _torch()
+        if self.torch is None:
+            self.points = array
+            self.squared_norms = (array * array).sum(axis=1)
+        else:
+            self.points = self.torch.from_numpy(array)
+            self.squared_norms = (self.points * self.points).sum(dim=1)
+
+    def block(self, row_start: int, row_stop: int, col_start: int, col_stop: int) -> np.ndarray:
+        """Squared distances from rows ``row_start:row_stop`` to rows ``col_start:col_stop``, a new array."""
+        rows, columns = self.points[row_start:row_stop], self.points[col_start:col_stop]
+        norms = self.squared_norms[row_start:row_stop, None] + self.squared_norms[None, col_start:col_stop]
+        if self.torch is None:
+            products = rows @ columns.T
+            products *= -2.0
+            products += norms
+            return products
+        with self.torch.no_grad():
+            return self.torch.addmm(norms, rows, columns.T, beta=1.0, alpha=-2.0).numpy()
 
 
 # --------------------------------------------------------------------------- validation
@@ -336,28 +384,23 @@ def _knn_candidates(array: np.ndarray, k: int, *, chunk_size: int, exclude_self:
     k = _check_count(k, "k", 1, n - 1 if exclude_self else n,
                      "use neighbour_count(n_pool, knn_fraction) to derive k from the pool size")
     chunk_size = _check_count(chunk_size, "chunk_size", 1, np.iinfo(np.int32).max, "use e.g. 1024 or 2048")
-    points = torch.from_numpy(array)
-    squared_norms = (points * points).sum(dim=1)
+    distances = _SquaredDistances(array)
     best_dist = np.full((n, k), np.inf, dtype=array.dtype)
     index_dtype = np.int32 if n < np.iinfo(np.int32).max - 1 else np.int64
     best_index = np.full((n, k), _placeholder(index_dtype), dtype=index_dtype)
     starts = list(range(0, n, chunk_size))
     candidates = [_RowBlockCandidates(best_dist[start:start + chunk_size], best_index[start:start + chunk_size], k)
                   for start in starts]
-    with torch.no_grad():
-        for position, row_start in enumerate(starts):
-            row_stop = min(row_start + chunk_size, n)
-            rows = points[row_start:row_stop]
-            for offset, col_start in enumerate(starts[position:]):
-                col_stop = min(col_start + chunk_size, n)
-                block = torch.addmm(squared_norms[row_start:row_stop, None] + squared_norms[None, col_start:col_stop],
-                                    rows, points[col_start:col_stop].T, beta=1.0, alpha=-2.0).numpy()
-                if offset == 0 and exclude_self:
-                    np.fill_diagonal(block, np.inf)
-                candidates[position].add(block, col_start)
-                if offset > 0:
-                    candidates[position + offset].add(block, row_start, transposed=True)
-            candidates[position].flush()  # every column of these rows has been seen
+    for position, row_start in enumerate(starts):
+        row_stop = min(row_start + chunk_size, n)
+        for offset, col_start in enumerate(starts[position:]):
+            block = distances.block(row_start, row_stop, col_start, min(col_start + chunk_size, n))
+            if offset == 0 and exclude_self:
+                np.fill_diagonal(block, np.inf)
+            candidates[position].add(block, col_start)
+            if offset > 0:
+                candidates[position + offset].add(block, row_start, transposed=True)
+        candidates[position].flush()  # every column of these rows has been seen
     return best_dist, best_index
 
 
@@ -390,7 +433,7 @@ def pca_project(features: np.ndarray, n_components: int) -> np.ndarray:
     n_components = _check_count(n_components, "n_components", 1, array.shape[1],
                                 "choose at most the feature dimension")
     centred = array - array.mean(axis=0, dtype=np.float64).astype(array.dtype)
-    scatter = (torch.from_numpy(centred).T @ torch.from_numpy(centred)).double().numpy()
+    scatter = _gram(centred).astype(np.float64)
     d = scatter.shape[0]
     with threadpool_limits(limits=1, user_api="blas"):  # small d x d problem: threads only add overhead
         _, vectors = scipy.linalg.eigh(scatter, subset_by_index=[d - n_components, d - 1])

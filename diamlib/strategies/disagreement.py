@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
+from diamlib.extras import check_installed
 from diamlib.selection.greedy_swap import greedy_swap_selection
 from diamlib.selection.knn import knn_adjacency, neighbour_count, sum_symmetrized
 from diamlib.selection.reference.authors import authors_selection
@@ -324,6 +325,8 @@ _DIAM_SOLVERS = {
     "fista": _batch_relaxation,
     "cvxpy": _batch_relaxation,
 }
+#: Solvers that run through cvxpy (the ``reference`` extra, :mod:`diamlib.extras`).
+_SOLVERS_NEEDING_CVXPY = ("authors", "cvxpy")
 
 
 def select_diam(
@@ -398,6 +401,8 @@ def select_diam(
     ----------
     Algorithm 2 and Eq. 9-10 of the paper (Sec. 5.2); sensitivity to beta in Sec. 6.4.
     """
+    if solver in _SOLVERS_NEEDING_CVXPY:  # before any work: the reference extra may be missing
+        check_installed("cvxpy", f"the diam strategy with solver='{solver}'")
     n_pool = evidence.n_pool
     votes = disagreement_votes(evidence)
     diagnostics = vote_diagnostics(votes, len(evidence.models), budget)

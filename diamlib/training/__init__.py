@@ -3,13 +3,15 @@
 Modules
 -------
 params    the SGD settings of a network's rounds (:class:`~diamlib.training.params.TrainingParams`)
+round_result  what a round takes and gives (RoundData, ModelRoundResult, the test metrics), no PyTorch
 networks  one round of a ``torch`` network: SGD from a fresh initialisation, the snapshot
           predictions of epochs floor(T/2)..T, features, probabilities and test metrics
 sklearn   the same round for a scikit-learn learner on flat inputs, and
           :func:`~diamlib.training.sklearn.learner_evidence` for estimators given as arrays
 
 Both take plain arrays and typed settings (no profile) and return the same
-:class:`~diamlib.training.networks.ModelRoundResult`.
+:class:`~diamlib.training.round_result.ModelRoundResult`; ``sklearn`` needs no PyTorch (the
+core install).
 
 References
 ----------

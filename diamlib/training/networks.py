@@ -27,6 +27,8 @@ from diamlib.data.augment import augment_batch
 from diamlib.evidence import ModelEvidence, snapshot_epochs
 from diamlib.training.params import (CPU_EVAL_BATCH_SIZE, CUDA_EVAL_BATCH_START, DeviceOptions,
                                      TrainingParams)
+from diamlib.training.round_result import (EVIDENCE_FIELDS, ModelRoundResult, RoundData,  # noqa: F401 (re-exported)
+                                          evaluation_metrics, requested_evidence)
 
 #: On the CPU, the converted inputs of a dataset are cached whole when they take at most this many bytes.
 MAX_CACHED_INPUT_BYTES = 1 << 30
@@ -101,58 +103,6 @@ class ModelInputs:
         rows = indices if isinstance(indices, torch.Tensor) else to_device(np.asarray(indices, dtype=np.int64),
                                                                              self.device)
         return self._cache[rows] if self._cache is not None else self._convert(rows)
-
-
-@dataclass(frozen=True)
-class RoundData:
-    """The arrays one training round needs.
-
-    Attributes
-    ----------
-    train_inputs, test_inputs : ModelInputs, or ndarray (n, d) for flat-input (scikit-learn) models
-    train_targets : ndarray, (n_train,) int64 or (n_train, n_outputs) float32
-    test_targets : ndarray, (n_test,) or (n_test, n_outputs)
-    labeled : ndarray of int64, (n_labeled,)  training-set indices with labels
-    pool : ndarray of int64, (n_pool,)        unlabeled training-set indices
-    task : "classification" | "regression"
-    """
-
-    train_inputs: "ModelInputs | np.ndarray"
-    train_targets: np.ndarray
-    test_inputs: "ModelInputs | np.ndarray"
-    test_targets: np.ndarray
-    labeled: np.ndarray
-    pool: np.ndarray
-    task: str
-
-
-@dataclass(frozen=True)
-class ModelRoundResult:
-    """What one model produced in one round: test metrics, evidence and timings (s).
-
-    ``seconds_evidence`` is the snapshot passes plus the final pass. The stage timings of a
-    network's round (``seconds_snapshots``: the BatchNorm recalibration and pool pass of every
-    snapshot epoch before the last; ``seconds_final_pass``: the pool and labeled passes after
-    the last epoch; ``seconds_test``: the test pass) stay 0 for scikit-learn models, and
-    ``eval_batch_size`` (the inference batch used) is 0 for them. ``test_predictions``: the class
-    indices (int32, (n_test,)) the final model predicts on the test set, for classification (the
-    stop set of :mod:`diamlib.stopping` is drawn from its points; None for regression).
-    """
-
-    metrics: dict[str, float]
-    evidence: ModelEvidence
-    seconds_training: float
-    seconds_evidence: float
-    seconds_snapshots: float = 0.0
-    seconds_final_pass: float = 0.0
-    seconds_test: float = 0.0
-    eval_batch_size: int = 0
-    test_predictions: np.ndarray | None = None
-
-    def stage_seconds(self) -> dict[str, float]:
-        """Seconds per stage: ``training, evidence, snapshots, final_pass, test`` (what a round records)."""
-        return {"training": self.seconds_training, "evidence": self.seconds_evidence,
-                "snapshots": self.seconds_snapshots, "final_pass": self.seconds_final_pass, "test": self.seconds_test}
 
 
 def _loss_function(task: str, label_smoothing: float = 0.0) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -337,14 +287,6 @@ def _evaluate_batch(model, x: torch.Tensor, passes: PassSettings,
     return None
 
 
-def evaluation_metrics(task: str, outputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """``accuracy`` (classification) or ``mse`` and ``mae`` (regression) on the test set."""
-    if task == "classification":
-        return {"accuracy": float(np.mean(outputs.argmax(axis=1) == targets))}
-    error = outputs - targets
-    return {"mse": float(np.mean(error**2)), "mae": float(np.mean(np.abs(error)))}
-
-
 @torch.no_grad()
 def recalibrate_batchnorm(model, inputs: ModelInputs, labeled: np.ndarray, *, batch_size: int,
                           passes: PassSettings) -> None:
@@ -433,19 +375,6 @@ def even_batches(indices: np.ndarray, batch_size: int) -> list[np.ndarray]:
     """
     n_batches = max(1, min(int(np.ceil(len(indices) / batch_size)), len(indices) // 2))
     return [b for b in np.array_split(np.asarray(indices), n_batches) if len(b) > 0]
-
-
-#: The per-model evidence a round can compute: the array fields of ModelEvidence.
-EVIDENCE_FIELDS = ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions", "pool_outputs")
-
-
-def requested_evidence(evidence: Collection[str] | None) -> set[str]:
-    """The :data:`EVIDENCE_FIELDS` a round computes (None: all); unknown names are an error."""
-    wanted = set(EVIDENCE_FIELDS if evidence is None else evidence)
-    unknown = wanted - set(EVIDENCE_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown evidence {sorted(unknown)}; valid: {', '.join(EVIDENCE_FIELDS)}")
-    return wanted
 
 
 def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: np.random.Generator,

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from diamlib.evidence import Evidence, ModelEvidence
 from diamlib.seeding import child_int_seed
-from diamlib.training.networks import ModelRoundResult, RoundData, evaluation_metrics, requested_evidence
+from diamlib.training.round_result import ModelRoundResult, RoundData, evaluation_metrics, requested_evidence
 from diamlib.zoo.sklearn_models import FittedLearner, SklearnLearner, as_learner, as_learners
 
 __all__ = ["train_sklearn_round", "sklearn_random_state", "fit_sklearn_evidence", "SklearnEvidenceFit",

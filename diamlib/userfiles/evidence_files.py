@@ -57,7 +57,6 @@ from diamlib.fileio import atomic_write, atomic_write_text, now_iso, write_npz
 from diamlib.seeding import child_rng
 from diamlib.strategies.registry import STRATEGIES, StrategySpec, get_strategy, strategy_names
 from diamlib.strategies.run import run_strategy
-from diamlib.userfiles.batchfile import batch_csv_text, batch_table
 from diamlib.userfiles.stop_set import read_previous_record, stopping_entry
 
 #: Arrays of an evidence file -> (number of dimensions, what it holds).
@@ -665,6 +664,8 @@ def write_selection(out_csv: Path, selection: Selection, files: EvidenceFiles, *
     out_csv = Path(out_csv)
     spec = get_strategy(files.strategy)
     given = dict(options or {})
+    from diamlib.userfiles.batchfile import batch_csv_text, batch_table  # pandas: not needed for --help
+
     csv_text = batch_csv_text(batch_table(selection, files.pool_ids))
     record = {
         "strategy": spec.name, "options": given,

@@ -16,13 +16,30 @@ References
 ----------
 Sec. 6.1 of the paper (target models); Cai et al., ICLR 2020 (OFA).
 """
-from diamlib.zoo.complexity import count_macs, count_parameters
-from diamlib.zoo.paper12 import paper12_match_table
-from diamlib.zoo.registry import ZOOS, build_zoo, sklearn_zoo, zoo_kind, zoo_names, zoo_task
-from diamlib.zoo.spec import ModelSpec, custom_zoo, zoo_table
-from diamlib.zoo.target import ModelFactory, TargetModel, wrap_module
+from __future__ import annotations
 
-__all__ = [
-    "TargetModel", "ModelFactory", "wrap_module", "ModelSpec", "custom_zoo", "sklearn_zoo", "zoo_table",
-    "ZOOS", "zoo_names", "zoo_kind", "zoo_task", "build_zoo", "paper12_match_table", "count_parameters", "count_macs",
-]
+import importlib
+
+#: Public name -> the module that defines it. Imported on first use, so that the scikit-learn
+#: models (diamlib.zoo.sklearn_models) load without PyTorch, which the networks' modules need.
+_EXPORTS = {
+    "TargetModel": "diamlib.zoo.target", "ModelFactory": "diamlib.zoo.target", "wrap_module": "diamlib.zoo.target",
+    "ModelSpec": "diamlib.zoo.spec", "custom_zoo": "diamlib.zoo.spec", "zoo_table": "diamlib.zoo.spec",
+    "sklearn_zoo": "diamlib.zoo.registry", "ZOOS": "diamlib.zoo.registry", "zoo_names": "diamlib.zoo.registry",
+    "zoo_kind": "diamlib.zoo.registry", "zoo_task": "diamlib.zoo.registry", "build_zoo": "diamlib.zoo.registry",
+    "paper12_match_table": "diamlib.zoo.paper12",
+    "count_parameters": "diamlib.zoo.complexity", "count_macs": "diamlib.zoo.complexity",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'diamlib.zoo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -16,7 +16,7 @@ def test_the_lock_pins_every_dependency_of_pyproject():
 
     lock = read_lock()
     project = tomllib.loads((project_root() / "pyproject.toml").read_text())["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    wanted = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
     names = {normalise(re.split(r"[<>=!~ ;\[]", requirement)[0]) for requirement in wanted}
     assert names <= set(lock), f"not in {LOCK_FILE}: {sorted(names - set(lock))}; run `make lock`"
     assert all(re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", version) for version in lock.values())

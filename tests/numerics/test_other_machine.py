@@ -13,7 +13,7 @@ import pytest
 
 from diamlib.doctor import cpu_summary
 
-DIGEST = "import diamlib.numerics as n; print(n.cpu_capability(), n.canary_digest())"
+DIGEST = "import diamlib.numerics as n; n.initialise(); print(n.cpu_capability(), n.canary_digest())"
 
 
 def canary_in_fresh_process(**env: str) -> tuple[str, str, str]:

@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from diamlib.extras import require_module
 from diamlib.selection.knn import knn_adjacency
 from diamlib.selection.objective import check_beta, check_tau, check_vector
 
@@ -136,7 +137,7 @@ def clip_to_psd(matrix: np.ndarray) -> np.ndarray:
 
 def _solve_box_budget_qp(matrix: np.ndarray, linear: np.ndarray, tau: int) -> tuple[np.ndarray, str, bool]:
     """``min 1/2 b'Pb + q'b`` s.t. ``0 <= b <= 1``, ``sum(b) = tau`` through cvxpy (OSQP, else CLARABEL)."""
-    import cvxpy as cp
+    cp = require_module("cvxpy", "the authors' recipe (solver='authors')")
 
     m = linear.shape[0]
     b = cp.Variable(m)

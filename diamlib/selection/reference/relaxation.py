@@ -45,6 +45,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from threadpoolctl import threadpool_limits
 
+from diamlib.extras import require_module
 from diamlib.selection.objective import (SimilaritySum, check_beta, check_similarities, check_tau, check_vector,
                                          similarity_operator)
 
@@ -281,7 +282,7 @@ def _solve_fista(operator: SimilaritySum, v: np.ndarray, tau: int, beta: float, 
 def _solve_cvxpy(operator: SimilaritySum, v: np.ndarray, tau: int, beta: float, shift: float, high: float,
                  max_iter: int, tol: float) -> tuple[np.ndarray, str, int, bool]:
     """The same convex relaxation through cvxpy (CLARABEL, falling back to OSQP); ``high`` is unused."""
-    import cvxpy as cp
+    cp = require_module("cvxpy", "the cvxpy relaxation (solver='cvxpy')")
 
     n = v.shape[0]
     matrix = (operator.summed() + shift * sp.identity(n, format="csr")).tocsc()
