@@ -12,7 +12,7 @@ hypotheses), penultimate-layer features, informativeness votes.
 """
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -115,6 +115,57 @@ class Evidence:
     @property
     def n_pool(self) -> int:
         return int(self.unlabeled_indices.shape[0])
+
+    def feature_evidence(self) -> ModelEvidence:
+        """The model whose features single-model strategies (coreset, BADGE, BAIT) read.
+
+        ``feature_source`` (a frozen supernet's features) when given, else the target model at
+        position ``feature_model``.
+
+        Raises
+        ------
+        ValueError
+            No ``feature_source`` and ``feature_model`` is not a position in ``models``.
+        """
+        if self.feature_source is not None:
+            return self.feature_source
+        position = self.feature_model
+        if isinstance(position, bool) or not isinstance(position, (int, np.integer)) or not (
+            0 <= position < len(self.models)
+        ):
+            raise ValueError(
+                f"evidence.feature_model must be a position in evidence.models (0..{len(self.models) - 1}), "
+                f"got {position!r}"
+            )
+        return self.models[int(position)]
+
+    @staticmethod
+    def feature_model_position(setting: str, names: Sequence[str], n_parameters: Sequence[int]) -> int:
+        """The position for ``feature_model`` that a feature-model setting names.
+
+        Parameters
+        ----------
+        setting : str
+            ``"largest"`` (the model with the most parameters, the first of equals), ``"supernet"``
+            (also the largest: the supernet's features then come as ``feature_source``, so the
+            position is only what is stored with the evidence), or a target model's name.
+        names : sequence of str
+            The target models' names, in ``models`` order.
+        n_parameters : sequence of int
+            Their numbers of parameters, in the same order.
+
+        Raises
+        ------
+        ValueError
+            ``setting`` is neither ``largest``, ``supernet`` nor one of ``names``.
+        """
+        if setting in ("largest", "supernet"):
+            return int(np.argmax(n_parameters))
+        names = list(names)
+        if setting not in names:
+            raise ValueError(f"feature_model {setting!r} is not a target model; valid: largest, supernet, "
+                             f"{', '.join(names)}")
+        return names.index(setting)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from diamlib.config import ConfigError, ExperimentParams, MethodEntry, Profile
 from diamlib.data import ArrayDataset
 from diamlib.data.flat import pca_inputs
 from diamlib.evidence import TASKS, Evidence, ModelEvidence
-from diamlib.experiment.protocol import feature_model_description
+from diamlib.experiment.protocol import feature_model_record
 from diamlib.experiment.provenance import git_commit, package_versions
 from diamlib.fileio import atomic_write_text, now_iso
 from diamlib.numerics import folder_setting, numerics_record
@@ -44,22 +44,6 @@ from diamlib.zoo import ModelSpec, zoo_table
 
 
 # --------------------------------------------------------------------------- set-up
-def feature_model_index(feature_model: str, specs: Sequence[ModelSpec], n_parameters: Sequence[int]) -> int:
-    """Position of the target model whose features single-model strategies use (default: largest).
-
-    ``supernet`` also gives the largest model's position: with it, the loop hands those
-    strategies the frozen supernet's features (``Evidence.feature_source``) instead, so
-    the position is only what is stored with the round's evidence.
-    """
-    if feature_model in ("largest", "supernet"):
-        return int(np.argmax(n_parameters))
-    names = [s.name for s in specs]
-    if feature_model not in names:
-        raise ValueError(f"feature_model {feature_model!r} is not a target model; valid: largest, supernet, "
-                         f"{', '.join(names)}")
-    return names.index(feature_model)
-
-
 def uses_supernet_features(section: ExperimentParams, strategy: str) -> bool:
     """Whether ``strategy`` reads the frozen supernet's features under this section's settings."""
     return section.feature_model == "supernet" and get_strategy(strategy).reads_feature_model
@@ -243,8 +227,8 @@ def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: i
         for metric, value in result.metrics.items():
             rows.append({"round": round_index, "n_labeled": len(labeled), "model": spec.name,
                          "metric": metric, "value": value})
-    feature_model = feature_model_index(ctx.section.feature_model, ctx.specs,
-                                        [m.n_parameters for m in model_evidence])
+    feature_model = Evidence.feature_model_position(ctx.section.feature_model, [s.name for s in ctx.specs],
+                                                    [m.n_parameters for m in model_evidence])
     round_evidence = Evidence(task=ctx.task, unlabeled_indices=pool, models=tuple(model_evidence),
                               feature_model=feature_model)
     return round_evidence, rows, timings, stop_labels
@@ -305,13 +289,6 @@ def with_supernet_features(ctx: TaskContext, evidence: Evidence, labeled: np.nda
     source = ModelEvidence(name=SUPERNET_FEATURE_NAME, pool_features=features[evidence.unlabeled_indices],
                            labeled_features=features[np.asarray(labeled, dtype=np.int64)])
     return replace(evidence, feature_source=source)
-
-
-def feature_model_record(section: ExperimentParams, strategy: str) -> dict:
-    """Which features a run's single-model strategy read, for ``run.json``."""
-    reads = get_strategy(strategy).reads_feature_model
-    return {"setting": section.feature_model, "read_by_strategy": reads,
-            "description": feature_model_description(section.feature_model)}
 
 
 def _train_network(ctx: TaskContext, spec: ModelSpec, labeled: np.ndarray, pool: np.ndarray, seed: int,

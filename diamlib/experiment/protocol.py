@@ -23,7 +23,8 @@ from diamlib.training.params import TrainingParams
 from diamlib.zoo import build_zoo, zoo_kind
 
 __all__ = ["ZOO_TABLE_OUTPUTS", "resolved_protocol", "format_protocol", "label_schedule", "training_protocol",
-           "zoo_members", "strategy_protocol", "feature_model_description"]
+           "zoo_members", "strategy_protocol", "feature_model_description",
+           "feature_model_record"]
 
 #: Head size (outputs) at which the parameters of a zoo's members are counted in the protocol.
 ZOO_TABLE_OUTPUTS = 10
@@ -96,6 +97,12 @@ def feature_model_description(feature_model: str, members: list[dict[str, Any]] 
 
         return supernet_description()
     return f"target model {feature_model!r}, its penultimate features after each round's training"
+
+
+def feature_model_record(section: ExperimentParams, strategy: str) -> dict[str, Any]:
+    """Which features a run's single-model strategy read, for ``run.json``."""
+    return {"setting": section.feature_model, "read_by_strategy": get_strategy(strategy).reads_feature_model,
+            "description": feature_model_description(section.feature_model)}
 
 
 def _experiment(profile: Profile, task: str) -> dict[str, Any]:

@@ -22,17 +22,6 @@ from diamlib.evidence import Evidence, ModelEvidence, Selection
 
 
 # --------------------------------------------------------------------------- per-model arrays
-def feature_model(evidence: Evidence) -> ModelEvidence:
-    """The model whose features single-model strategies (coreset, BADGE, BAIT) use.
-
-    ``evidence.feature_source`` (a frozen supernet's features) when given, else the target
-    model at position ``evidence.feature_model``.
-    """
-    if evidence.feature_source is not None:
-        return evidence.feature_source
-    return evidence.models[int(evidence.feature_model)]
-
-
 def model_features(model: ModelEvidence, *, with_labeled: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """float64 views of one model's pool and labeled features.
 

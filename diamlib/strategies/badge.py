@@ -16,7 +16,7 @@ import numpy as np
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.greedy import greedy_select
-from diamlib.strategies._common import feature_model, finish_selection, greedy_order_scores, model_features
+from diamlib.strategies._common import finish_selection, greedy_order_scores, model_features
 from diamlib.strategies.last_layer import posterior_features
 from diamlib.strategies.options import PositiveFloat
 
@@ -91,7 +91,8 @@ def select_badge(evidence: Evidence, *, budget: int, rng: np.random.Generator,
     ----------
     evidence : Evidence
         Regression evidence; uses ``pool_features`` and ``labeled_features`` of
-        ``evidence.models[evidence.feature_model]``.
+        ``evidence.feature_evidence()`` (a frozen supernet's
+        features with ``feature_model: supernet``, else the target model at ``evidence.feature_model``).
     budget : int
     rng : numpy.random.Generator
         Draws the seeding and any random fill.
@@ -111,7 +112,7 @@ def select_badge(evidence: Evidence, *, budget: int, rng: np.random.Generator,
     ----------
     BADGE [3] via BM-DAL, Sec. 6.6 of the paper.
     """
-    model = feature_model(evidence)
+    model = evidence.feature_evidence()
     pool, labeled = model_features(model)
     pool_post, _ = posterior_features(pool, labeled, sigma=sigma, with_bias=with_bias)
     positions = kmeanspp_seeding(pool_post, budget, rng)

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.greedy import greedy_select
-from diamlib.strategies._common import feature_model, finish_selection, greedy_order_scores, model_features
+from diamlib.strategies._common import finish_selection, greedy_order_scores, model_features
 from diamlib.strategies.last_layer import posterior_features
 from diamlib.strategies.options import PositiveFloat
 
@@ -187,7 +187,8 @@ def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, si
     ----------
     evidence : Evidence
         Regression evidence; uses ``pool_features`` and ``labeled_features`` of
-        ``evidence.models[evidence.feature_model]``.
+        ``evidence.feature_evidence()`` (a frozen supernet's
+        features with ``feature_model: supernet``, else the target model at ``evidence.feature_model``).
     budget : int
     rng : numpy.random.Generator
         Only draws the random fill when the greedy passes stop early.
@@ -208,7 +209,7 @@ def select_bait(evidence: Evidence, *, budget: int, rng: np.random.Generator, si
     ----------
     BAIT [2] via BM-DAL, Sec. 6.6 of the paper.
     """
-    model = feature_model(evidence)
+    model = evidence.feature_evidence()
     pool, labeled = model_features(model)
     pool_post, labeled_post = posterior_features(pool, labeled, sigma=sigma, with_bias=with_bias)
     positions, status = bait_forward_backward(pool_post, labeled_post, budget, sigma=sigma,

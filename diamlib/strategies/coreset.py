@@ -11,7 +11,7 @@ import numpy as np
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.selection.kcenter import kcenter_greedy
-from diamlib.strategies._common import (feature_model, finish_selection, greedy_order_scores, model_features,
+from diamlib.strategies._common import (finish_selection, greedy_order_scores, model_features,
                                         search_dtype)
 
 
@@ -21,7 +21,8 @@ def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator)
     Parameters
     ----------
     evidence : Evidence
-        Uses ``pool_features`` and ``labeled_features`` of ``evidence.models[evidence.feature_model]``;
+        Uses ``pool_features`` and ``labeled_features`` of ``evidence.feature_evidence()`` (a frozen supernet's
+        features with ``feature_model: supernet``, else the target model at ``evidence.feature_model``);
         the labeled features are the initial centers.
     budget : int
     rng : numpy.random.Generator
@@ -39,7 +40,7 @@ def select_coreset(evidence: Evidence, *, budget: int, rng: np.random.Generator)
     ----------
     Coreset baseline, Sec. 6.1 and 6.6 of the paper.
     """
-    model = feature_model(evidence)
+    model = evidence.feature_evidence()
     pool, labeled = model_features(model)
     positions, radius = kcenter_greedy(search_dtype(model.pool_features, pool),
                                        search_dtype(model.labeled_features, labeled), budget)

@@ -76,7 +76,7 @@ class StrategySpec:
         Method folder name in the authors' published results, if they ran it.
     reads_feature_model : bool
         A single-model strategy that reads the features of the evidence's feature model only
-        (:func:`diamlib.strategies._common.feature_model`: a target model, or a frozen
+        (:meth:`diamlib.evidence.Evidence.feature_evidence`: a target model, or a frozen
         supernet with ``feature_model: supernet``), not those of every target model.
     options : tuple of str
         Names of the keyword options (derived from ``fn``; all have defaults).

@@ -185,7 +185,7 @@ def check_evidence(spec: StrategySpec, evidence: Evidence) -> None:
         identical; the message names the model and the array.
     """
     n_pool = evidence.n_pool
-    models = (_checked_feature_model(evidence),) if spec.reads_feature_model else evidence.models
+    models = (evidence.feature_evidence(),) if spec.reads_feature_model else evidence.models
     for name in ("snapshot_predictions", "pool_probs", "pool_features", "labeled_features"):
         if name in spec.evidence:
             for model in models:
@@ -208,21 +208,6 @@ def missing_array_error(strategy: str, model: str, array: str) -> ValueError:
         f"model {model!r}: {array} is missing, and strategy {strategy!r} reads it; compute "
         f"{HOW_TO_COMPUTE[array]}, and pass it as ModelEvidence({array}=...) (learner_evidence computes it "
         f"unless its evidence= argument leaves it out; an evidence file holds it as the array {array!r})")
-
-
-def _checked_feature_model(evidence: Evidence) -> ModelEvidence:
-    """The feature model of single-model strategies, its position in ``evidence.models`` checked."""
-    if evidence.feature_source is not None:
-        return evidence.feature_source
-    position = evidence.feature_model
-    if isinstance(position, bool) or not isinstance(position, (int, np.integer)) or not (
-        0 <= position < len(evidence.models)
-    ):
-        raise ValueError(
-            f"evidence.feature_model must be a position in evidence.models (0..{len(evidence.models) - 1}), "
-            f"got {position!r}"
-        )
-    return evidence.models[int(position)]
 
 
 def _check_features(model: ModelEvidence, n_pool: int, *, with_labeled: bool) -> None:

@@ -225,7 +225,8 @@ def learner_evidence(learners: Mapping[str, Any], x_labeled: np.ndarray, y_label
                                              task="classification", n_outputs=n_classes,
                                              random_state=random_state, evidence=evidence).evidence)
     return Evidence(task="classification", unlabeled_indices=np.arange(len(x_pool), dtype=np.int64),
-                    models=tuple(fits), feature_model=int(np.argmax([m.n_parameters for m in fits])))
+                    models=tuple(fits), feature_model=Evidence.feature_model_position(
+                        "largest", [m.name for m in fits], [m.n_parameters for m in fits]))
 
 
 def learner_accuracy(learners: Mapping[str, Any], x_labeled: np.ndarray, y_labeled: np.ndarray, x_test: np.ndarray,

@@ -242,9 +242,9 @@ def read_evidence_files(paths: Sequence[Path], strategy: str) -> EvidenceFiles:
         **{key: arrays.get(key) for key in ("pool_features", "labeled_features", "pool_probs",
                                             "snapshot_predictions", "pool_outputs")})
         for name, arrays in zip(names, contents))
-    sizes = [m.n_parameters for m in models]
+    position = Evidence.feature_model_position("largest", names, [m.n_parameters for m in models])
     evidence = Evidence(task=task, unlabeled_indices=np.arange(n_pool, dtype=np.int64),
-                        models=models, feature_model=int(np.argmax(sizes)))
+                        models=models, feature_model=position)
     return EvidenceFiles(paths=paths, evidence=restrict_evidence(evidence, spec.evidence), pool_ids=pool_ids,
                          strategy=spec.name)
 

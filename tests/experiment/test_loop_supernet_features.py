@@ -16,7 +16,6 @@ from diamlib.config import ConfigError
 from diamlib.evidence import Evidence, ModelEvidence, restrict_evidence
 from diamlib.experiment.grid import run_task
 from diamlib.experiment.setup import load_task_data, profile_from_dict
-from diamlib.strategies._common import feature_model
 from diamlib.strategies.coreset import select_coreset
 from diamlib.zoo.supernet_features import SUPERNET_FEATURE_NAME
 
@@ -110,7 +109,7 @@ def test_feature_source_survives_restriction_and_is_what_strategies_read():
     source = ModelEvidence("supernet", pool_features=np.eye(4, 3), labeled_features=np.ones((1, 3)))
     evidence = restrict_evidence(Evidence("classification", pool, (target,), feature_source=source),
                                  {"pool_features", "labeled_features"})
-    assert feature_model(evidence) is evidence.feature_source
+    assert evidence.feature_evidence() is evidence.feature_source
     assert evidence.feature_source.pool_features.shape == (4, 3)
     assert evidence.models[0].pool_probs is None
 
