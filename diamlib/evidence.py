@@ -13,7 +13,7 @@ hypotheses), penultimate-layer features, informativeness votes.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import numpy as np
@@ -80,6 +80,12 @@ class ModelEvidence:
     snapshot_predictions: np.ndarray | None = None
     pool_outputs: np.ndarray | None = None
     n_parameters: int = 0
+
+
+#: The per-model arrays of :class:`ModelEvidence` (every field but ``name`` and ``n_parameters``), in
+#: field order: what a strategy may read, a round may compute and a file may hold.
+EVIDENCE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ModelEvidence)
+                                         if f.name not in ("name", "n_parameters"))
 
 
 @dataclass(frozen=True)
@@ -195,8 +201,7 @@ def restrict_evidence(evidence: Evidence, fields: Collection[str]) -> Evidence:
     entry declares, so a strategy cannot silently depend on evidence that its rounds do not compute.
     """
     keep = set(fields)
-    dropped = {f: None for f in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions",
-                                 "pool_outputs") if f not in keep}
+    dropped = {f: None for f in EVIDENCE_FIELDS if f not in keep}
     source = evidence.feature_source
     return replace(evidence, models=tuple(replace(m, **dropped) for m in evidence.models),
                    feature_source=None if source is None else replace(source, **dropped))

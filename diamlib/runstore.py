@@ -51,7 +51,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from diamlib.evidence import Evidence, ModelEvidence
+from diamlib.evidence import EVIDENCE_FIELDS, Evidence, ModelEvidence
 from diamlib.fileio import StorageError, atomic_write, atomic_write_text, now_iso, write_npz
 
 CURVE_COLUMNS = ["round", "n_labeled", "model", "metric", "value"]
@@ -423,7 +423,7 @@ def save_evidence(path: Path, evidence: Evidence) -> None:
     arrays = {"unlabeled_indices": evidence.unlabeled_indices,
               "feature_model": np.array(evidence.feature_model)}
     for i, m in enumerate(evidence.models):
-        for key in ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions", "pool_outputs"):
+        for key in EVIDENCE_FIELDS:
             value = getattr(m, key)
             if value is not None:
                 arrays[f"m{i}_{key}"] = value
@@ -454,10 +454,8 @@ def _evidence_from_npz(path: Path, task: str, names: Sequence[str]) -> Evidence:
         for i, name in enumerate(names):
             def get(key):
                 return arrays[f"m{i}_{key}"] if f"m{i}_{key}" in arrays else None
-            models.append(ModelEvidence(name=name, pool_features=get("pool_features"),
-                                        labeled_features=get("labeled_features"), pool_probs=get("pool_probs"),
-                                        snapshot_predictions=get("snapshot_predictions"),
-                                        pool_outputs=get("pool_outputs"), n_parameters=int(get("n_parameters"))))
+            models.append(ModelEvidence(name=name, n_parameters=int(get("n_parameters")),
+                                        **{key: get(key) for key in EVIDENCE_FIELDS}))
         return Evidence(task=task, unlabeled_indices=arrays["unlabeled_indices"], models=tuple(models),
                         feature_model=int(arrays["feature_model"]))
 

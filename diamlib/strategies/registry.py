@@ -17,7 +17,6 @@ Sec. 6.1 (classification strategies) and Sec. 6.6 (regression strategies) of the
 """
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from diamlib.evidence import TASKS, ModelEvidence, Selection
+from diamlib.evidence import EVIDENCE_FIELDS, TASKS, Selection
 from diamlib.strategies.badge import select_badge
 from diamlib.strategies.bait import select_bait
 from diamlib.strategies.coreset import select_coreset
@@ -38,7 +37,7 @@ from diamlib.strategies.uncertainty import select_entropy, select_least_confiden
 #: Kinds of strategy: the paper's grouping of the baselines (Sec. 6.1, 6.6) plus DIAM's.
 FAMILIES = ("uncertainty", "disagreement", "diversity", "hybrid", "passive")
 #: Per-model evidence a strategy may read: the array fields of :class:`~diamlib.evidence.ModelEvidence`.
-EVIDENCE_KINDS = tuple(f.name for f in dataclasses.fields(ModelEvidence) if f.name not in ("name", "n_parameters"))
+EVIDENCE_KINDS = EVIDENCE_FIELDS
 
 _CLASSIFICATION = frozenset({"classification"})
 _REGRESSION = frozenset({"regression"})

@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from diamlib.evidence import HOW_TO_COMPUTE, Evidence, ModelEvidence, Selection, permute_pool, restrict_evidence
+from diamlib.evidence import (EVIDENCE_FIELDS, HOW_TO_COMPUTE, Evidence, Selection, permute_pool,
+                              restrict_evidence)
+from diamlib.strategies.checks import check_model_arrays
 from diamlib.strategies.registry import StrategySpec, get_strategy, strategy_names
 
 
@@ -171,10 +173,11 @@ def check_evidence(spec: StrategySpec, evidence: Evidence) -> None:
     """The per-model arrays ``spec`` reads (``spec.evidence``) are present and well formed.
 
     Single-model strategies (``spec.reads_feature_model``) read the features of the feature
-    model only (a frozen supernet's, or the target model at ``evidence.feature_model``);
-    the others read their arrays of every target model. A missing array is reported first
-    (:func:`missing_array_error`: which array to compute, and how); then snapshot predictions
-    are checked before probabilities and features, model by model.
+    model only (:meth:`~diamlib.evidence.Evidence.feature_evidence`); the others read their
+    arrays of every target model. A missing array is reported first
+    (:func:`missing_array_error`: which array to compute, and how); then each model's arrays
+    are checked by :func:`~diamlib.strategies.checks.check_model_arrays`, model by model, and
+    its features must not be constant (they could not rank pool points).
 
     Raises
     ------
@@ -186,20 +189,19 @@ def check_evidence(spec: StrategySpec, evidence: Evidence) -> None:
     """
     n_pool = evidence.n_pool
     models = (evidence.feature_evidence(),) if spec.reads_feature_model else evidence.models
-    for name in ("snapshot_predictions", "pool_probs", "pool_features", "labeled_features"):
-        if name in spec.evidence:
-            for model in models:
-                if getattr(model, name) is None:
-                    raise missing_array_error(spec.name, model.name, name)
-    if "snapshot_predictions" in spec.evidence:
+    read = [name for name in EVIDENCE_FIELDS if name in spec.evidence]
+    for name in read:
         for model in models:
-            _check_snapshots(model, n_pool)
-    if "pool_probs" in spec.evidence:
-        for model in models:
-            _check_probs(model, n_pool)
-    if "pool_features" in spec.evidence:
-        for model in models:
-            _check_features(model, n_pool, with_labeled="labeled_features" in spec.evidence)
+            if getattr(model, name) is None:
+                raise missing_array_error(spec.name, model.name, name)
+    for model in models:
+        arrays = {name: np.asarray(getattr(model, name)) for name in read}
+        try:
+            check_model_arrays(arrays, n_pool=n_pool)
+        except ValueError as error:
+            raise ValueError(f"model {model.name!r}: {error}") from None
+        if "pool_features" in arrays:
+            _check_features_vary(model.name, arrays["pool_features"], arrays.get("labeled_features"))
 
 
 def missing_array_error(strategy: str, model: str, array: str) -> ValueError:
@@ -210,68 +212,15 @@ def missing_array_error(strategy: str, model: str, array: str) -> ValueError:
         f"unless its evidence= argument leaves it out; an evidence file holds it as the array {array!r})")
 
 
-def _check_features(model: ModelEvidence, n_pool: int, *, with_labeled: bool) -> None:
-    """One model's pool (and, ``with_labeled``, labeled) features: shapes, finite, not all rows identical."""
-    pool = np.asarray(model.pool_features, dtype=np.float64)
-    if not with_labeled:
-        labeled = np.zeros((0, pool.shape[1] if pool.ndim == 2 else 0))
-    else:
-        labeled = np.asarray(model.labeled_features, dtype=np.float64)
-    if pool.ndim != 2 or pool.shape[0] != n_pool:
-        raise ValueError(
-            f"model {model.name!r}: pool_features must have shape (n_pool={n_pool}, d), got {pool.shape}"
-        )
-    if labeled.ndim != 2 or labeled.shape[1] != pool.shape[1]:
-        raise ValueError(
-            f"model {model.name!r}: labeled_features must have shape (n_labeled, {pool.shape[1]}) "
-            f"like pool_features, got {labeled.shape}"
-        )
-    for what, array in (("pool_features", pool), ("labeled_features", labeled)):
-        if not np.isfinite(array).all():
-            bad = int((~np.isfinite(array)).any(axis=1).sum())
-            raise ValueError(
-                f"model {model.name!r}: {what} contains NaN or inf in {bad} row(s); the model has "
-                f"probably diverged; retrain it (e.g. with a lower learning rate) before querying"
-            )
-    if pool.shape[0] + labeled.shape[0] >= 2:
-        parts = [a for a in (pool, labeled) if a.shape[0]]
+def _check_features_vary(model: str, pool: np.ndarray, labeled: np.ndarray | None) -> None:
+    """Not every feature is constant over the pool and the labeled set (then they cannot rank pool points)."""
+    parts = [a for a in (pool, labeled) if a is not None and a.shape[0]]
+    if sum(a.shape[0] for a in parts) >= 2:
         highest = np.max([a.max(axis=0) for a in parts], axis=0)
         lowest = np.min([a.min(axis=0) for a in parts], axis=0)
         if np.all(highest == lowest):
             raise ValueError(
-                f"model {model.name!r}: every feature is constant over the pool and labeled set "
+                f"model {model!r}: every feature is constant over the pool and labeled set "
                 f"(all rows identical), so its features cannot rank pool points; check the "
                 f"feature extractor of this model"
             )
-
-
-def _check_probs(model: ModelEvidence, n_pool: int) -> None:
-    """One model's softmax probabilities on the pool: shape, finite, rows that are probability vectors."""
-    probs = np.asarray(model.pool_probs, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape[0] != n_pool or probs.shape[1] < 1:
-        raise ValueError(
-            f"model {model.name!r}: pool_probs must have shape (n_pool={n_pool}, n_classes>=1), got {probs.shape}"
-        )
-    if not np.isfinite(probs).all():
-        raise ValueError(f"model {model.name!r}: pool_probs contains NaN or inf; the model has probably diverged")
-    if (probs < -1e-6).any() or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
-        raise ValueError(
-            f"model {model.name!r}: pool_probs rows must be probability vectors (non-negative, summing "
-            f"to 1); pass softmax outputs, not logits"
-        )
-
-
-def _check_snapshots(model: ModelEvidence, n_pool: int) -> None:
-    """One model's snapshot predictions (its soft version space, Sec. 5.2): shape, integer, non-negative."""
-    predictions = np.asarray(model.snapshot_predictions)
-    if predictions.ndim != 2 or predictions.shape[1] != n_pool or predictions.shape[0] < 1:
-        raise ValueError(
-            f"model {model.name!r}: snapshot_predictions must have shape (n_snapshots>=1, n_pool={n_pool}), "
-            f"got {predictions.shape}"
-        )
-    if not np.issubdtype(predictions.dtype, np.integer):
-        raise ValueError(
-            f"model {model.name!r}: snapshot_predictions must hold integer class labels, got {predictions.dtype}"
-        )
-    if predictions.size and predictions.min() < 0:
-        raise ValueError(f"model {model.name!r}: snapshot_predictions holds negative class labels")

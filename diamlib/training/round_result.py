@@ -17,7 +17,7 @@ from typing import Collection
 
 import numpy as np
 
-from diamlib.evidence import ModelEvidence
+from diamlib.evidence import EVIDENCE_FIELDS, ModelEvidence
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,6 @@ def evaluation_metrics(task: str, outputs: np.ndarray, targets: np.ndarray) -> d
     return {"mse": float(np.mean(error**2)), "mae": float(np.mean(np.abs(error)))}
 
 
-#: The per-model evidence a round can compute: the array fields of ModelEvidence.
-EVIDENCE_FIELDS = ("pool_features", "labeled_features", "pool_probs", "snapshot_predictions", "pool_outputs")
 
 
 def requested_evidence(evidence: Collection[str] | None) -> set[str]:

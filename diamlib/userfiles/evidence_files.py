@@ -52,27 +52,22 @@ from typing import Any
 import numpy as np
 
 from diamlib import __version__
-from diamlib.evidence import HOW_TO_COMPUTE, Evidence, ModelEvidence, Selection, restrict_evidence
+from diamlib.evidence import EVIDENCE_FIELDS, HOW_TO_COMPUTE, Evidence, ModelEvidence, Selection, restrict_evidence
 from diamlib.fileio import atomic_write, atomic_write_text, now_iso, write_npz
 from diamlib.seeding import child_rng
 from diamlib.strategies.registry import STRATEGIES, StrategySpec, get_strategy, strategy_names
+from diamlib.strategies.checks import ARRAY_SHAPES, POOL_AXIS, check_label_range, check_labels, check_model_arrays
 from diamlib.strategies.run import run_strategy
 from diamlib.userfiles.stop_set import read_previous_record, stopping_entry
 
 #: Arrays of an evidence file -> (number of dimensions, what it holds).
 EVIDENCE_FILE_ARRAYS: dict[str, tuple[int, str]] = {
-    "snapshot_predictions": (2, "int class labels of the later-epoch hypotheses, (n_snapshots, n_pool)"),
-    "pool_probs": (2, "softmax probabilities, (n_pool, n_classes)"),
-    "pool_features": (2, "penultimate features of the pool, (n_pool, d)"),
-    "labeled_features": (2, "penultimate features of the labeled set, (n_labeled, d)"),
-    "pool_outputs": (2, "regression outputs on the pool, (n_pool, k)"),
+    **{name: (2, what) for name, what in ARRAY_SHAPES.items()},
     "pool_ids": (1, "int or str id of every pool point, (n_pool,)"),
     "n_parameters": (0, "number of model parameters, a scalar int"),
 }
 #: Arrays whose first axis (or second, for snapshot predictions) runs over the pool.
-_POOL_AXIS = {"snapshot_predictions": 1, "pool_probs": 0, "pool_features": 0, "pool_outputs": 0, "pool_ids": 0}
-#: How far a probability row may sum from 1.
-PROBABILITY_TOLERANCE = 1e-3
+_POOL_AXIS = {**POOL_AXIS, "pool_ids": 0}
 
 
 class EvidenceFileError(ValueError):
@@ -239,8 +234,7 @@ def read_evidence_files(paths: Sequence[Path], strategy: str) -> EvidenceFiles:
     names = _model_names(paths)
     models = tuple(ModelEvidence(
         name=name, n_parameters=int(arrays.get("n_parameters", 0)),
-        **{key: arrays.get(key) for key in ("pool_features", "labeled_features", "pool_probs",
-                                            "snapshot_predictions", "pool_outputs")})
+        **{key: arrays.get(key) for key in EVIDENCE_FIELDS})
         for name, arrays in zip(names, contents))
     position = Evidence.feature_model_position("largest", names, [m.n_parameters for m in models])
     evidence = Evidence(task=task, unlabeled_indices=np.arange(n_pool, dtype=np.int64),
@@ -356,6 +350,8 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray], *, required: Sequen
                 f"{path}: array {name!r} is missing, and strategy {strategy!r} reads it; compute "
                 f"{HOW_TO_COMPUTE[name]}, and save it in the file, or choose another --strategy")
     for name, array in arrays.items():
+        if name in EVIDENCE_FIELDS:
+            continue
         ndim, what = EVIDENCE_FILE_ARRAYS[name]
         if array.ndim != ndim:
             raise EvidenceFileError(f"{path}: array {name!r} has {array.ndim} dimension(s), shape {array.shape}; "
@@ -363,72 +359,31 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray], *, required: Sequen
         if array.dtype.hasobject:
             raise EvidenceFileError(f"{path}: array {name!r} holds Python objects; save a plain numeric or "
                                     f"string array")
-        if name == "pool_ids":
-            _check_ids(path, array)
-        elif name in ("snapshot_predictions", "n_parameters"):
-            _check_labels(path, name, array)
-        else:
-            _check_floats(path, name, array)
-    if "pool_probs" in arrays:
-        _check_probabilities(path, arrays["pool_probs"])
-        if "snapshot_predictions" in arrays:
-            _check_label_range(path, arrays["snapshot_predictions"], arrays["pool_probs"].shape[1], path)
-    if "labeled_features" in arrays and "pool_features" in arrays:
-        pool_d, labeled_d = arrays["pool_features"].shape[1], arrays["labeled_features"].shape[1]
-        if pool_d != labeled_d:
-            raise EvidenceFileError(
-                f"{path}: array 'labeled_features' has {labeled_d} columns but 'pool_features' has {pool_d}; "
-                f"both must be the same model's penultimate features")
-    sizes = {name: arrays[name].shape[axis] for name, axis in _POOL_AXIS.items() if name in arrays}
-    if len(set(sizes.values())) > 1:
-        (first, n_first), *others = sizes.items()
-        name, n = next((name, n) for name, n in others if n != n_first)
-        raise EvidenceFileError(f"{path}: array {name!r} covers {n} pool points but {first!r} covers {n_first}; "
-                                f"every pool array must cover the same n_pool points in the same order")
-    if 0 in sizes.values():
-        raise EvidenceFileError(f"{path}: the pool is empty (n_pool = 0); nothing can be selected")
+    try:
+        check_model_arrays({name: array for name, array in arrays.items() if name in EVIDENCE_FIELDS})
+        if "n_parameters" in arrays:
+            check_labels("n_parameters", arrays["n_parameters"])
+    except ValueError as error:
+        raise EvidenceFileError(f"{path}: {error}") from None
+    if "pool_ids" in arrays:
+        _check_ids(path, arrays["pool_ids"])
+        n_pool = [arrays[name].shape[axis] for name, axis in POOL_AXIS.items() if name in arrays]
+        if n_pool and arrays["pool_ids"].shape[0] != n_pool[0]:
+            first = next(name for name in POOL_AXIS if name in arrays)
+            raise EvidenceFileError(f"{path}: array 'pool_ids' covers {arrays['pool_ids'].shape[0]} pool points but "
+                                    f"{first!r} covers {n_pool[0]}; every pool array must cover the same n_pool "
+                                    f"points in the same order")
+        if arrays["pool_ids"].shape[0] == 0:
+            raise EvidenceFileError(f"{path}: the pool is empty (n_pool = 0); nothing can be selected")
     return arrays
-
-
-def _check_floats(path: Path, name: str, array: np.ndarray) -> None:
-    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise EvidenceFileError(f"{path}: array {name!r} has dtype {array.dtype}; it must be numeric (float)")
-    if not np.isfinite(array).all():
-        rows = int((~np.isfinite(array.reshape(array.shape[0], -1))).any(axis=1).sum()) if array.size else 0
-        raise EvidenceFileError(f"{path}: array {name!r} contains NaN or inf in {rows} row(s); the model has "
-                                f"probably diverged: retrain it or recompute the array")
-
-
-def _check_labels(path: Path, name: str, array: np.ndarray) -> None:
-    if not np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
-        raise EvidenceFileError(f"{path}: array {name!r} has dtype {array.dtype}; it must hold integers "
-                                f"(class labels 0, 1, ...: save predictions.argmax(axis=-1), or .astype(np.int64))")
-    if array.size and array.min() < 0:
-        raise EvidenceFileError(f"{path}: array {name!r} holds negative values (smallest {array.min()}); class "
-                                f"labels and sizes are 0 or more")
-
-
-def _check_probabilities(path: Path, probs: np.ndarray) -> None:
-    if probs.shape[1] < 1:
-        raise EvidenceFileError(f"{path}: array 'pool_probs' has no class columns; shape must be (n_pool, n_classes)")
-    sums = probs.sum(axis=1)
-    bad = (np.abs(sums - 1.0) > PROBABILITY_TOLERANCE) | (probs < -1e-6).any(axis=1)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise EvidenceFileError(
-            f"{path}: array 'pool_probs' rows must be probabilities (non-negative, summing to 1); {int(bad.sum())} "
-            f"row(s) do not (row {row} sums to {sums[row]:.4g}); save softmax outputs, not logits "
-            f"(scipy.special.softmax(logits, axis=1))")
 
 
 def _check_label_range(path: Path, labels: np.ndarray, n_classes: int, probs_path: Path) -> None:
     """Snapshot labels are class indices of the ``n_classes`` columns of ``pool_probs`` (of ``probs_path``)."""
-    if labels.size and labels.max() >= n_classes:
-        where = "" if probs_path == path else f" of {probs_path}"
-        raise EvidenceFileError(
-            f"{path}: array 'snapshot_predictions' holds class label {labels.max()}, but 'pool_probs'{where} has "
-            f"{n_classes} classes (labels 0..{n_classes - 1}); save class indices, i.e. the column of each class in "
-            f"pool_probs (np.searchsorted(classes, predictions) maps labels to them)")
+    try:
+        check_label_range(labels, n_classes, "" if probs_path == path else f" of {probs_path}")
+    except ValueError as error:
+        raise EvidenceFileError(f"{path}: {error}") from None
 
 
 def _check_common_classes(paths: Sequence[Path], contents: Sequence[dict]) -> None:

@@ -174,7 +174,7 @@ def test_nan_labeled_features_raise_naming_the_model(strategy):
     rng = np.random.default_rng(9)
     labeled = rng.normal(size=(4, 3))
     labeled[2, 0] = np.nan
-    with pytest.raises(ValueError, match="model 'm0': labeled_features contains NaN or inf"):
+    with pytest.raises(ValueError, match="model 'm0': array 'labeled_features' contains NaN or inf"):
         run_strategy(strategy, _evidence([(rng.normal(size=(10, 3)), labeled)]), budget=2, rng=RNG)
 
 
