@@ -232,6 +232,57 @@ def settings_differences(stored: dict, current: dict, labels: tuple[str, str] = 
             if flat_stored.get(key, "(absent)") != flat_current.get(key, "(absent)")]
 
 
+def other_settings_message(holder: str, differences: Sequence[str], fix: str) -> str:
+    """The one wording of "results made with other settings": what holds them, every differing
+    parameter (:func:`settings_differences`), and the fix."""
+    return (f"{holder} made with other settings:\n  " + "\n  ".join(differences or ["(settings not recorded)"])
+            + f"\nTo fix: {fix}")
+
+
+def check_dataset_settings(dataset_dir: Path, settings: dict) -> None:
+    """Refuse, before any training, to add runs beside runs (or a round-0 cache) of other settings.
+
+    Every run of one ``<task>/<dataset>`` folder must share ``settings`` (data, zoo, training,
+    budget: what the experiment's ``TaskContext.base_settings`` holds); only the strategy, its
+    options and the seed differ between runs.
+
+    Raises
+    ------
+    RunConflictError
+        Names the folder and every differing parameter with both values.
+    """
+    dataset_dir = Path(dataset_dir)
+    stored_files = sorted(dataset_dir.glob("*/seed*/run.json")) + \
+        sorted(dataset_dir.glob(f"{SHARED_DIR}/seed*/round0.json"))
+    for path in stored_files:
+        try:
+            stored = json.loads(path.read_text()).get("settings")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            continue  # an unreadable run.json is reported (and repaired) when that run is reached
+        if stored is None:
+            raise RunConflictError(
+                f"{path} was written by an older version and records no settings or checksums, so it "
+                f"cannot be checked against this profile; run again with --repair (recomputes it), "
+                f"delete {path.parent}, or use another profile name or results folder"
+            )
+        differences = settings_differences(stored, settings)
+        if differences:
+            raise RunConflictError(other_settings_message(
+                f"{path.parent} holds results", differences,
+                f"runs of one dataset must never be mixed: run under another profile name or results folder, "
+                f"or delete {dataset_dir} to recompute it with the new settings"))
+
+
+def settings_hash(payload: dict) -> str:
+    """The short SHA-256 of a settings dict (stored as a run's ``fingerprint``); equal settings, equal hash."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def as_stored_json(payload: dict) -> dict:
+    """``payload`` as it reads back from JSON (tuples -> lists), so stored and current compare equal."""
+    return json.loads(json.dumps(payload, sort_keys=True, default=str))
+
+
 def _flatten(values: dict, prefix: str = "") -> dict:
     flat = {}
     for key, value in values.items():
@@ -332,6 +383,42 @@ class RunStore:
             if problem:
                 found.append(f"{path}: {problem}")
         return found
+
+    def open_or_create(self, *, fingerprint: str, settings: dict, run_settings: dict,
+                       new_meta: Callable[[], dict]) -> RunRecord:
+        """The run's record: the stored one, verified and made with the same settings, or a new one.
+
+        Parameters
+        ----------
+        fingerprint : str
+            :func:`settings_hash` of every setting the run depends on; a stored run must have it.
+        settings : dict
+            The settings shared by every run of the dataset folder (stored as ``settings``).
+        run_settings : dict
+            This run's own settings (strategy, its options, seed), stored as top-level keys.
+        new_meta : callable
+            Makes the ``meta`` of a new record (not saved until the first round is).
+
+        Raises
+        ------
+        RunIntegrityError
+            The stored run is damaged (:meth:`load`).
+        RunConflictError
+            The stored run was made with other settings; names every differing parameter.
+        """
+        if not self.exists():
+            return RunRecord(meta=new_meta())
+        record = self.load()
+        if record.meta.get("fingerprint") != fingerprint:
+            stored = {key: record.meta.get(key) for key in run_settings}
+            differences = settings_differences({**record.meta.get("settings", {}), **stored},
+                                               {**settings, **run_settings})
+            raise RunConflictError(other_settings_message(
+                f"{self.directory} holds results", differences,
+                "delete that folder or run under another profile name or results folder"))
+        if not record.complete:
+            self.log(f"resuming after round {record.completed_rounds}")
+        return record
 
     def load(self) -> RunRecord:
         """Read and verify the run: exactly the rows that ``run.json`` vouches for.

@@ -44,7 +44,7 @@ from diamlib.config import MethodEntry, Profile
 from diamlib.experiment.setup import check_data_roots, configure_torch, load_task_data, resolve_zoo, size_notes
 from diamlib.numerics import child_environment
 from diamlib.paths import run_dir
-from diamlib.runstore import results_folder_lock
+from diamlib.runstore import check_dataset_settings, results_folder_lock
 from diamlib.zoo import ModelSpec
 
 #: A callable run after every persisted round of a run: ``hook(run_folder, round_index)``.
@@ -372,7 +372,7 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
     RunIntegrityError
         A run's files do not match its ``run.json`` (without ``repair``).
     """
-    from diamlib.experiment.loop import check_feature_model, check_no_mixing, repair_results
+    from diamlib.experiment.loop import check_feature_model, repair_results
 
     section = profile.experiment(task)
     unknown = sorted(set(methods or ()) - {e.method for e in section.strategies})
@@ -390,7 +390,7 @@ def run_task(profile: Profile, task: str, profile_dir: Path, *, zoo: Sequence[Mo
                         zoo=tuple(zoo) if zoo is not None else None, after_round=after_round, methods=entries)
         for dataset in section.datasets:  # before any training, on any worker
             context = task_context(spec, dataset)
-            check_no_mixing(context)
+            check_dataset_settings(context.dataset_dir, context.base_settings)
             for line in size_notes(section, task, dataset, context.train, context.test):
                 print(line, file=sys.stderr, flush=True)
         scheduler = scheduler if scheduler is not None else profile.execution.scheduler

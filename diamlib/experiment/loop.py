@@ -10,7 +10,6 @@ walked by :mod:`diamlib.experiment.grid`.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field, replace
@@ -31,8 +30,9 @@ from diamlib.experiment.provenance import git_commit, package_versions
 from diamlib.fileio import atomic_write_text, now_iso
 from diamlib.numerics import folder_setting, numerics_record
 from diamlib.paths import run_dir
-from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore,
-                              evidence_file_problem, file_digest, load_evidence, save_evidence, settings_differences)
+from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore, as_stored_json,
+                              evidence_file_problem, file_digest, load_evidence, other_settings_message, save_evidence,
+                              settings_differences, settings_hash)
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.stopping import STOP_SET_SIZE, cohen_kappa, stop_report
 from diamlib.strategies.registry import get_strategy
@@ -70,15 +70,6 @@ def check_feature_model(section: ExperimentParams, task: str) -> None:
             f"{task}.feature_model: supernet (used by {', '.join(users)}) needs the ImageNet-pretrained "
             f"OFA weights: {error} Or set {task}.feature_model to largest or a target model's name."
         ) from None
-
-
-def _fingerprint(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _as_json(payload: dict) -> dict:
-    """``payload`` as it reads back from JSON (tuples -> lists), so stored and current compare equal."""
-    return json.loads(json.dumps(payload, sort_keys=True, default=str))
 
 
 # --------------------------------------------------------------------------- one round
@@ -145,51 +136,16 @@ class TaskContext:
         return self._supernet_features
 
     @property
-    def base_fingerprint(self) -> dict:
+    def base_settings(self) -> dict:
+        """The settings every run of this ``<task>/<dataset>`` folder shares (all but strategy, options, seed)."""
         payload = self.section.model_dump(exclude={"strategies", "strategy_options", "seeds"})
         payload.update(task=self.task, dataset=self.dataset, device=self.profile.device,
                        models=[s.name for s in self.specs], numerics=folder_setting())
-        return _as_json(payload)
+        return as_stored_json(payload)
 
     @property
     def dataset_dir(self) -> Path:
         return self.profile_dir / self.task / self.dataset
-
-
-def check_no_mixing(ctx: TaskContext) -> None:
-    """Refuse, before any training, to add runs beside runs (or a round-0 cache) of other settings.
-
-    Every run of one ``<task>/<dataset>`` folder must share the settings of
-    :attr:`TaskContext.base_fingerprint` (data, zoo, training, budget); only the strategy, its
-    options and the seed differ between runs.
-
-    Raises
-    ------
-    RunConflictError
-        Names the folder and every differing parameter with both values.
-    """
-    current = ctx.base_fingerprint
-    stored_files = sorted(ctx.dataset_dir.glob("*/seed*/run.json")) + \
-        sorted(ctx.dataset_dir.glob(f"{SHARED_DIR}/seed*/round0.json"))
-    for path in stored_files:
-        try:
-            stored = json.loads(path.read_text()).get("settings")
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-            continue  # an unreadable run.json is reported (and repaired) when that run is reached
-        if stored is None:
-            raise RunConflictError(
-                f"{path} was written by an older version and records no settings or checksums, so it "
-                f"cannot be checked against this profile; run again with --repair (recomputes it), "
-                f"delete {path.parent}, or use another profile name or results folder"
-            )
-        differences = settings_differences(stored, current)
-        if differences:
-            raise RunConflictError(
-                f"{path.parent} holds results made with other settings, and runs of one dataset must "
-                f"never be mixed:\n  " + "\n  ".join(differences) + f"\nTo fix: run under another "
-                f"profile name or results folder, or delete {ctx.dataset_dir} to recompute it with "
-                f"the new settings"
-            )
 
 
 def train_round(ctx: TaskContext, labeled: np.ndarray, seed: int, round_index: int, *,
@@ -339,8 +295,8 @@ def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence
     """
     folder = round_zero_dir(ctx, seed)
     meta_path, evidence_path = folder / "round0.json", folder / "evidence.npz"
-    settings = ctx.base_fingerprint
-    fingerprint = _fingerprint({**settings, "seed": seed})
+    settings = ctx.base_settings
+    fingerprint = settings_hash({**settings, "seed": seed})
     if meta_path.is_file():
         try:
             meta = json.loads(meta_path.read_text())
@@ -349,10 +305,9 @@ def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence
                                     f"to recompute round 0, or delete {folder}") from None
         if meta.get("fingerprint") != fingerprint:
             differences = settings_differences(meta.get("settings", {}), settings)
-            raise RunConflictError(
-                f"{folder} caches a round 0 made with other settings:\n  " + "\n  ".join(differences)
-                + f"\nTo fix: run under another profile name or results folder, or delete {folder}"
-            )
+            raise RunConflictError(other_settings_message(
+                f"{folder} caches a round 0", differences,
+                f"run under another profile name or results folder, or delete {folder}"))
         problem = evidence_file_problem(evidence_path, meta.get("evidence"))
         if problem is not None:
             raise RunIntegrityError(
@@ -393,6 +348,21 @@ def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) 
 
 
 # --------------------------------------------------------------------------- one run
+def new_run_meta(ctx: TaskContext, entry: MethodEntry, seed: int, options: dict, fingerprint: str) -> dict:
+    """The ``run.json`` of a new run of ``entry`` for ``seed``: its settings, the zoo, versions and timestamps."""
+    return {
+        "task": ctx.task, "dataset": ctx.dataset, "method": entry.method, "strategy": entry.strategy,
+        "strategy_options": options, "seed": seed, "profile": ctx.profile.name,
+        "models": [s.name for s in ctx.specs], "model_info": zoo_table(ctx.specs).to_dict("records"),
+        "config": ctx.section.model_dump(), "data_sizes": {"train": ctx.train.n, "test": ctx.test.n},
+        "device": ctx.profile.device, "device_options": ctx.profile.device_options.model_dump(),
+        "feature_model": feature_model_record(ctx.section, entry.strategy),
+        "fingerprint": fingerprint, "settings": ctx.base_settings,
+        "versions": package_versions(), "numerics": numerics_record(), "git_commit": git_commit(),
+        "started": now_iso(), "rounds": [], "completed_rounds": -1, "complete": False,
+    }
+
+
 def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
                after_round: Callable[[Path, int], None] | None = None) -> Path:
     """Run (or resume, or skip) one method for one seed; returns the run folder.
@@ -408,35 +378,12 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
     round_evidence = strategy_evidence - {"pool_features", "labeled_features"} if supernet else strategy_evidence
     folder = run_dir(ctx.profile_dir, ctx.task, ctx.dataset, entry.method, seed)
     store = RunStore(folder)
-    run_settings = _as_json({"strategy": entry.strategy, "strategy_options": options, "seed": seed})
-    fingerprint = _fingerprint({**ctx.base_fingerprint, "strategy": entry.strategy,
-                                "options": options, "seed": seed})
-    if store.exists():
-        record = store.load()
-        if record.meta.get("fingerprint") != fingerprint:
-            stored = {key: record.meta.get(key) for key in run_settings}
-            differences = settings_differences({**record.meta.get("settings", {}), **stored},
-                                               {**ctx.base_fingerprint, **run_settings})
-            raise RunConflictError(
-                f"{folder} holds results made with other parameters:\n  "
-                + "\n  ".join(differences or ["(settings not recorded)"])
-                + "\nTo fix: delete that folder or run under another profile name or results folder"
-            )
-        if record.complete:
-            return folder
-        store.log(f"resuming after round {record.completed_rounds}")
-    else:
-        record = RunRecord(meta={
-            "task": ctx.task, "dataset": ctx.dataset, "method": entry.method, "strategy": entry.strategy,
-            "strategy_options": options, "seed": seed, "profile": ctx.profile.name,
-            "models": [s.name for s in ctx.specs], "model_info": zoo_table(ctx.specs).to_dict("records"),
-            "config": ctx.section.model_dump(), "data_sizes": {"train": ctx.train.n, "test": ctx.test.n},
-            "device": ctx.profile.device, "device_options": ctx.profile.device_options.model_dump(),
-            "feature_model": feature_model_record(ctx.section, entry.strategy),
-            "fingerprint": fingerprint, "settings": ctx.base_fingerprint,
-            "versions": package_versions(), "numerics": numerics_record(), "git_commit": git_commit(),
-            "started": now_iso(), "rounds": [], "completed_rounds": -1, "complete": False,
-        })
+    run_settings = as_stored_json({"strategy": entry.strategy, "strategy_options": options, "seed": seed})
+    fingerprint = settings_hash({**ctx.base_settings, "strategy": entry.strategy, "options": options, "seed": seed})
+    record = store.open_or_create(fingerprint=fingerprint, settings=ctx.base_settings, run_settings=run_settings,
+                                  new_meta=lambda: new_run_meta(ctx, entry, seed, options, fingerprint))
+    if record.complete:
+        return folder
 
     section = ctx.section
     rounds = tqdm(range(record.completed_rounds + 1, section.rounds + 1), desc=f"{entry.method} seed {seed}",

@@ -23,7 +23,8 @@ from diamlib.evidence import TASKS
 # re-exported: where the authors' results are (fetched, else beside the checkout)
 from diamlib.reporting.authors_files import AUTHORS_RESULTS_BESIDE_CHECKOUT  # noqa: F401
 from diamlib.reporting.authors_files import authors_results_beside_checkout, authors_results_folder  # noqa: F401
-from diamlib.runstore import CURVE_COLUMNS, SHARED_DIR, RunIntegrityError, RunStore, repair_hint, settings_differences
+from diamlib.runstore import (CURVE_COLUMNS, SHARED_DIR, RunIntegrityError, RunStore, other_settings_message,
+                              repair_hint, settings_differences)
 
 
 #: Columns of the tidy results table, in order.
@@ -309,10 +310,9 @@ def _check_not_mixed(settings: dict[Path, dict | None]) -> None:
         names = tuple(f"in {f.relative_to(dataset_dir).as_posix()}" for f in (first[dataset_dir], folder))
         differences = settings_differences(settings[first[dataset_dir]], recorded, names)
         if differences:
-            raise RunIntegrityError(
-                f"{dataset_dir} mixes runs made with different settings:\n  " + "\n  ".join(differences)
-                + "\nTheir curves cannot be compared; re-run one group under another profile name"
-            )
+            raise RunIntegrityError(other_settings_message(
+                f"{dataset_dir} mixes runs", differences,
+                "their curves cannot be compared; re-run one group under another profile name"))
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:

@@ -51,7 +51,7 @@ def test_load_results_refuses_a_folder_that_mixes_settings(run_copy):
     meta = json.loads(meta_path.read_text())
     meta["settings"]["training"]["epochs"] = 2  # as if made by another profile, then copied in
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(RunIntegrityError, match=r"mixes runs made with different settings(.|\n)*"
+    with pytest.raises(RunIntegrityError, match=r"mixes runs made with other settings(.|\n)*"
                                                 r"training\.epochs: 2 in diam/seed0, 1 in random/seed0"):
         load_results(run_copy)
 
