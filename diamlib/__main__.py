@@ -82,12 +82,6 @@ class _Parser(argparse.ArgumentParser):
         return super().format_help()
 
 
-def _strategies_help() -> str:
-    from diamlib.userfiles.evidence_files import strategies_help
-
-    return strategies_help()
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m diamlib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -140,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Select a batch from one evidence .npz per target model; writes the batch CSV\n"
                     "(rank, pool_index, pool_id, score) and a JSON record beside it (the same name, .json).\n"
                     "File format: python -c 'import diamlib.userfiles.evidence_files as m; help(m)'",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog_factory=_strategies_help)
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog_factory=strategies_help)
     select.add_argument("models", nargs="+", metavar="MODEL.npz", help="one evidence file per target model")
     select.add_argument("--budget", required=True, type=int, help="number of pool points to select")
     select.add_argument("--out", required=True, help="batch CSV to write (the JSON record gets the same stem)")
@@ -231,8 +225,65 @@ def _command(args: argparse.Namespace) -> int:
     return _run(args)
 
 
+# --------------------------------------------------------------------------- select
+def strategies_help() -> str:
+    """The strategies ``select`` runs and the arrays each reads from every file (``select --help``).
+
+    Read from the registry (:data:`~diamlib.strategies.registry.STRATEGIES`) and from
+    :data:`~diamlib.evidence.HOW_TO_COMPUTE`; imported only when help is shown.
+    """
+    import textwrap
+
+    from diamlib.evidence import HOW_TO_COMPUTE
+    from diamlib.strategies.registry import STRATEGIES
+    from diamlib.userfiles.evidence_files import EVIDENCE_FILE_ARRAYS
+
+    width = max(map(len, STRATEGIES)) + 4
+
+    def entry(head: str, text: str, indent: int) -> str:
+        return textwrap.fill(text, width=100, initial_indent=head.ljust(indent), subsequent_indent=" " * indent)
+
+    lines = ["strategies (--strategy NAME): task, and the arrays every model's file must hold"]
+    for name, spec in STRATEGIES.items():
+        arrays = ", ".join(sorted(spec.evidence)) or "none (pool_ids, or any pool array, gives the pool size)"
+        whose = "; the largest model's are used (by n_parameters)" if spec.reads_feature_model else ""
+        lines.append(entry(f"  {name}", f"{' or '.join(sorted(spec.tasks))}: {arrays}{whose}", width))
+    lines += ["", "arrays (np.savez, or diamlib.userfiles.evidence_files.save_model_evidence):"]
+    described = {**HOW_TO_COMPUTE, "pool_ids": f"optional: {EVIDENCE_FILE_ARRAYS['pool_ids'][1]}",
+                 "n_parameters": f"optional: {EVIDENCE_FILE_ARRAYS['n_parameters'][1]}"}
+    for name, how in described.items():
+        lines.append(entry(f"  {name}", how, 24))
+    return "\n".join(lines)
+
+
+def parse_option_arguments(items: list[str]) -> dict:
+    """``["beta=-1.0", "solver=fista"]`` -> ``{"beta": -1.0, "solver": "fista"}`` (values read as YAML).
+
+    Raises
+    ------
+    EvidenceFileError
+        An item without ``=``, an empty name, a repeated name or a value that is not YAML.
+    """
+    from diamlib.userfiles.evidence_files import EvidenceFileError
+
+    options: dict = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise EvidenceFileError(f"--option {item!r}: write NAME=VALUE, e.g. --option beta=-1.0")
+        if name in options:
+            raise EvidenceFileError(f"--option {name} is given twice; give each option once")
+        try:
+            options[name] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise EvidenceFileError(f"--option {item!r}: the value {text!r} is not a number, word or list; "
+                                    f"quote or correct it") from None
+    return options
+
+
 def _select(args: argparse.Namespace) -> int:
-    from diamlib.userfiles.evidence_files import parse_option_arguments, run_select
+    from diamlib.userfiles.evidence_files import run_select
 
     csv_path, json_path, selection = run_select(
         args.models, budget=args.budget, out=args.out, strategy=args.strategy,

@@ -13,7 +13,7 @@ Layout of ``<profile>/<task>/<dataset>/<method>/seed<s>/``:
 - ``log.txt``     human-readable run log (e.g. when a strategy filled its batch at random)
 
 and the round 0 shared by the strategies of one seed, ``<dataset>/_round0/seed<s>/``, holds
-``evidence.npz`` (:func:`save_evidence`: plain arrays, read back without unpickling) and
+``evidence.npz`` (:func:`save_evidence_cache`: plain arrays, read back without unpickling) and
 ``round0.json``.
 
 One run at a time writes a results folder: :func:`results_folder_lock` holds an exclusive lock
@@ -505,8 +505,13 @@ class RunStore:
 
 
 # --------------------------------------------------------------------------- evidence files
-def save_evidence(path: Path, evidence: Evidence) -> None:
-    """Write ``evidence`` atomically as an ``.npz`` of plain arrays (see :func:`diamlib.fileio.write_npz`)."""
+def save_evidence_cache(path: Path, evidence: Evidence) -> None:
+    """Write a round's whole ``evidence`` (every model, ``m<i>_<array>``) atomically as one ``.npz`` of plain
+    arrays (see :func:`diamlib.fileio.write_npz`): the run store's cache of the shared round 0.
+
+    Not the evidence files that ``select`` reads (one per model:
+    :func:`diamlib.userfiles.evidence_files.save_evidence_files`).
+    """
     arrays = {"unlabeled_indices": evidence.unlabeled_indices,
               "feature_model": np.array(evidence.feature_model)}
     for i, m in enumerate(evidence.models):
@@ -518,8 +523,8 @@ def save_evidence(path: Path, evidence: Evidence) -> None:
     atomic_write(path, lambda handle: write_npz(handle, arrays))
 
 
-def load_evidence(path: Path, task: str, names: Sequence[str]) -> Evidence:
-    """Read an evidence file written by :func:`save_evidence`; never unpickles.
+def load_evidence_cache(path: Path, task: str, names: Sequence[str]) -> Evidence:
+    """Read an evidence file written by :func:`save_evidence_cache`; never unpickles.
 
     Raises
     ------

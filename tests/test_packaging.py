@@ -126,14 +126,14 @@ README_EXAMPLE = """
     from sklearn.naive_bayes import GaussianNB
     from diamlib.seeding import child_rng
     from diamlib.training.sklearn import learner_evidence
-    from diamlib.userfiles.evidence_files import save_evidence
+    from diamlib.userfiles.evidence_files import save_evidence_files
 
     x, y = load_digits(return_X_y=True)
     order = child_rng(0, "packaging-test").permutation(len(x))
     labeled, pool = order[:100], order[100:700]
     models = {"nb": GaussianNB(), "forest": RandomForestClassifier(n_estimators=50)}
     evidence = learner_evidence(models, x[labeled], y[labeled], x[pool], n_classes=10, seed=0)
-    save_evidence(evidence, Path(sys.argv[1]))
+    save_evidence_files(evidence, Path(sys.argv[1]))
     print("torch" in sys.modules)
 """
 
@@ -147,7 +147,7 @@ def evidence_dirs(tmp_path_factory) -> dict[str, list[Path]]:
 
     from diamlib.evidence import Evidence
     from diamlib.training.sklearn import fit_sklearn_evidence
-    from diamlib.userfiles.evidence_files import save_evidence
+    from diamlib.userfiles.evidence_files import save_evidence_files
     from diamlib.zoo.sklearn_models import as_learner
 
     root = tmp_path_factory.mktemp("evidence")
@@ -162,7 +162,7 @@ def evidence_dirs(tmp_path_factory) -> dict[str, list[Path]]:
             for position, (name, model) in enumerate({"ridge": Ridge(), "knn": KNeighborsRegressor()}.items())]
     evidence = Evidence(task="regression", unlabeled_indices=pool.astype(np.int64), models=tuple(fits),
                         feature_model=int(np.argmax([m.n_parameters for m in fits])))
-    regression = save_evidence(evidence, root / "regression")
+    regression = save_evidence_files(evidence, root / "regression")
     return {"classification": list(classification), "regression": list(regression)}
 
 

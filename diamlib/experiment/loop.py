@@ -31,7 +31,7 @@ from diamlib.fileio import atomic_write_text, now_iso
 from diamlib.numerics import folder_setting, numerics_record
 from diamlib.paths import run_dir
 from diamlib.runstore import (SHARED_DIR, RunConflictError, RunIntegrityError, RunRecord, RunStore, as_stored_json,
-                              evidence_file_problem, file_digest, load_evidence, other_settings_message, save_evidence,
+                              evidence_file_problem, file_digest, load_evidence_cache, other_settings_message, save_evidence_cache,
                               settings_differences, settings_hash)
 from diamlib.seeding import child_int_seed, child_rng
 from diamlib.stopping import STOP_SET_SIZE, cohen_kappa, stop_report
@@ -314,12 +314,12 @@ def shared_round_zero(ctx: TaskContext, seed: int) -> tuple[np.ndarray, Evidence
                 f"{evidence_path}: {problem}; to fix: run again with --repair (recomputes round 0), "
                 f"or delete {folder}"
             )
-        evidence = load_evidence(evidence_path, ctx.task, [s.name for s in ctx.specs])
+        evidence = load_evidence_cache(evidence_path, ctx.task, [s.name for s in ctx.specs])
         return np.asarray(meta["labeled"], dtype=np.int64), evidence, meta["rows"], meta["seconds"]
     rng = child_rng(seed, "initial-labels")
     labeled = np.sort(rng.choice(ctx.train.n, size=ctx.section.initial_labels, replace=False)).astype(np.int64)
     evidence, rows, seconds, stop_labels = train_round(ctx, labeled, seed, 0)
-    save_evidence(evidence_path, evidence)
+    save_evidence_cache(evidence_path, evidence)
     atomic_write_text(meta_path, json.dumps({
         "fingerprint": fingerprint, "settings": settings, "models": [s.name for s in ctx.specs],
         "labeled": labeled.tolist(), "rows": rows, "seconds": seconds,
@@ -344,7 +344,7 @@ def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) 
     if not (folder / "round0.json").is_file():
         raise FileNotFoundError(f"no shared round 0 under {folder}; run the loop for this task first")
     names = json.loads((folder / "round0.json").read_text())["models"]
-    return load_evidence(folder / "evidence.npz", task, names)
+    return load_evidence_cache(folder / "evidence.npz", task, names)
 
 
 # --------------------------------------------------------------------------- one run

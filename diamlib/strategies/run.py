@@ -29,14 +29,15 @@ from diamlib.strategies.checks import check_model_arrays
 from diamlib.strategies.registry import StrategySpec, get_strategy, strategy_names
 
 
-def run_strategy(strategy: str, evidence: Evidence, /, *, budget: int, rng: np.random.Generator,
+def run_strategy(strategy: str | StrategySpec, evidence: Evidence, /, *, budget: int, rng: np.random.Generator,
                  **options: Any) -> Selection:
     """Check a call of a registered strategy, then run it on the arrays it reads.
 
     Parameters
     ----------
-    strategy : str
-        A registered strategy (:data:`~diamlib.strategies.registry.STRATEGIES`).
+    strategy : str or StrategySpec
+        A registered strategy (:data:`~diamlib.strategies.registry.STRATEGIES`), or its spec
+        when the caller has looked it up already.
     evidence : Evidence
         The per-model arrays over the unlabeled pool.
     budget : int
@@ -74,7 +75,7 @@ def run_strategy(strategy: str, evidence: Evidence, /, *, budget: int, rng: np.r
     ----------
     Algorithm 2, line 10 of the paper.
     """
-    spec = get_strategy(strategy)
+    spec = strategy if isinstance(strategy, StrategySpec) else get_strategy(strategy)
     checked = spec.check_options(options)
     check_call(spec, evidence, budget, rng)
     check_evidence(spec, evidence)

@@ -3,7 +3,7 @@
 Evidence file format
 --------------------
 One ``.npz`` file per target model (``np.savez``, :func:`save_model_evidence`, or
-:func:`save_evidence` for every model of an :class:`~diamlib.evidence.Evidence` at once), holding
+:func:`save_evidence_files` for every model of an :class:`~diamlib.evidence.Evidence` at once), holding
 plain arrays (no pickled objects) over the same unlabeled pool of ``n_pool`` points:
 
 ``snapshot_predictions`` : int, shape (n_snapshots, n_pool)
@@ -29,7 +29,8 @@ Only the arrays the chosen strategy reads (its ``StrategySpec.evidence``) are re
 every array present is checked. ``python -m diamlib select`` reads these files, runs the
 strategy (:func:`diamlib.strategies.run.run_strategy`, which checks the call: options, budget,
 task) and writes ``batch.csv`` (:mod:`diamlib.userfiles.batchfile`) and ``batch.json`` (the
-strategy's diagnostics and the settings).
+strategy's diagnostics and the settings). This module reads and writes; the command's own parts
+(its arguments, ``--option`` parsing, ``--help`` and what it prints) are in :mod:`diamlib.__main__`.
 
 References
 ----------
@@ -42,7 +43,6 @@ import codecs
 import difflib
 import hashlib
 import json
-import textwrap
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,10 +52,10 @@ from typing import Any
 import numpy as np
 
 from diamlib import __version__
-from diamlib.evidence import EVIDENCE_FIELDS, HOW_TO_COMPUTE, Evidence, ModelEvidence, Selection, restrict_evidence
+from diamlib.evidence import EVIDENCE_FIELDS, HOW_TO_COMPUTE, Evidence, ModelEvidence, Selection
 from diamlib.fileio import atomic_write, atomic_write_text, now_iso, write_npz
 from diamlib.seeding import child_rng
-from diamlib.strategies.registry import STRATEGIES, StrategySpec, get_strategy, strategy_names
+from diamlib.strategies.registry import StrategySpec, get_strategy, strategy_names
 from diamlib.strategies.checks import ARRAY_SHAPES, POOL_AXIS, check_label_range, check_labels, check_model_arrays
 from diamlib.strategies.run import run_strategy
 from diamlib.userfiles.stop_set import read_previous_record, stopping_entry
@@ -86,14 +86,19 @@ class EvidenceFiles:
         ``unlabeled_indices`` = 0..n_pool-1 (pool rows); model names from the file names.
     pool_ids : ndarray, shape (n_pool,)
         The id of every pool row.
-    strategy : str
-        The strategy the files were checked for.
+    spec : StrategySpec
+        The strategy the files were checked for (``evidence`` holds only the arrays it reads).
     """
 
     paths: tuple[Path, ...]
     evidence: Evidence
     pool_ids: np.ndarray
-    strategy: str
+    spec: StrategySpec
+
+    @property
+    def strategy(self) -> str:
+        """The name of the strategy the files were checked for."""
+        return self.spec.name
 
 
 # --------------------------------------------------------------------------- writing
@@ -126,7 +131,7 @@ def save_model_evidence(path: Path, **arrays: Any) -> Path:
     return path
 
 
-def save_evidence(evidence: Evidence, folder: Path, *, overwrite: bool = False) -> tuple[Path, ...]:
+def save_evidence_files(evidence: Evidence, folder: Path, *, overwrite: bool = False) -> tuple[Path, ...]:
     """Write the evidence of every target model, one file per model, that ``select`` reads back.
 
     Each model goes to ``folder / f"{model.name}.npz"`` with its arrays, its ``n_parameters``
@@ -195,15 +200,16 @@ def _file_stem(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- reading
-def read_evidence_files(paths: Sequence[Path], strategy: str) -> EvidenceFiles:
+def read_evidence_files(paths: Sequence[Path], strategy: str | StrategySpec) -> EvidenceFiles:
     """Read and check the evidence files of the target models for ``strategy``.
 
     Parameters
     ----------
     paths : sequence of Path
         One ``.npz`` per target model.
-    strategy : str
-        A registered strategy; the arrays it reads must be present in every file.
+    strategy : str or StrategySpec
+        A registered strategy (or its spec, already looked up); the arrays it reads must be
+        present in every file, and the evidence holds only those.
 
     Returns
     -------
@@ -221,7 +227,7 @@ def read_evidence_files(paths: Sequence[Path], strategy: str) -> EvidenceFiles:
     ValueError
         Unknown strategy (with a close match).
     """
-    spec = get_strategy(strategy)
+    spec = strategy if isinstance(strategy, StrategySpec) else get_strategy(strategy)
     paths = check_model_paths(paths)
     required = tuple(sorted(spec.evidence))
     loaded = [_load_npz(path) for path in paths]
@@ -234,13 +240,12 @@ def read_evidence_files(paths: Sequence[Path], strategy: str) -> EvidenceFiles:
     names = _model_names(paths)
     models = tuple(ModelEvidence(
         name=name, n_parameters=int(arrays.get("n_parameters", 0)),
-        **{key: arrays.get(key) for key in EVIDENCE_FIELDS})
+        **{key: arrays.get(key) if key in spec.evidence else None for key in EVIDENCE_FIELDS})
         for name, arrays in zip(names, contents))
     position = Evidence.feature_model_position("largest", names, [m.n_parameters for m in models])
     evidence = Evidence(task=task, unlabeled_indices=np.arange(n_pool, dtype=np.int64),
                         models=models, feature_model=position)
-    return EvidenceFiles(paths=paths, evidence=restrict_evidence(evidence, spec.evidence), pool_ids=pool_ids,
-                         strategy=spec.name)
+    return EvidenceFiles(paths=paths, evidence=evidence, pool_ids=pool_ids, spec=spec)
 
 
 def load_model_evidence(paths: Sequence[Path], strategy: str) -> Evidence:
@@ -499,7 +504,7 @@ def _files_task(spec: StrategySpec, paths: Sequence[Path], contents: Sequence[Ma
 
 
 # --------------------------------------------------------------------------- selecting
-def select_on_evidence(evidence: Evidence, *, budget: int, strategy: str = "diam",
+def select_on_evidence(evidence: Evidence, *, budget: int, strategy: str | StrategySpec = "diam",
                        options: Mapping[str, Any] | None = None, seed: int = 0) -> Selection:
     """Run a registered strategy on evidence, held in memory (e.g. from
     :func:`diamlib.training.sklearn.learner_evidence`) or read from files (:func:`read_evidence_files`).
@@ -509,8 +514,8 @@ def select_on_evidence(evidence: Evidence, *, budget: int, strategy: str = "diam
     evidence : Evidence
     budget : int
         Number of points to select (``tau``), 1..n_pool.
-    strategy : str
-        A registered strategy for ``evidence.task`` (default DIAM).
+    strategy : str or StrategySpec
+        A registered strategy for ``evidence.task`` (default DIAM), or its spec.
     options : mapping, optional
         The strategy's keyword options, checked against its typed options model.
     seed : int
@@ -541,9 +546,10 @@ def select_from_files(paths: Sequence[Path], *, budget: int, strategy: str = "di
 
     Options are checked before the files are read, so a bad option fails fast.
     """
-    get_strategy(strategy).check_options(options or {})
-    files = read_evidence_files(paths, strategy)
-    return select_on_evidence(files.evidence, strategy=files.strategy, budget=budget, options=options, seed=seed)
+    spec = get_strategy(strategy)
+    spec.check_options(options or {})
+    files = read_evidence_files(paths, spec)
+    return select_on_evidence(files.evidence, strategy=spec, budget=budget, options=options, seed=seed)
 
 
 # --------------------------------------------------------------------------- writing the batch
@@ -617,7 +623,7 @@ def write_selection(out_csv: Path, selection: Selection, files: EvidenceFiles, *
     ``created`` and the diamlib version. Both texts are built before either file is written.
     """
     out_csv = Path(out_csv)
-    spec = get_strategy(files.strategy)
+    spec = files.spec
     given = dict(options or {})
     from diamlib.userfiles.batchfile import batch_csv_text, batch_table  # pandas: not needed for --help
 
@@ -656,57 +662,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-# --------------------------------------------------------------------------- command line
-def strategies_help() -> str:
-    """The strategies ``select`` runs and the arrays each reads from every file (``select --help``).
-
-    Read from the registry (:data:`~diamlib.strategies.registry.STRATEGIES`) and from
-    :data:`~diamlib.evidence.HOW_TO_COMPUTE`.
-    """
-    width = max(map(len, STRATEGIES)) + 4
-
-    def entry(head: str, text: str, indent: int) -> str:
-        return textwrap.fill(text, width=100, initial_indent=head.ljust(indent), subsequent_indent=" " * indent)
-
-    lines = ["strategies (--strategy NAME): task, and the arrays every model's file must hold"]
-    for name, spec in STRATEGIES.items():
-        arrays = ", ".join(sorted(spec.evidence)) or "none (pool_ids, or any pool array, gives the pool size)"
-        whose = "; the largest model's are used (by n_parameters)" if spec.reads_feature_model else ""
-        lines.append(entry(f"  {name}", f"{' or '.join(sorted(spec.tasks))}: {arrays}{whose}", width))
-    lines += ["", "arrays (np.savez, or diamlib.userfiles.evidence_files.save_model_evidence):"]
-    described = {**HOW_TO_COMPUTE, "pool_ids": f"optional: {EVIDENCE_FILE_ARRAYS['pool_ids'][1]}",
-                 "n_parameters": f"optional: {EVIDENCE_FILE_ARRAYS['n_parameters'][1]}"}
-    for name, how in described.items():
-        lines.append(entry(f"  {name}", how, 24))
-    return "\n".join(lines)
-
-
-def parse_option_arguments(items: Sequence[str]) -> dict[str, Any]:
-    """``["beta=-1.0", "solver=fista"]`` -> ``{"beta": -1.0, "solver": "fista"}`` (values read as YAML).
-
-    Raises
-    ------
-    EvidenceFileError
-        An item without ``=``, an empty name, a repeated name or a value that is not YAML.
-    """
-    import yaml
-
-    options: dict[str, Any] = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise EvidenceFileError(f"--option {item!r}: write NAME=VALUE, e.g. --option beta=-1.0")
-        if name in options:
-            raise EvidenceFileError(f"--option {name} is given twice; give each option once")
-        try:
-            options[name] = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise EvidenceFileError(f"--option {item!r}: the value {text!r} is not a number, word or list; "
-                                    f"quote or correct it") from None
-    return options
-
-
+# --------------------------------------------------------------------------- the select command
 def stopping_of_files(files: EvidenceFiles, *, seed: int = 0,
                       previous: Mapping[str, Any] | None = None) -> dict | None:
     """The stopping rule's record of this round (:func:`diamlib.userfiles.stop_set.stopping_entry`).
@@ -770,8 +726,8 @@ def run_select(models: Sequence[Path], *, budget: int, out: Path, strategy: str 
         earlier = None if previous is None else read_previous_record(previous)
     except ValueError as exc:
         raise EvidenceFileError(str(exc)) from None
-    files = read_evidence_files(models, spec.name)
-    selection = select_on_evidence(files.evidence, strategy=spec.name, budget=budget, options=options, seed=seed)
+    files = read_evidence_files(models, spec)
+    selection = select_on_evidence(files.evidence, strategy=spec, budget=budget, options=options, seed=seed)
     stopping = stopping_of_files(files, seed=seed, previous=earlier)
     csv_path, json_path = write_selection(out, selection, files, budget=budget, options=options, seed=seed,
                                           stopping=stopping)

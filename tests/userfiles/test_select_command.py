@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diamlib.__main__ import main
+from diamlib.__main__ import main, parse_option_arguments
 from diamlib.userfiles.batchfile import BATCH_COLUMNS, read_batch_csv
 from diamlib.userfiles.evidence_files import (
     EvidenceFileError,
     load_model_evidence,
-    parse_option_arguments,
     read_evidence_files,
     save_model_evidence,
     select_from_files,

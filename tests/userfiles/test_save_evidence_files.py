@@ -1,4 +1,4 @@
-"""``save_evidence``: a whole Evidence to one file per model, read back by ``select`` unchanged."""
+"""``save_evidence_files``: a whole Evidence to one file per model, read back by ``select`` unchanged."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from diamlib.userfiles.batchfile import read_batch_csv
 from diamlib.userfiles.evidence_files import (
     EvidenceFileError,
     read_evidence_files,
-    save_evidence,
+    save_evidence_files,
     select_on_evidence,
 )
 
@@ -32,7 +32,7 @@ def evidence_of(model_arrays, seed=0):
 @pytest.mark.parametrize("strategy", ["diam", "coreset", "entropy"])
 def test_round_trip_gives_the_same_evidence_and_the_same_batch(tmp_path, model_arrays, strategy):
     evidence = evidence_of(model_arrays)
-    paths = save_evidence(evidence, tmp_path / "evidence")
+    paths = save_evidence_files(evidence, tmp_path / "evidence")
     assert [p.name for p in paths] == ["model-0.npz", "model-1.npz", "model-2.npz"]
     files = read_evidence_files(paths, strategy)
     np.testing.assert_array_equal(files.pool_ids, evidence.unlabeled_indices)
@@ -51,7 +51,7 @@ def test_round_trip_gives_the_same_evidence_and_the_same_batch(tmp_path, model_a
 
 def test_select_reads_the_saved_folder_and_reports_training_set_indices(tmp_path, model_arrays):
     evidence = evidence_of(model_arrays)
-    paths = save_evidence(evidence, tmp_path / "evidence")
+    paths = save_evidence_files(evidence, tmp_path / "evidence")
     out = tmp_path / "batch.csv"
     assert main(["select", *map(str, paths), "--budget", "6", "--out", str(out), "--seed", "4"]) == 0
     expected = select_on_evidence(evidence, budget=6, seed=4).indices
@@ -62,12 +62,12 @@ def test_select_reads_the_saved_folder_and_reports_training_set_indices(tmp_path
 
 def test_existing_files_are_kept_unless_overwrite(tmp_path, model_arrays):
     evidence = evidence_of(model_arrays)
-    paths = save_evidence(evidence, tmp_path)
+    paths = save_evidence_files(evidence, tmp_path)
     before = [p.read_bytes() for p in paths]
     with pytest.raises(EvidenceFileError, match="model-0.npz already exists.*overwrite=True"):
-        save_evidence(evidence_of(model_arrays, seed=1), tmp_path)
+        save_evidence_files(evidence_of(model_arrays, seed=1), tmp_path)
     assert [p.read_bytes() for p in paths] == before
-    save_evidence(evidence_of(model_arrays, seed=1), tmp_path, overwrite=True)
+    save_evidence_files(evidence_of(model_arrays, seed=1), tmp_path, overwrite=True)
     assert [p.read_bytes() for p in paths] != before
 
 
@@ -75,13 +75,13 @@ def test_what_select_would_refuse_is_not_written(tmp_path, model_arrays):
     evidence = evidence_of(model_arrays)
     three = ModelEvidence(name="three", pool_probs=np.full((evidence.n_pool, 3), 1 / 3))
     with pytest.raises(EvidenceFileError, match="'pool_probs' has 3 class columns"):
-        save_evidence(Evidence("classification", evidence.unlabeled_indices, evidence.models + (three,)), tmp_path / "e")
+        save_evidence_files(Evidence("classification", evidence.unlabeled_indices, evidence.models + (three,)), tmp_path / "e")
     for name in ("", "../up", ".hidden"):
         bad = ModelEvidence(name=name, pool_probs=evidence.models[0].pool_probs)
         with pytest.raises(EvidenceFileError, match="cannot name an evidence file"):
-            save_evidence(Evidence("classification", evidence.unlabeled_indices, (bad,)), tmp_path / "e")
+            save_evidence_files(Evidence("classification", evidence.unlabeled_indices, (bad,)), tmp_path / "e")
     source = ModelEvidence(name="supernet", pool_features=evidence.models[0].pool_features)
     with pytest.raises(EvidenceFileError, match="feature_source"):
-        save_evidence(Evidence("classification", evidence.unlabeled_indices, evidence.models, feature_source=source),
+        save_evidence_files(Evidence("classification", evidence.unlabeled_indices, evidence.models, feature_source=source),
                       tmp_path / "e")
     assert not (tmp_path / "e").exists()
