@@ -4,11 +4,12 @@ A greedy selector builds a batch one point at a time: each step scores the candi
 the points chosen so far, picks one, and conditions its running state on it. k-center
 (Coreset), k-means++ seeding (BADGE) and BAIT's forward and backward passes differ only in
 those steps, so each is a small :class:`GreedySelector` object that lives for one batch, and
-:func:`greedy_select` is the loop they share (the design of BM-DAL's selection methods).
+:func:`greedy_select` is the loop they share (the design of BM-DAL's selection methods). DIAM's
+greedy construction of Eq. 9 (:mod:`diamlib.selection.greedy_swap`) runs in the same loop.
 
 References
 ----------
-Coreset [53], BADGE [3] and BAIT [2] as used in Sec. 6.1 and Sec. 6.6 of the paper.
+Coreset [53], BADGE [3] and BAIT [2] as used in Sec. 6.1 and Sec. 6.6 of the paper; Eq. 9 (DIAM).
 """
 from __future__ import annotations
 

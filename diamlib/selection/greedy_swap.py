@@ -37,6 +37,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
+from diamlib.selection.greedy import greedy_select
 from diamlib.selection.objective import (
     SimilaritySum,
     check_beta,
@@ -46,7 +47,7 @@ from diamlib.selection.objective import (
     similarity_operator,
 )
 
-__all__ = ["BinarySelection", "greedy_swap_selection", "swap_local_search"]
+__all__ = ["BinarySelection", "greedy_swap_selection", "marginal_gain", "swap_local_search"]
 
 #: a swap must lower the objective by more than this fraction of its scale to count
 RELATIVE_IMPROVEMENT = 1e-12
@@ -135,20 +136,59 @@ def _objective(graphs: _Graphs, b: np.ndarray, v: np.ndarray, beta: float) -> tu
     return float(b @ product + beta * (b @ v)), product
 
 
+def marginal_gain(linear: np.ndarray, diagonal: np.ndarray, batch_sums: np.ndarray) -> np.ndarray:
+    """The marginal gain of Eq. 9, ``g_j(B) = f(B + j) - f(B) = beta v_j + S_jj + 2 (S b)_j``.
+
+    Parameters
+    ----------
+    linear : ndarray, shape (n,)
+        ``beta * v``.
+    diagonal : ndarray, shape (n,)
+        ``S_jj``.
+    batch_sums : ndarray, shape (n,)
+        ``(S b)_j`` over the batch without ``j`` (for a non-member, simply ``(S b)_j``).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Negative where adding ``j`` lowers the objective.
+
+    References
+    ----------
+    Eq. 9 of the paper.
+    """
+    return linear + diagonal + 2.0 * batch_sums
+
+
+class _Eq9Greedy:
+    """The greedy steps of Eq. 9 (:class:`~diamlib.selection.greedy.GreedySelector`): pick the point of
+    smallest :func:`marginal_gain` (ties: lower position), then add its column of ``S`` to ``S b``."""
+
+    def __init__(self, graphs: _Graphs, v: np.ndarray, beta: float):
+        self.graphs, self.v, self.beta = graphs, v, beta
+
+    def prepare(self) -> None:
+        self.linear = self.beta * self.v
+        self.product = np.zeros(self.graphs.n)  # S b of the current batch
+        self.taken = np.zeros(self.graphs.n, dtype=bool)
+
+    def get_scores(self) -> np.ndarray:
+        gain = marginal_gain(self.linear, self.graphs.diagonal, self.product)
+        gain[self.taken] = np.inf
+        return gain
+
+    def get_next_idx(self) -> int:
+        return int(np.argmin(self.get_scores()))
+
+    def add(self, idx: int) -> None:
+        self.taken[idx] = True
+        self.graphs.add_column(self.product, idx, 1.0)
+
+
 def _greedy(graphs: _Graphs, v: np.ndarray, tau: int, beta: float) -> np.ndarray:
-    """Greedy batch of ``tau`` points by smallest marginal gain (ties: lower position)."""
-    product = np.zeros(graphs.n)  # S b of the current batch
-    base = beta * v + graphs.diagonal
-    taken = np.zeros(graphs.n, dtype=bool)
-    chosen = np.empty(tau, dtype=np.int64)
-    for step in range(tau):
-        gain = base + 2.0 * product
-        gain[taken] = np.inf
-        j = int(np.argmin(gain))
-        chosen[step] = j
-        taken[j] = True
-        graphs.add_column(product, j, 1.0)
-    return chosen
+    """Greedy batch of ``tau`` points by smallest marginal gain (ties: lower position), by the one
+    greedy loop (:func:`~diamlib.selection.greedy.greedy_select`)."""
+    return np.asarray(greedy_select(_Eq9Greedy(graphs, v, beta), tau), dtype=np.int64)
 
 
 def _check_search_options(n_candidates, max_passes) -> tuple[int, int]:
@@ -176,7 +216,7 @@ def _search(graphs: _Graphs, v: np.ndarray, beta: float, positions: np.ndarray, 
     converged = False
     while passes < max_passes:
         passes += 1
-        add_gain = beta * v + graphs.diagonal + 2.0 * product
+        add_gain = marginal_gain(beta * v, graphs.diagonal, product)
         outside = np.flatnonzero(b == 0)
         count = min(n_candidates, outside.size)
         if count == 0:
@@ -196,7 +236,7 @@ def _search(graphs: _Graphs, v: np.ndarray, beta: float, positions: np.ndarray, 
         scale = abs(value) + float(np.abs(local_linear).sum()) + 1.0
         applied = 0
         while True:
-            add = local_linear[out] + local_diag[out] + 2.0 * local_product[out]
+            add = marginal_gain(local_linear[out], local_diag[out], local_product[out])
             remove = local_linear[inside] + 2.0 * local_product[inside] - local_diag[inside]
             delta = add[None, :] - remove[:, None] - 2.0 * crossing
             best = int(np.argmin(delta))

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from diamlib.evidence import Evidence, Selection
 from diamlib.extras import check_installed
-from diamlib.selection.greedy_swap import greedy_swap_selection
+from diamlib.selection.greedy_swap import greedy_swap_selection, marginal_gain
 from diamlib.selection.knn import knn_adjacency, neighbour_count, sum_symmetrized
 from diamlib.selection.reference.authors import authors_selection
 from diamlib.selection.reference.relaxation import select_top, solve_diam_relaxation
@@ -280,8 +280,8 @@ def marginal_decrease(similarity, votes: np.ndarray, positions: np.ndarray, beta
     b = np.zeros(votes.shape[0])
     b[positions] = 1.0
     diagonal = np.asarray(similarity.diagonal(), dtype=np.float64)
-    others = 2.0 * np.asarray(similarity @ b, dtype=np.float64).ravel() - 2.0 * diagonal * b
-    return -(beta * votes + diagonal + others)
+    others = np.asarray(similarity @ b, dtype=np.float64).ravel() - diagonal * b
+    return -marginal_gain(beta * votes, diagonal, others)
 
 
 def _batch_greedy_swap(evidence, votes, *, budget, beta, knn_fraction, knn_approx_dim, swap_candidates,
