@@ -99,9 +99,9 @@ class ReadmeRun:
             self.done += 1
             try:
                 example.evaluate()
-            except unittest.SkipTest:
+            except unittest.SkipTest as skipped:
                 if self.done - 1 == index:
-                    raise
+                    pytest.skip(f"README line {example.line}: {skipped}")
             except Exception:
                 self.failed = example
                 if self.done - 1 == index:
@@ -133,6 +133,30 @@ def test_readme_block(index: int, scratch: Path):
     RUN.run_through(index)
 
 
+GUARD = 'if __name__ == "__main__":'
+#: The Python blocks written to run as a script too (those with a ``__main__`` guard).
+SCRIPT_BLOCKS = [i for i in RUN.blocks if RUN.examples[i].region.lexemes.get("arguments") == "python"
+                 and GUARD in str(RUN.examples[i].parsed)]
+
+
+@pytest.mark.parametrize("index", SCRIPT_BLOCKS, ids=_block_id)
+def test_guarded_block_runs_as_a_script(index: int, scratch: Path):
+    """A block with a ``__main__`` guard runs as a script in a fresh process, Dask's worker processes included.
+
+    Run after the blocks above, in the same scratch folder: its runs are finished, so the grid only
+    starts its workers (which import the script) and gathers what is there.
+    """
+    example = RUN.examples[index]
+    script = scratch / f"readme_line{example.line}.py"
+    script.write_text(str(example.parsed))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(project_root()), os.environ.get("PYTHONPATH"))
+                                                      if p))
+    done = subprocess.run([sys.executable, script.name], env=env, text=True, capture_output=True,
+                          timeout=SHELL_TIMEOUT)
+    assert done.returncode == 0, (f"README line {example.line}, run as a script, exited with code {done.returncode}:"
+                                  f"\n{done.stderr[-4000:]}")
+
+
 def test_every_fenced_block_is_collected():
     """Every fenced block of the README is one the tests evaluate or skip, none silently left out."""
     lexer = RawFencedCodeBlockLexer(info_pattern=re.compile(r"(?P<info>[^\n]*)$\n", re.MULTILINE))
@@ -142,3 +166,43 @@ def test_every_fenced_block_is_collected():
                         f"them as one of {LANGUAGES} or teach the test the language")
     assert len(RUN.blocks) == len(infos), f"{len(infos)} fenced blocks in README.md, {len(RUN.blocks)} collected"
     assert infos.count("python") >= 1
+
+
+# --------------------------------------------------------------------------- the notebooks' markdown cells
+def markdown_cell_documents(notebook: Path) -> list[Document]:
+    """One sybil document per markdown cell of ``notebook`` that holds a block the README's parsers read."""
+    import nbformat
+
+    parsers = readme_sybil().parsers
+    documents = []
+    for number, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+        if cell.cell_type != "markdown":
+            continue
+        document = Document(cell.source, f"{notebook.name}, cell {number}")
+        for parser in parsers:
+            for region in parser(document):
+                document.add(region)
+        if document.regions:
+            documents.append(document)
+    return documents
+
+
+NOTEBOOKS_WITH_CODE = [path for path in sorted((project_root() / "notebooks").glob("*.ipynb"))
+                       if markdown_cell_documents(path)]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS_WITH_CODE or [
+    pytest.param(None, marks=pytest.mark.skip(reason="no fenced code block in any notebook's markdown cells"))],
+    ids=lambda path: getattr(path, "name", "none"))
+def test_notebook_markdown_blocks(notebook: Path | None, tmp_path, monkeypatch):
+    """Fenced blocks in a notebook's markdown cells run like the README's, cell after cell, one namespace."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(PROFILE_VARIABLE, TEST_PROFILE)
+    namespace = {"__name__": "__main__"}
+    for document in markdown_cell_documents(notebook):
+        document.namespace = namespace
+        for example in document.examples():
+            try:
+                example.evaluate()
+            except unittest.SkipTest:
+                continue
