@@ -18,9 +18,14 @@ file.
 - **Skipped blocks.** A block that needs a GPU, a cluster, the network or runs the full main job
   is preceded in the README by ``<!-- skip: next "reason" -->``; it is reported as skipped with
   that reason.
-- **Order.** A block may continue the ones above it (the README says so in a comment), so each
-  test first evaluates every earlier block not yet evaluated (``pytest -k`` on one block works);
-  a block after a failed one is skipped, naming the failed block.
+- **Order.** A block may continue the ones above it, and then begins with a comment
+  ``# Continues ...`` saying which; each test first evaluates every earlier block not yet
+  evaluated (``pytest -k`` on one block works); a block after a failed one is skipped, naming the
+  failed block.
+- **Self-contained blocks** (the Python blocks without that comment) also run alone, as a script,
+  in a fresh process (:func:`test_self_contained_block_runs_as_a_script`): Dask's worker
+  processes import such a script, which a block that runs the grid must allow for with
+  ``if __name__ == "__main__":``.
 
 Run time on the ``smoke`` profile: about 2-3 minutes on two CPU cores, most of it the smoke
 classification grid of the first library block.
@@ -86,27 +91,34 @@ class ReadmeRun:
         self.document: Document = readme_sybil().parse(path)
         self.examples = list(self.document.examples())
         self.blocks = [i for i, example in enumerate(self.examples) if not is_directive(example)]
+        self.skipped: dict[int, str] = {}  # example index -> reason
+        self.failed: int | None = None  # the first example that failed
         self.done = 0  # examples[:done] are evaluated
-        self.failed: Example | None = None
         self.document.namespace["__name__"] = "__main__"
 
     def run_through(self, index: int) -> None:
-        """Evaluate the examples up to ``index`` (skip directives included); raise what ``index`` raised."""
-        if self.failed is not None and self.failed is not self.examples[index]:
-            pytest.skip(f"README line {self.failed.line} failed, and this block may continue it")
-        while self.done <= index:
-            example = self.examples[self.done]
+        """Evaluate the examples up to ``index`` (skip directives included); report what ``index`` did.
+
+        Raises what block ``index`` raised when it is evaluated now; a skip when it was skipped, or when an
+        earlier block failed (a block may continue the ones above it).
+        """
+        while self.done <= index and self.failed is None:
+            position, example = self.done, self.examples[self.done]
             self.done += 1
             try:
                 example.evaluate()
             except unittest.SkipTest as skipped:
-                if self.done - 1 == index:
-                    pytest.skip(f"README line {example.line}: {skipped}")
+                self.skipped[position] = str(skipped)
             except Exception:
-                self.failed = example
-                if self.done - 1 == index:
+                self.failed = position
+                if position == index:
                     raise
-                pytest.skip(f"README line {example.line} failed, and this block may continue it")
+        if self.failed == index:
+            pytest.fail(f"README line {self.examples[index].line} failed (reported above)")
+        if self.failed is not None and self.failed < index:
+            pytest.skip(f"README line {self.examples[self.failed].line} failed, and this block may continue it")
+        if index in self.skipped:
+            pytest.skip(f"README line {self.examples[index].line}: {self.skipped[index]}")
 
 
 RUN = ReadmeRun(README)
@@ -133,28 +145,35 @@ def test_readme_block(index: int, scratch: Path):
     RUN.run_through(index)
 
 
-GUARD = 'if __name__ == "__main__":'
-#: The Python blocks written to run as a script too (those with a ``__main__`` guard).
-SCRIPT_BLOCKS = [i for i in RUN.blocks if RUN.examples[i].region.lexemes.get("arguments") == "python"
-                 and GUARD in str(RUN.examples[i].parsed)]
+#: The first line of a block that continues the blocks above it.
+CONTINUES = re.compile(r"\s*# Continues ")
+#: The Python blocks that say they are self-contained (they do not begin with "# Continues ...").
+SELF_CONTAINED = [i for i in RUN.blocks if RUN.examples[i].region.lexemes.get("arguments") == "python"
+                  and not CONTINUES.match(str(RUN.examples[i].parsed))]
 
 
-@pytest.mark.parametrize("index", SCRIPT_BLOCKS, ids=_block_id)
-def test_guarded_block_runs_as_a_script(index: int, scratch: Path):
-    """A block with a ``__main__`` guard runs as a script in a fresh process, Dask's worker processes included.
+@pytest.mark.parametrize("index", SELF_CONTAINED, ids=_block_id)
+def test_self_contained_block_runs_as_a_script(index: int, scratch: Path):
+    """A self-contained block runs alone, as a script, in a fresh process and a folder of its own.
 
-    Run after the blocks above, in the same scratch folder: its runs are finished, so the grid only
-    starts its workers (which import the script) and gathers what is there.
+    As a script, Dask's worker processes import it, which the ``__main__`` guard of a block that
+    runs the grid must allow for. The folder shares the scratch folder's ``results/`` (a reader
+    running the block again): the grid's runs are finished, so it only starts its workers and
+    gathers what is there.
     """
+    RUN.run_through(index)  # after the README's run of the block (skipped with it)
     example = RUN.examples[index]
-    script = scratch / f"readme_line{example.line}.py"
-    script.write_text(str(example.parsed))
+    folder = scratch / f"script-line{example.line}"
+    folder.mkdir()
+    (scratch / "results").mkdir(exist_ok=True)
+    (folder / "results").symlink_to(scratch / "results", target_is_directory=True)
+    (folder / "readme_block.py").write_text(str(example.parsed))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(project_root()), os.environ.get("PYTHONPATH"))
                                                       if p))
-    done = subprocess.run([sys.executable, script.name], env=env, text=True, capture_output=True,
+    done = subprocess.run([sys.executable, "readme_block.py"], cwd=folder, env=env, text=True, capture_output=True,
                           timeout=SHELL_TIMEOUT)
-    assert done.returncode == 0, (f"README line {example.line}, run as a script, exited with code {done.returncode}:"
-                                  f"\n{done.stderr[-4000:]}")
+    assert done.returncode == 0, (f"README line {example.line}, run alone as a script, exited with code "
+                                  f"{done.returncode}:\n{done.stderr[-4000:]}")
 
 
 def test_every_fenced_block_is_collected():
