@@ -36,11 +36,13 @@ import os
 import re
 import subprocess
 import sys
+import traceback
 import unittest
 from pathlib import Path
 
 import pytest
 from sybil import Document, Example, Sybil
+from sybil.example import SybilFailure
 from sybil.evaluators.skip import Skipper
 from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser, SkipParser
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
@@ -84,6 +86,16 @@ def is_directive(example: Example) -> bool:
     return isinstance(example.region.evaluator, Skipper)
 
 
+def failure_text(example: Example, error: Exception) -> str:
+    """The traceback of a block's failure from the block's own frame on (sybil's and pytest's left out)."""
+    if isinstance(error, SybilFailure):  # a shell block: its exit code and output
+        return error.result
+    frame = error.__traceback__
+    while frame is not None and frame.tb_frame.f_code.co_filename != example.path:
+        frame = frame.tb_next
+    return "".join(traceback.format_exception(type(error), error, frame or error.__traceback__))
+
+
 class ReadmeRun:
     """The README's examples, evaluated once each, in order, in the document's namespace."""
 
@@ -109,10 +121,11 @@ class ReadmeRun:
                 example.evaluate()
             except unittest.SkipTest as skipped:
                 self.skipped[position] = str(skipped)
-            except Exception:
+            except Exception as error:
                 self.failed = position
                 if position == index:
-                    raise
+                    pytest.fail(f"README line {example.line}: the block failed\n{failure_text(example, error)}",
+                                pytrace=False)
         if self.failed == index:
             pytest.fail(f"README line {self.examples[index].line} failed (reported above)")
         if self.failed is not None and self.failed < index:
@@ -185,6 +198,34 @@ def test_every_fenced_block_is_collected():
                         f"them as one of {LANGUAGES} or teach the test the language")
     assert len(RUN.blocks) == len(infos), f"{len(infos)} fenced blocks in README.md, {len(RUN.blocks)} collected"
     assert infos.count("python") >= 1
+
+
+def test_runner_fails_a_broken_block_and_skips_what_follows(tmp_path, monkeypatch):
+    """The runner itself: a failing block fails with its line and error, the blocks after it are skipped."""
+    monkeypatch.chdir(tmp_path)
+    text = ("# Doc\n\n```python\nx = 1\n```\n\n<!-- skip: next \"needs a GPU\" -->\n\n```bash\nexit 3\n```\n\n"
+            "```bash\necho out; exit 4\n```\n\n```python\ny = x + z\n```\n\n```python\nassert x == 1\n```\n")
+    (tmp_path / "doc.md").write_text(text)
+    run = ReadmeRun(tmp_path / "doc.md")
+    assert len(run.blocks) == 5
+    first, gpu, shell, broken, after = run.blocks
+    run.run_through(first)
+    assert run.document.namespace["x"] == 1
+    with pytest.raises(pytest.skip.Exception, match="line 9: needs a GPU"):
+        run.run_through(gpu)
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)line 13: the block failed.*exited with code 4.*out"):
+        run.run_through(shell)
+    with pytest.raises(pytest.skip.Exception, match="README line 13 failed"):
+        run.run_through(after)
+    run = ReadmeRun(tmp_path / "doc.md")
+    with pytest.raises(pytest.skip.Exception, match="README line 13 failed"):
+        run.run_through(broken)  # the shell block before it fails first
+    (tmp_path / "doc.md").write_text(text.replace("exit 4", "exit 0"))
+    run = ReadmeRun(tmp_path / "doc.md")
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)line 17: the block failed.*doc.md.*NameError: name 'z'"):
+        run.run_through(broken)
+    with pytest.raises(pytest.skip.Exception, match="README line 17 failed"):
+        run.run_through(after)
 
 
 # --------------------------------------------------------------------------- the notebooks' markdown cells
