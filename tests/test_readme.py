@@ -117,15 +117,16 @@ class ReadmeRun:
         while self.done <= index and self.failed is None:
             position, example = self.done, self.examples[self.done]
             self.done += 1
+            failure = None
             try:
                 example.evaluate()
             except unittest.SkipTest as skipped:
                 self.skipped[position] = str(skipped)
             except Exception as error:
                 self.failed = position
-                if position == index:
-                    pytest.fail(f"README line {example.line}: the block failed\n{failure_text(example, error)}",
-                                pytrace=False)
+                failure = f"README line {example.line}: the block failed\n{failure_text(example, error)}"
+            if failure is not None and position == index:
+                pytest.fail(failure, pytrace=False)
         if self.failed == index:
             pytest.fail(f"README line {self.examples[index].line} failed (reported above)")
         if self.failed is not None and self.failed < index:
@@ -185,8 +186,9 @@ def test_self_contained_block_runs_as_a_script(index: int, scratch: Path):
                                                       if p))
     done = subprocess.run([sys.executable, "readme_block.py"], cwd=folder, env=env, text=True, capture_output=True,
                           timeout=SHELL_TIMEOUT)
-    assert done.returncode == 0, (f"README line {example.line}, run alone as a script, exited with code "
-                                  f"{done.returncode}:\n{done.stderr[-4000:]}")
+    if done.returncode != 0:
+        pytest.fail(f"README line {example.line}, run alone as a script, exited with code {done.returncode}; the "
+                    f"end of its stderr:\n{done.stderr[-4000:]}", pytrace=False)
 
 
 def test_every_fenced_block_is_collected():
