@@ -6,6 +6,7 @@ Public API
 TargetModel, ModelFactory, wrap_module     one model (backbone + linear head)
 ModelSpec, custom_zoo, zoo_table           zoos of models
 sklearn_zoo                                bring-your-own scikit-learn estimators as a zoo
+EstimatorLearner                           any scikit-learn estimator as a target model (bootstrap committee)
 ZOOS, zoo_names, build_zoo                 named zoos (paper12, cpu6, cpu4, smoke3, smoke2, sklearn6,
                                            sklearn-smoke, sklearn-reg)
 zoo_kind, zoo_task                         torch or sklearn zoo; the task a zoo is made for
@@ -25,7 +26,7 @@ import importlib
 _EXPORTS = {
     "TargetModel": "diamlib.zoo.target", "ModelFactory": "diamlib.zoo.target", "wrap_module": "diamlib.zoo.target",
     "ModelSpec": "diamlib.zoo.spec", "custom_zoo": "diamlib.zoo.spec", "zoo_table": "diamlib.zoo.spec",
-    "sklearn_zoo": "diamlib.zoo.registry", "ZOOS": "diamlib.zoo.registry", "zoo_names": "diamlib.zoo.registry",
+    "sklearn_zoo": "diamlib.zoo.registry", "EstimatorLearner": "diamlib.zoo.sklearn_models", "ZOOS": "diamlib.zoo.registry", "zoo_names": "diamlib.zoo.registry",
     "zoo_kind": "diamlib.zoo.registry", "zoo_task": "diamlib.zoo.registry", "build_zoo": "diamlib.zoo.registry",
     "paper12_match_table": "diamlib.zoo.paper12",
     "count_parameters": "diamlib.zoo.complexity", "count_macs": "diamlib.zoo.complexity",
