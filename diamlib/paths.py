@@ -2,12 +2,17 @@
 
 The defaults are the ``params/`` and ``results/`` folders of the project checkout that holds
 this package; the environment variables ``DIAMLIB_PARAMS_DIR`` and ``DIAMLIB_RESULTS_DIR``
-override them (useful when diamlib is installed elsewhere).
+override them. An installed wheel has no checkout: its profiles are installed with it, under
+``<environment>/share/diamlib/params`` (:data:`INSTALLED_PARAMS`), and read from there.
 """
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+
+#: Where a wheel installs the profiles (pyproject's ``tool.setuptools.data-files``), below the environment.
+INSTALLED_PARAMS = Path("share") / "diamlib" / "params"
 
 
 def project_root() -> Path:
@@ -16,9 +21,13 @@ def project_root() -> Path:
 
 
 def params_dir() -> Path:
-    """Folder of the YAML profiles."""
+    """Folder of the YAML profiles: ``$DIAMLIB_PARAMS_DIR``, else the checkout's ``params/``, else the installed ones."""
     env = os.environ.get("DIAMLIB_PARAMS_DIR")
-    return Path(env) if env else project_root() / "params"
+    if env:
+        return Path(env)
+    checkout = project_root() / "params"
+    installed = Path(sys.prefix) / INSTALLED_PARAMS
+    return installed if not checkout.is_dir() and installed.is_dir() else checkout
 
 
 def results_root(results_root: str | os.PathLike | None = None) -> Path:

@@ -265,9 +265,10 @@ def test_the_installed_wheel_runs_the_suite_command_with_the_extras_present(dist
     (purelib / "_full_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # torch, dask, ...
     _run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", "--no-index",
           dists["wheel"]], env=_clean_environment())
-    done = _run([path / "bin" / "diamlib", "validate", "--profile", ROOT / "params" / "smoke.yaml"],
-                env=_clean_environment(), cwd=tmp_path)
-    assert done.stdout.startswith("profile smoke:")
+    done = _run([path / "bin" / "diamlib", "validate", "--profile", "smoke"], env=_clean_environment(), cwd=tmp_path)
+    assert done.stdout.startswith("profile smoke:"), "the wheel's own profiles were not found"
+    listed = _run([path / "bin" / "diamlib", "profiles"], env=_clean_environment(), cwd=tmp_path).stdout.split()
+    assert {"smoke", "default"} <= set(listed)
     where = _run([python, "-c", "import diamlib, importlib.metadata as m; print(diamlib.__file__); "
                   "print(m.version('diamlib'))"], env=_clean_environment(), cwd=tmp_path).stdout.split()
     assert Path(where[0]).is_relative_to(purelib) and where[1] == PYPROJECT["project"]["version"]
