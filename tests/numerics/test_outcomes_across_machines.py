@@ -37,6 +37,11 @@ def compared():
     return reference["outcomes"], outcomes(smoke_runs())
 
 
+def _mean_over_methods(outcome: dict, methods, moment: str) -> float:
+    """The mean over ``methods`` of an experiment's ``first`` or ``last`` round metric."""
+    return float(np.mean([outcome["methods"][method][moment] for method in methods]))
+
+
 def _difference(metric: str, here: float, there: float) -> float:
     """Absolute for accuracy, relative for MSE."""
     return abs(here - there) if metric == "accuracy" else abs(here - there) / abs(there)
@@ -61,8 +66,7 @@ def test_the_mean_over_methods_is_within_the_tight_tolerance(compared, experimen
     expected, found = reference[experiment], here[experiment]
     tolerance = TOLERANCE[experiment][1]
     for moment in ("first", "last"):
-        there = float(np.mean([values[moment] for values in expected["methods"].values()]))
-        now = float(np.mean([found["methods"][method][moment] for method in expected["methods"]]))
+        there, now = (_mean_over_methods(outcome, expected["methods"], moment) for outcome in (expected, found))
         assert _difference(expected["metric"], now, there) <= tolerance, (
             f"{experiment}: the {moment} round's {expected['metric']} averaged over methods is {now:.4f} here and "
             f"{there:.4f} on the reference machine (tolerance {tolerance})")
@@ -73,8 +77,8 @@ def test_learning_goes_the_same_way_as_on_the_reference_machine(compared, experi
     """Where the reference machine's mean over methods moved by more than the tight tolerance, it moves the same way."""
     reference, here = compared
     expected, found = reference[experiment], here[experiment]
-    means = {source: {moment: float(np.mean([table["methods"][m][moment] for m in expected["methods"]]))
-                      for moment in ("first", "last")} for source, table in (("there", expected), ("here", found))}
+    means = {source: {moment: _mean_over_methods(outcome, expected["methods"], moment) for moment in ("first", "last")}
+             for source, outcome in (("there", expected), ("here", found))}
     if _difference(expected["metric"], means["there"]["last"], means["there"]["first"]) <= TOLERANCE[experiment][1]:
         pytest.skip(f"{experiment}: the reference machine's metric barely moved between the first and last round")
     assert (means["here"]["last"] > means["here"]["first"]) == (means["there"]["last"] > means["there"]["first"]), (
