@@ -37,7 +37,7 @@ from diamlib.extras import EXTRA_OF_MODULE
 from diamlib.strategies.registry import STRATEGIES
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "CITATION.cff", "CHANGELOG.md", "diamlib")
+SOURCES = ("pyproject.toml", "MANIFEST.in", "README.md", "LICENSE", "CITATION.cff", "CHANGELOG.md", "diamlib", "params")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 #: Packages of the full environment that the core install must not bring.
 NOT_CORE = ("torch", "torchvision", "ofa", "cvxpy", "papermill", "dask", "distributed", "matplotlib", "nbformat")
