@@ -52,7 +52,7 @@ def _run(command: list, *, env: dict | None = None, cwd: Path | None = None, tim
 
 
 def _clean_environment() -> dict[str, str]:
-    """This session's environment without PYTHONPATH: a venv's python imports its own diamlib."""
+    """This process's environment without PYTHONPATH: a venv's python imports its own diamlib."""
     return {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
 
 

@@ -24,7 +24,7 @@ USER_VALUES = {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CO
 
 
 def _environment(**values: str) -> dict[str, str]:
-    """This session's environment without any kernel variable, plus ``values``."""
+    """This process's environment without any kernel variable, plus ``values``."""
     env = {name: value for name, value in os.environ.items() if name not in KERNEL_VARIABLES}
     return {**env, "PYTHONPATH": str(ROOT), **values}
 
