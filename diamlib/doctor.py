@@ -161,6 +161,22 @@ def data_files() -> list[tuple[str, Path | None]]:
     return found
 
 
+def is_reference_processor(reference: dict | None, processor: dict) -> bool:
+    """Whether ``processor`` is of the kind the stored reference was recorded on."""
+    recorded = (reference or {}).get("processor")
+    return recorded is not None and recorded == processor
+
+
+def must_reproduce(reference: dict | None, processor: dict, request: str | None = None) -> bool:
+    """Whether a difference from ``reference`` must fail on ``processor``, given the strictness asked for.
+
+    ``request`` defaults to :func:`strict_request`: ``on`` fails anywhere, ``reference-cpu`` on the
+    reference's kind of processor, ``off`` nowhere.
+    """
+    request = strict_request() if request is None else request
+    return request == "on" or (request == "reference-cpu" and is_reference_processor(reference, processor))
+
+
 @dataclass(frozen=True)
 class CanaryCheck:
     """The canary against its reference.
@@ -180,13 +196,11 @@ class CanaryCheck:
     @property
     def reference_processor(self) -> bool:
         """Whether this processor is of the kind the reference was recorded on."""
-        recorded = (self.reference or {}).get("processor")
-        return recorded is not None and recorded == self.processor
+        return is_reference_processor(self.reference, self.processor)
 
     def strict(self, request: str | None = None) -> bool:
         """Whether a mismatch must fail here, given the strictness asked for (default: :func:`strict_request`)."""
-        request = strict_request() if request is None else request
-        return request == "on" or (request == "reference-cpu" and self.reference_processor)
+        return must_reproduce(self.reference, self.processor, request)
 
     def message(self) -> str:
         if self.reference is None:

@@ -49,8 +49,7 @@ def _difference(metric: str, here: float, there: float) -> float:
 
 @pytest.mark.parametrize("experiment", NAMES)
 def test_every_method_ends_within_the_tolerance_of_the_reference_machine(compared, experiment):
-    reference, here = compared
-    expected, found = reference[experiment], here[experiment]
+    expected, found = (outcomes_of[experiment] for outcomes_of in compared)
     assert set(found["methods"]) == set(expected["methods"]), "the smoke profile runs other methods than recorded"
     tolerance = TOLERANCE[experiment][0]
     off = [f"{method} {moment}: {found['methods'][method][moment]:.4f} here, {values[moment]:.4f} on the reference "
@@ -62,8 +61,7 @@ def test_every_method_ends_within_the_tolerance_of_the_reference_machine(compare
 
 @pytest.mark.parametrize("experiment", NAMES)
 def test_the_mean_over_methods_is_within_the_tight_tolerance(compared, experiment):
-    reference, here = compared
-    expected, found = reference[experiment], here[experiment]
+    expected, found = (outcomes_of[experiment] for outcomes_of in compared)
     tolerance = TOLERANCE[experiment][1]
     for moment in ("first", "last"):
         there, now = (_mean_over_methods(outcome, expected["methods"], moment) for outcome in (expected, found))
@@ -75,8 +73,7 @@ def test_the_mean_over_methods_is_within_the_tight_tolerance(compared, experimen
 @pytest.mark.parametrize("experiment", NAMES)
 def test_learning_goes_the_same_way_as_on_the_reference_machine(compared, experiment):
     """Where the reference machine's mean over methods moved by more than the tight tolerance, it moves the same way."""
-    reference, here = compared
-    expected, found = reference[experiment], here[experiment]
+    expected, found = (outcomes_of[experiment] for outcomes_of in compared)
     means = {source: {moment: _mean_over_methods(outcome, expected["methods"], moment) for moment in ("first", "last")}
              for source, outcome in (("there", expected), ("here", found))}
     if _difference(expected["metric"], means["there"]["last"], means["there"]["first"]) <= TOLERANCE[experiment][1]:
@@ -89,8 +86,7 @@ def test_learning_goes_the_same_way_as_on_the_reference_machine(compared, experi
 @pytest.mark.parametrize("experiment", NAMES)
 def test_methods_far_apart_on_the_reference_machine_keep_their_order(compared, experiment):
     """Two methods whose last-round means differ by more than twice the per-method tolerance rank the same here."""
-    reference, here = compared
-    expected, found = reference[experiment], here[experiment]
+    expected, found = (outcomes_of[experiment] for outcomes_of in compared)
     better = 1 if expected["metric"] == "accuracy" else -1
     methods, limit = sorted(expected["methods"]), 2 * TOLERANCE[experiment][0]
     far = [(a, b) for i, a in enumerate(methods) for b in methods[i + 1:]
