@@ -41,8 +41,7 @@ from typing import Mapping, Sequence
 
 from profile_time import label_schedule
 
-from diamlib.evidence import snapshot_epochs
-from diamlib.training.networks import EVIDENCE_FIELDS
+from diamlib.evidence import EVIDENCE_FIELDS, snapshot_epochs
 from diamlib.zoo.published import PAPER12_PUBLISHED
 
 TASK = "classification"

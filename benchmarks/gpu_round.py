@@ -58,7 +58,8 @@ from diamlib.experiment.provenance import git_commit
 from diamlib.numerics import folder_setting
 from diamlib.paths import project_root
 from diamlib.seeding import child_int_seed, child_rng
-from diamlib.training.networks import ModelInputs, PassSettings, RoundData, is_cuda, train_model_round, upload_images
+from diamlib.training.networks import ModelInputs, PassSettings, is_cuda, train_model_round, upload_images
+from diamlib.training.round_result import RoundData
 from diamlib.training.params import DeviceOptions, TrainingParams
 from diamlib.zoo import build_zoo
 

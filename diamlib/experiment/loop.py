@@ -37,8 +37,8 @@ from diamlib.seeding import child_int_seed, child_rng
 from diamlib.stopping import STOP_SET_SIZE, cohen_kappa, stop_report
 from diamlib.strategies.registry import get_strategy
 from diamlib.strategies.run import run_strategy
-from diamlib.training.networks import (ModelInputs, ModelRoundResult, RoundData, evaluation_metrics, train_model_round,
-                                        upload_images)
+from diamlib.training.networks import ModelInputs, train_model_round, upload_images
+from diamlib.training.round_result import ModelRoundResult, RoundData, evaluation_metrics
 from diamlib.training.sklearn import sklearn_random_state, train_sklearn_round
 from diamlib.zoo import ModelSpec, zoo_table
 

@@ -27,8 +27,8 @@ from diamlib.data.augment import augment_batch
 from diamlib.evidence import ModelEvidence, snapshot_epochs
 from diamlib.training.params import (CPU_EVAL_BATCH_SIZE, CUDA_EVAL_BATCH_START, DeviceOptions,
                                      TrainingParams)
-from diamlib.training.round_result import (EVIDENCE_FIELDS, ModelRoundResult, RoundData,  # noqa: F401 (re-exported)
-                                          evaluation_metrics, requested_evidence)
+from diamlib.training.round_result import (EVIDENCE_FIELDS, ModelRoundResult, RoundData, evaluation_metrics,
+                                          requested_evidence)
 
 #: On the CPU, the converted inputs of a dataset are cached whole when they take at most this many bytes.
 MAX_CACHED_INPUT_BYTES = 1 << 30

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diamlib.training.networks import RoundData
+from diamlib.training.round_result import RoundData
 
 
 def round_data(flat, labeled: np.ndarray, task: str = "classification") -> RoundData:
