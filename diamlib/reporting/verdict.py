@@ -49,6 +49,7 @@ from diamlib.reporting.plots import save_figure
 from diamlib.reporting.report import save_table
 from diamlib.reporting.results import NoResultsError, load_constant_predictor, load_results, vote_diagnostics
 from diamlib.reporting.stats import order_methods, reference_methods
+from diamlib.reporting.stats.paper_effects import paper_effect_vs_random
 from diamlib.reporting.stats.regime import GATE_DEFINITION, GateResult, constant_gate, regime_gate
 from diamlib.reporting.stats.seed_level import (ADJUSTMENT, CONFIDENCE, POWER, compare_over_seeds, holm_adjust,
                                                 outcome_of, per_model_over_seeds)
@@ -83,6 +84,12 @@ class Experiment:
         Whether the runs can test the claim (:mod:`diamlib.reporting.stats.regime`); passes by default.
     settings : str
         Which DIAM ran, e.g. ``"solver greedy-swap, beta -1"`` (:func:`diam_settings`; "" when unknown).
+    variants : tuple of (str, str, str)
+        Other runs of the same strategy with their settings and what they vary (``"solver"`` or
+        ``"beta"``: the sweep), compared with ``reference`` by :func:`variant_rows`.
+    experiment_group : str
+        The name without the DIAM method (``""``: ``name``), shared by the experiments of one
+        dataset; :func:`standing_rows` compares its baselines once.
     """
 
     name: str
@@ -92,6 +99,13 @@ class Experiment:
     regime: str = ""
     gate: GateResult = GateResult(True)
     settings: str = ""
+    variants: tuple[tuple[str, str, str], ...] = ()
+    experiment_group: str = ""
+
+    @property
+    def group(self) -> str:
+        """The runs' name without the DIAM method (experiments of one dataset share it)."""
+        return self.experiment_group or self.name
 
     @property
     def reference_label(self) -> str:
@@ -101,6 +115,10 @@ class Experiment:
     @property
     def metric(self) -> str:
         return str(self.results["metric"].iloc[0])
+
+    @property
+    def dataset(self) -> str:
+        return str(self.results["dataset"].iloc[0])
 
 
 def verdict_method_note(alpha: float, n_family: int) -> str:
@@ -114,9 +132,29 @@ def verdict_method_note(alpha: float, n_family: int) -> str:
             f"models whose interval over the seeds lies above 0 (point estimates above 0 in brackets).")
 
 
+def _markdown_table(table: pd.DataFrame, index_name: str) -> list[str]:
+    header = f"| {index_name} | " + " | ".join(table.columns) + " |"
+    lines = [header, "|" + "---|" * (len(table.columns) + 1)]
+    return lines + ["| " + str(name) + " | " + " | ".join(str(v) for v in row) + " |" for name, row in table.iterrows()]
+
+
+#: Caption of the table of each baseline against random (under the verdict).
+STANDING_CAPTION = ("Each baseline against random sampling (baseline minus random after the last round, the verdict's "
+                    "units and 95 % t interval over the seeds; positive: the baseline beats random). A DIAM win over a "
+                    "baseline that itself loses to random says little about DIAM.")
+#: Caption of the table of DIAM's variants (another solver, the beta sweep).
+VARIANTS_CAPTION = ("DIAM's variants against the verdict's DIAM (variant minus it after the last round, 95 % t interval "
+                    "over the seeds; Win: the variant is better, Holm-adjusted over this table's comparisons): the "
+                    "authors' solver recipe and the beta sweep of Sec. 6.4 (Table 3b).")
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """The verdict's parts: tidy rows, a display table, per-model gains, a forest plot, Markdown."""
+    """The verdict's parts: tidy rows, a display table, per-model gains, a forest plot, Markdown.
+
+    ``variants`` (:func:`variant_rows`) and ``standing`` (:func:`standing_rows`) are the tables
+    printed under the verdict: DIAM's other solvers and betas, and each baseline against random.
+    """
 
     rows: pd.DataFrame
     table: pd.DataFrame
@@ -124,14 +162,19 @@ class Verdict:
     figure: Figure
     notes: list[str] = field(default_factory=list)
     method_note: str = ""
+    variants: pd.DataFrame = field(default_factory=pd.DataFrame)
+    standing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def markdown(self) -> str:
-        """The display table as Markdown (the README's verdict), with how it is made and the gate under it."""
-        header = "| experiment | " + " | ".join(self.table.columns) + " |"
-        lines = [header, "|" + "---|" * (len(self.table.columns) + 1)]
-        lines += ["| " + name + " | " + " | ".join(str(v) for v in row) + " |" for name, row in self.table.iterrows()]
-        under = [text for text in (self.method_note, GATE_DEFINITION) if text]
-        return "\n".join(lines) + "\n" + "".join(f"\n{text}\n" for text in under)
+        """The display table as Markdown (the README's verdict), how it is made, the gate, then the two tables under it."""
+        parts = ["\n".join(_markdown_table(self.table, "experiment"))]
+        parts += [text for text in (self.method_note, GATE_DEFINITION) if text]
+        if len(self.standing):
+            parts += [STANDING_CAPTION, "\n".join(_markdown_table(standing_table(self.standing), "experiment"))]
+        if len(self.variants):
+            parts += [VARIANTS_CAPTION, "\n".join(_markdown_table(variants_table(self.variants), "experiment"))]
+            parts += sweep_sentences(self.variants)
+        return "\n\n".join(parts) + "\n"
 
 
 # --------------------------------------------------------------------------- effects
@@ -149,7 +192,8 @@ def verdict_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> p
     rows = []
     for experiment in experiments:
         for baseline in experiment.baselines:
-            row = {"experiment": experiment.name, "regime": experiment.regime, "testable": experiment.gate.passes,
+            row = {"experiment": experiment.name, "dataset": experiment.dataset, "regime": experiment.regime,
+                   "testable": experiment.gate.passes,
                    "gate": experiment.gate.text(), "gate_short": experiment.gate.short()}
             row.update(compare_over_seeds(experiment.results, experiment.reference, baseline, alpha=alpha))
             row["reference_settings"] = experiment.settings
@@ -190,6 +234,67 @@ def per_model_gains(experiments: Sequence[Experiment], baseline: str = CLAIM_BAS
     return table[["experiment", "reference", "model", "effect", "low", "high", "n_seeds", "gains", "gains_point"]]
 
 
+def variant_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> pd.DataFrame:
+    """Each DIAM variant against its strategy's own method: another solver, and the beta sweep (Table 3b).
+
+    Same seed-level inference as :func:`verdict_rows` (variant minus the method, mean over the
+    target models per seed, t interval over the seeds), Holm-adjusted over the variants' family.
+
+    Returns
+    -------
+    DataFrame
+        ``experiment``, ``variant`` and ``against`` (each with its settings), ``varies``, then the columns
+        of :func:`~diamlib.reporting.stats.seed_level.compare_over_seeds`, ``p_holm`` and
+        ``outcome`` (Win: the variant is better; empty when no experiment has variants).
+
+    References
+    ----------
+    Sec. 6.4 and Table 3b of the paper (beta in {-0.1, -1, -10}).
+    """
+    rows = []
+    for experiment in experiments:
+        for variant, settings, varies in experiment.variants:
+            row = {"experiment": experiment.name, "variant": f"{variant} ({settings})" if settings else variant,
+                   "against": experiment.reference_label, "varies": varies}
+            row.update(compare_over_seeds(experiment.results, variant, experiment.reference, alpha=alpha))
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["p_holm"] = holm_adjust(table["p_value"].to_numpy(), alpha=alpha)
+    table["outcome"] = [outcome_of(effect, p, alpha) if seeds > 1 else TOO_FEW_SEEDS
+                        for effect, p, seeds in zip(table["effect"], table["p_holm"], table["n_seeds"])]
+    return table
+
+
+def standing_rows(experiments: Sequence[Experiment], baseline: str = CLAIM_BASELINE) -> pd.DataFrame:
+    """Each other baseline against ``baseline`` (random): what a win over that baseline is worth.
+
+    A win over a baseline that itself loses to random sampling says little; this table gives
+    every baseline's seed-level effect against random, in the verdict's units (positive: the
+    baseline is better than random).
+
+    Returns
+    -------
+    DataFrame
+        One row per (experiment, baseline): ``experiment``, ``baseline``, ``effect``, ``low``,
+        ``high``, ``n_seeds``, ``unit``.
+    """
+    rows, seen = [], set()
+    for experiment in experiments:
+        if baseline not in experiment.baselines:
+            continue
+        for other in experiment.baselines:
+            if other == baseline or (experiment.group, other) in seen:
+                continue
+            seen.add((experiment.group, other))
+            compared = compare_over_seeds(experiment.results, other, baseline)
+            rows.append({"experiment": experiment.group, "baseline": other, "effect": compared["effect"],
+                         "low": compared["low"], "high": compared["high"], "n_seeds": compared["n_seeds"],
+                         "unit": compared["unit"]})
+    return pd.DataFrame(rows, columns=["experiment", "baseline", "effect", "low", "high", "n_seeds", "unit"])
+
+
 # --------------------------------------------------------------------------- presentation
 def _number(value: float) -> str:
     return "n/a" if not math.isfinite(value) else f"{value:+.1f}"
@@ -214,6 +319,12 @@ def verdict_sentences(rows: pd.DataFrame, baseline: str = CLAIM_BASELINE) -> lis
     return sentences
 
 
+def datasets_of(rows: pd.DataFrame, experiments: Sequence[str]) -> list[str]:
+    """The dataset of each named experiment (the verdict's rows carry it)."""
+    first = rows.groupby("experiment", sort=False)["dataset"].first()
+    return [str(first.loc[e]) for e in experiments]
+
+
 def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
     """Experiments x baselines of short text cells, then the MDE against random, the models gaining, the regime."""
     order = list(dict.fromkeys(rows["experiment"]))
@@ -230,6 +341,7 @@ def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
     table[f"MDE vs {CLAIM_BASELINE} ({100 * POWER:.0f} % power)"] = [
         (f"{against.loc[e, 'mde']:.1f}" if math.isfinite(against.loc[e, "mde"]) else "n/a") if e in against.index
         else "" for e in order]
+    table[f"the paper's effect vs {CLAIM_BASELINE}"] = [paper_effect_vs_random(d) for d in datasets_of(rows, order)]
     if len(per_model):
         gains = per_model.groupby("experiment").agg(interval=("gains", "sum"), point=("gains_point", "sum"),
                                                     size=("gains", "size"))
@@ -240,6 +352,45 @@ def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
     table["regime"] = ["; ".join(t for t in (first.loc[e, "regime"], first.loc[e, "gate_short" if first.loc[e, "regime"]
                                                                   else "gate"]) if t) for e in order]
     return table
+
+
+def _interval_text(row: pd.Series) -> str:
+    return f"{_number(row['effect'])} [{_number(row['low'])}, {_number(row['high'])}]"
+
+
+def standing_table(standing: pd.DataFrame) -> pd.DataFrame:
+    """Experiments x baselines of :func:`standing_rows` cells ``"-8.1 [-12.0, -4.2]"``, then the unit."""
+    table = standing.assign(cell=standing.apply(_interval_text, axis=1)).pivot(
+        index="experiment", columns="baseline", values="cell")
+    table = table.loc[list(dict.fromkeys(standing["experiment"])), list(dict.fromkeys(standing["baseline"]))]
+    table["unit"] = standing.groupby("experiment")["unit"].first().loc[table.index]
+    return table.fillna("")
+
+
+def variants_table(variants: pd.DataFrame) -> pd.DataFrame:
+    """One line per variant: which DIAM, against which, the effect with its interval, the outcome."""
+    table = pd.DataFrame({"variant": variants["variant"], "against": variants["against"],
+                          "effect [95 % interval]": variants.apply(_interval_text, axis=1),
+                          "unit": variants["unit"], "seeds": variants["n_seeds"], "outcome": variants["outcome"]})
+    return table.set_index(variants["experiment"].rename("experiment"))
+
+
+def sweep_sentences(variants: pd.DataFrame) -> list[str]:
+    """Per experiment: does the beta sweep leave the verdict's beta, from the variants' outcomes."""
+    sentences = []
+    for experiment, part in variants.groupby("experiment", sort=False):
+        sweep = part[part["varies"] == "beta"]
+        if sweep.empty:
+            continue
+        against = sweep["against"].iloc[0]
+        better = sweep[sweep["outcome"] == "Win"]
+        if better.empty:
+            sentences.append(f"{experiment}: no other beta beats {against} after the Holm adjustment, so the sweep "
+                             f"gives no reason to leave its beta.")
+        else:
+            sentences.append(f"{experiment}: {', '.join(better['variant'])} beats {against} after the Holm "
+                             f"adjustment: the sweep favours another beta here.")
+    return sentences
 
 
 #: Colour of each outcome in the forest plot.
@@ -284,7 +435,8 @@ def verdict(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> Verdic
     figure = plot_forest(rows)
     plt.close(figure)  # shown where the caller displays it, not again at the end of a notebook cell
     return Verdict(rows=rows, table=verdict_table(rows, per_model), per_model=per_model, figure=figure, notes=notes,
-                   method_note=verdict_method_note(alpha, int(rows["p_holm"].notna().sum())))
+                   method_note=verdict_method_note(alpha, int(rows["p_holm"].notna().sum())),
+                   variants=variant_rows(experiments, alpha=alpha), standing=standing_rows(experiments))
 
 
 #: File stem of the verdict's tables (CSV, Markdown) and forest plot.
@@ -306,6 +458,9 @@ def save_verdict(result: Verdict, out_dir: Path) -> list[Path]:
     tables = tables_dir(Path(out_dir))
     written = [save_table(result.rows, tables, VERDICT_STEM),
                save_table(result.per_model, tables, f"{VERDICT_STEM}_per_model")]
+    written += [save_table(table, tables, f"{VERDICT_STEM}_{name}")
+                for name, table in (("variants", result.variants), ("baselines_vs_random", result.standing))
+                if len(table)]
     markdown = tables / f"{VERDICT_STEM}.md"
     atomic_write_text(markdown, result.markdown())
     written.append(markdown)
@@ -409,6 +564,13 @@ def _batch_size(results: pd.DataFrame) -> int:
 DECIDING_OPTIONS = ("solver", "beta")
 
 
+def resolved_options(strategy: str, options: dict) -> dict:
+    """A run's strategy options with the defaults of the strategy's options model filled in."""
+    from diamlib.strategies.registry import get_strategy
+
+    return get_strategy(strategy).options_model(**(options or {})).model_dump()
+
+
 def diam_settings(strategy: str, options: dict) -> str:
     """The deciding options of a DIAM run, defaults filled in from the strategy's options model.
 
@@ -428,34 +590,61 @@ def diam_settings(strategy: str, options: dict) -> str:
     ----------
     Eq. 9 (the trade-off ``beta``) and its solvers: greedy-swap (ours) and the authors' recipe.
     """
-    from diamlib.strategies.registry import get_strategy
-
-    resolved = get_strategy(strategy).options_model(**(options or {})).model_dump()
+    resolved = resolved_options(strategy, options)
     return ", ".join(f"{name} {resolved[name]:g}" if isinstance(resolved[name], float) else f"{name} {resolved[name]}"
                      for name in DECIDING_OPTIONS if name in resolved)
 
 
-def _run_settings(root: Path, task: str, dataset: str, reference: str) -> str:
-    """:func:`diam_settings` of ``reference``'s runs under ``root`` (the first seed's ``run.json``)."""
-    for folder in sorted((Path(root) / task / dataset / reference).glob("seed*")):
+def _first_run_meta(root: Path, task: str, dataset: str, method: str) -> dict:
+    """``run.json`` of ``method``'s first seed under ``root`` (``{}`` when it has no run)."""
+    for folder in sorted((Path(root) / task / dataset / method).glob("seed*")):
         store = RunStore(folder)
         if store.exists():
-            meta = store.read_meta()
-            return diam_settings(meta["strategy"], meta.get("strategy_options") or {})
-    return ""
+            return store.read_meta()
+    return {}
 
 
-def split_methods(rows: pd.DataFrame, task: str) -> tuple[list[str], tuple[str, ...]]:
-    """The DIAM methods of ``rows`` and their baselines, from the strategy registry.
+def _run_settings(meta: dict) -> str:
+    """:func:`diam_settings` of a run's ``run.json`` (``""`` without one)."""
+    return diam_settings(meta["strategy"], meta.get("strategy_options") or {}) if meta else ""
+
+
+def _run_solver(meta: dict) -> str:
+    """The resolved ``solver`` option of a run (``""`` for a strategy without one, or no run)."""
+    return str(resolved_options(meta["strategy"], meta.get("strategy_options") or {}).get("solver", "")) if meta else ""
+
+
+def split_methods(rows: pd.DataFrame, task: str, solvers: dict[str, str] | None = None
+                  ) -> tuple[list[str], tuple[str, ...]]:
+    """The DIAM methods of ``rows`` that the verdict judges, and their baselines, from the strategy registry.
 
     References are the registry's proposed strategies of ``task`` that ran
-    (:func:`~diamlib.reporting.stats.reference_methods`); baselines are the methods whose
-    strategy is not a proposed one (so a DIAM variant, e.g. another beta, is neither).
+    (:func:`~diamlib.reporting.stats.reference_methods`), then, for each further solver of a
+    proposed strategy, its first variant (e.g. ``diam-authors``, ``solver: authors``), so that
+    the solvers compare on accuracy. Variants that differ from a judged method only in other
+    options (the beta sweep) are neither references nor baselines: :func:`variant_rows` compares
+    them with their strategy's own method. Baselines are the methods whose strategy is not a
+    proposed one.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Tidy results of one experiment.
+    task : str
+    solvers : dict, optional
+        Method -> its solver (``""`` for strategies without one); read from the runs' options.
     """
     proposed = set(reference_methods(task))
     methods = order_methods(rows["method"])
     strategy_of = rows.groupby("method")["strategy"].first()
+    solvers = solvers or {}
     references = [m for m in methods if m in proposed]
+    judged = {(strategy_of[m], solvers.get(m, "")) for m in references}
+    for method in methods:
+        key = (strategy_of[method], solvers.get(method, ""))
+        if strategy_of[method] in proposed and method not in proposed and key not in judged:
+            references.append(method)
+            judged.add(key)
     baselines = tuple(m for m in methods if strategy_of[m] not in proposed)
     return references, baselines
 
@@ -469,7 +658,8 @@ def _task_experiments(root: Path, task: str, family: str, record: str) -> list[E
     constant = load_constant_predictor(root) if task == "regression" else None
     experiments = []
     for dataset, rows in results[results["metric"] == metric].groupby("dataset", sort=False):
-        references, baselines = split_methods(rows, task)
+        metas = {m: _first_run_meta(root, task, dataset, m) for m in rows["method"].unique()}
+        references, baselines = split_methods(rows, task, {m: _run_solver(meta) for m, meta in metas.items()})
         for reference in references:
             if task == "classification":
                 numbers = round_zero_regime(round_zero_votes(root, dataset, reference), rows, reference)
@@ -478,11 +668,68 @@ def _task_experiments(root: Path, task: str, family: str, record: str) -> list[E
             else:
                 regime = constant_regime(rows, constant)
                 gate = constant_gate(*_constant_counts(rows, constant)[:2])
+                if reference == SVD_REFERENCE:
+                    regime, gate = _with_row_space(regime, gate, rows, metas[reference])
             label = f", {reference}" if len(references) > 1 else ""
             experiments.append(Experiment(name=f"{family}, {dataset}{label} ({record})", results=rows,
+                                          experiment_group=f"{family}, {dataset} ({record})",
                                           reference=reference, baselines=baselines, regime=regime, gate=gate,
-                                          settings=_run_settings(root, task, dataset, reference)))
+                                          settings=_run_settings(metas[reference]),
+                                          variants=_variants_of(rows, task, reference, metas)))
     return experiments
+
+
+def _variants_of(rows: pd.DataFrame, task: str, reference: str, metas: dict[str, dict]
+                 ) -> tuple[tuple[str, str, str], ...]:
+    """The other runs of ``reference``'s strategy with their settings and what they vary.
+
+    The first of :data:`DECIDING_OPTIONS` whose value differs from ``reference``'s (``"solver"``;
+    ``"beta"``: the sweep), else ``"options"``. Only the strategy's own method (e.g. ``diam``)
+    lists them, so each is compared once.
+    """
+    if reference not in set(reference_methods(task)):
+        return ()
+    strategy_of = rows.groupby("method")["strategy"].first()
+
+    def options(method: str) -> dict:
+        meta = metas[method]
+        return resolved_options(meta["strategy"], meta.get("strategy_options") or {}) if meta else {}
+
+    own = options(reference)
+    variants = []
+    for method in order_methods(rows["method"]):
+        if method == reference or strategy_of[method] != reference:
+            continue
+        theirs = options(method)
+        varies = next((name for name in DECIDING_OPTIONS if theirs.get(name) != own.get(name)), "options")
+        variants.append((method, _run_settings(metas[method]), varies))
+    return tuple(variants)
+
+
+#: The DIAM method whose ranking needs a labeled feature matrix of full column rank (Problem 1, Eq. 12).
+SVD_REFERENCE = "diam-svd"
+
+
+def _with_row_space(regime: str, gate: GateResult, rows: pd.DataFrame, meta: dict) -> tuple[str, GateResult]:
+    """Add the rank argument to a DIAM-svd row: with fewer labels than feature dimensions Eq. 12 is never used.
+
+    At a selection round the labeled feature matrix ``L`` of a model has rank at most the number
+    of labels. When that is below the model's feature dimension in every selection round and for
+    every model, every pool point has a component outside the row space of ``L``, lies in every
+    soft version space's disagreement region whatever ``sigma`` is, and DIAM-svd ranks by that
+    component alone: the row then cannot test Problem 1's claim.
+    """
+    dims = [info.get("feature_dim") for info in meta.get("model_info", [])]
+    if not dims or any(d is None for d in dims):
+        return regime, gate
+    selection_labels = sorted(rows["n_labeled"].unique())[:-1]
+    if not selection_labels or max(selection_labels) >= min(dims):
+        return regime, gate
+    note = (f"DIAM-svd degenerates: at most {max(selection_labels)} labels at a selection round against "
+            f"{_span(dims)} feature dimensions, so the labeled matrix never has full column rank and DIAM-svd ranks "
+            f"the pool by its component outside the row space alone (Eq. 12 is not used)")
+    reasons = gate.reasons + ("labeled feature matrix rank-deficient in every selection round",)
+    return "; ".join(t for t in (regime, note) if t), GateResult(False, reasons, gate.failed + ("rank",))
 
 
 def project_experiments(profile_dir: Path, other_records: Sequence[Path] = ()) -> list[Experiment]:

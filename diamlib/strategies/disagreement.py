@@ -334,7 +334,7 @@ def select_diam(
     *,
     budget: int,
     rng: np.random.Generator,
-    beta: NegativeFloat = -1.0,
+    beta: NegativeFloat = -0.1,
     knn_fraction: UnitFraction = 0.01,
     solver: Literal["greedy-swap", "authors", "fista", "cvxpy"] = "greedy-swap",
     swap_candidates: Annotated[int, Field(ge=1)] = 1000,
@@ -365,7 +365,8 @@ def select_diam(
     rng : numpy.random.Generator
         Unused (every solver is deterministic).
     beta : float
-        Trade-off in Eq. 9; must be negative (the paper uses -0.1, -1, -10).
+        Trade-off in Eq. 9; must be negative. Default -0.1, the paper's recommendation except on
+        many-class data (Sec. 6.4; it sweeps -0.1, -1, -10).
     knn_fraction : float
         Fraction of the pool that counts as a point's neighbours, in (0, 1] (paper: 1 %).
     solver : {"greedy-swap", "authors", "fista", "cvxpy"}
