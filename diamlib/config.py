@@ -112,6 +112,13 @@ class LandmarkParams(_Frozen):
     max_translation: float = Field(0.25, ge=0.0, le=0.5)
 
 
+class DatasetSizes(_Frozen):
+    """``train_size`` / ``test_size`` of one dataset, overriding the section's (``None``: the section's)."""
+
+    train_size: int | None = Field(None, ge=2)
+    test_size: int | None = Field(None, ge=1)
+
+
 class ExperimentParams(_Frozen):
     """An active-learning experiment (classification Sec. 6.1-6.5, regression Sec. 6.6).
 
@@ -122,6 +129,10 @@ class ExperimentParams(_Frozen):
 
     ``seeds``, when given, replaces the profile's ``seeds`` for this section's runs (e.g. many
     seeds for cheap scikit-learn models, few for networks).
+
+    ``dataset_sizes`` sets ``train_size`` / ``test_size`` for one dataset of the section (e.g.
+    the whole of scikit-learn's digits beside a Fashion-MNIST subset); :meth:`sizes_for` gives
+    the sizes a dataset's runs use.
     """
 
     datasets: list[str] = Field(min_length=1)
@@ -130,6 +141,7 @@ class ExperimentParams(_Frozen):
     download: bool = False
     train_size: int | None = Field(None, ge=2)
     test_size: int | None = Field(None, ge=1)
+    dataset_sizes: dict[str, DatasetSizes] = Field(default_factory=dict)
     zoo: str
     width_mult: float | None = Field(None, gt=0.0, le=2.0)
     resolution: int | None = Field(None, ge=8, le=512)
@@ -155,21 +167,35 @@ class ExperimentParams(_Frozen):
         """``initial_labels + rounds * query_size``: the labels a run holds after its last round."""
         return self.initial_labels + self.rounds * self.query_size
 
+    def sizes_for(self, dataset: str) -> tuple[int | None, int | None]:
+        """``(train_size, test_size)`` of ``dataset``'s runs: its ``dataset_sizes`` entry, else the section's."""
+        own = self.dataset_sizes.get(dataset, DatasetSizes())
+        return (self.train_size if own.train_size is None else own.train_size,
+                self.test_size if own.test_size is None else own.test_size)
+
     @model_validator(mode="after")
     def _budget_fits_pool(self) -> "ExperimentParams":
-        if self.train_size is not None:
+        unknown = sorted(set(self.dataset_sizes) - set(self.datasets))
+        if unknown:
+            raise ValueError(f"dataset_sizes names {unknown}, which datasets {self.datasets} does not list; "
+                             f"add them to datasets or remove their entries")
+        for dataset in [None, *self.dataset_sizes]:
+            train_size = self.train_size if dataset is None else self.sizes_for(dataset)[0]
+            where = "train_size" if dataset is None else f"dataset_sizes.{dataset}.train_size"
+            if train_size is None:
+                continue
             needed = self.labels_at_last_round
-            if self.initial_labels >= self.train_size:
+            if self.initial_labels >= train_size:
                 raise ValueError(
-                    f"initial_labels ({self.initial_labels}) must be smaller than train_size "
-                    f"({self.train_size}); lower initial_labels or raise train_size"
+                    f"initial_labels ({self.initial_labels}) must be smaller than {where} "
+                    f"({train_size}); lower initial_labels or raise {where}"
                 )
-            if needed > self.train_size:
+            if needed > train_size:
                 raise ValueError(
                     f"initial_labels + rounds * query_size = {self.initial_labels} + "
-                    f"{self.rounds} * {self.query_size} = {needed} exceeds train_size "
-                    f"({self.train_size}): the query batch is larger than the remaining pool; "
-                    f"lower query_size or rounds, or raise train_size"
+                    f"{self.rounds} * {self.query_size} = {needed} exceeds {where} "
+                    f"({train_size}): the query batch is larger than the remaining pool; "
+                    f"lower query_size or rounds, or raise {where}"
                 )
         labels = [m.method for m in self.strategies]
         duplicates = sorted({x for x in labels if labels.count(x) > 1})
@@ -375,8 +401,12 @@ def _check_unknown_keys(data: Any, model: type[BaseModel], where: str) -> None:
             raise ConfigError(
                 f"unknown key {path!r}.{did_you_mean} Valid keys here: {', '.join(fields)}"
             )
-        sub = _section_model(fields[key].annotation)
-        if sub is not None:
+        annotation = fields[key].annotation
+        sub = _section_model(annotation)
+        if sub is not None and typing.get_origin(annotation) is dict:  # name -> section, e.g. dataset_sizes
+            for name, item in (value.items() if isinstance(value, Mapping) else ()):
+                _check_unknown_keys(item, sub, f"{path}.{name}")
+        elif sub is not None:
             _check_unknown_keys(value, sub, path)
         elif isinstance(value, list) and key == "strategies":
             for item in value:

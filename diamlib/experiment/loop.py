@@ -138,7 +138,8 @@ class TaskContext:
     @property
     def base_settings(self) -> dict:
         """The settings every run of this ``<task>/<dataset>`` folder shares (all but strategy, options, seed)."""
-        payload = self.section.model_dump(exclude={"strategies", "strategy_options", "seeds"})
+        payload = self.section.model_dump(exclude={"strategies", "strategy_options", "seeds", "dataset_sizes"})
+        payload["train_size"], payload["test_size"] = self.section.sizes_for(self.dataset)
         payload.update(task=self.task, dataset=self.dataset, device=self.profile.device,
                        models=[s.name for s in self.specs], numerics=folder_setting())
         return as_stored_json(payload)

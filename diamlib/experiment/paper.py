@@ -133,7 +133,20 @@ def profile_settings(profile: Profile, task: str, specs: Sequence | None = None)
         "coreset feature model": section.feature_model,
         "seeds": len(profile.seeds_for(task)),
         "device": profile.device,
+        **_diam_settings(section),
     }
+
+
+def _diam_settings(section: ExperimentParams) -> dict[str, Any]:
+    """beta, solver and k-NN fraction of the section's ``diam`` method (None where it does not run ``diam``)."""
+    from diamlib.strategies.registry import get_strategy
+
+    entry = next((e for e in section.strategies if e.method == "diam"), None)
+    if entry is None:
+        return {"DIAM beta": None, "DIAM solver": None, "DIAM k-NN fraction": None}
+    options = get_strategy("diam").options_model(**section.options_for(entry)).model_dump()
+    return {"DIAM beta": float(options["beta"]), "DIAM solver": options["solver"],
+            "DIAM k-NN fraction": float(options["knn_fraction"])}
 
 
 def _classification_reference() -> dict[str, tuple[Any, Any, str]]:
@@ -174,6 +187,15 @@ def _classification_reference() -> dict[str, tuple[Any, Any, str]]:
                                                           "feature-mix output)"),
         "seeds": (1, 1, "train_net.py: module settings (manual_seed = 0, one run per setting)"),
         "device": ("cuda", "cuda", "train_net.py: train_one_epoch (images.cuda())"),
+        "DIAM beta": (-0.1, -2.0, "al_select.py: argument --DIAMq (default 1.0; their QP 1/2 b'Pb - q_coef b'v "
+                                  "means beta = -2 q_coef; the paper, Sec. 6.4: -0.1 except on many-class data)"),
+        "DIAM solver": (None, "authors", "al_select.py: __main__ DIAM branch, DIAM_qp (qpsolvers, OSQP) on the n // 5 "
+                                         "most-voted pool points; ours: 'authors' is that recipe, 'greedy-swap' "
+                                         "minimises the binary Eq. 9; the paper, Sec. 5.2: 'solves a quadratic "
+                                         "program', no solver named"),
+        "DIAM k-NN fraction": (0.01, 0.01, "al_select.py: __main__ DIAM branch (nnn = int(len(subsample_ids) * "
+                                           "0.01) of the subsample, the point itself included; the paper, Eq. 10: "
+                                           "the smallest 1 % of distances)"),
     }
 
 

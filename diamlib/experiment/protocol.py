@@ -115,6 +115,10 @@ def _experiment(profile: Profile, task: str) -> dict[str, Any]:
         "data": {"datasets": list(section.datasets),
                  "train_size": "full" if section.train_size is None else section.train_size,
                  "test_size": "full" if section.test_size is None else section.test_size,
+                 "dataset_sizes": {name: {"train_size": "full" if train is None else train,
+                                          "test_size": "full" if test is None else test}
+                                   for name in section.dataset_sizes
+                                   for train, test in [section.sizes_for(name)]},
                  "data_root": "default data folder" if data_root is None else str(data_root),
                  "download": section.download},
         "zoo": {"name": section.zoo, "n_models": len(members), "resolution_range": [min(resolutions), max(resolutions)],
@@ -204,8 +208,10 @@ def _experiment_lines(task: str, e: dict[str, Any]) -> list[str]:
     d, z, lab = e["data"], e["zoo"], e["labels"]
     lines = [f"{task}",
              f"  seeds: {_value(e['seeds'])}",
-             f"  data: {_value(d['datasets'])}; train set {d['train_size']}, test set {d['test_size']}; "
-             f"data root {d['data_root']}; download {_value(d['download'])}",
+             f"  data: {_value(d['datasets'])}; train set {d['train_size']}, test set {d['test_size']}"
+             + "".join(f" ({name}: train set {sizes['train_size']}, test set {sizes['test_size']})"
+                       for name, sizes in d.get("dataset_sizes", {}).items())
+             + f"; data root {d['data_root']}; download {_value(d['download'])}",
              f"  target models: {z['n_models']} (zoo {z['name']}), resolution {z['resolution_range'][0]}-"
              f"{z['resolution_range'][1]} px, parameters with a {ZOO_TABLE_OUTPUTS}-output head"]
     width = max(len(m["name"]) for m in z["members"])

@@ -243,10 +243,11 @@ def load_task_data(section: ExperimentParams, task: str, dataset: str) -> tuple[
                         rng_seed=DATA_SEED + 1, **options)
     if train.task != task:
         raise ValueError(f"dataset {dataset!r} is a {train.task} dataset, listed under {task}")
-    if section.train_size is not None and section.train_size < train.n:
-        train = subsample(train, section.train_size, child_rng(DATA_SEED, "subsample-train"))
-    if section.test_size is not None and section.test_size < test.n:
-        test = subsample(test, section.test_size, child_rng(DATA_SEED, "subsample-test"))
+    train_size, test_size = section.sizes_for(dataset)
+    if train_size is not None and train_size < train.n:
+        train = subsample(train, train_size, child_rng(DATA_SEED, "subsample-train"))
+    if test_size is not None and test_size < test.n:
+        test = subsample(test, test_size, child_rng(DATA_SEED, "subsample-test"))
     needed = section.labels_at_last_round
     if needed > train.n:
         raise ValueError(
@@ -273,12 +274,12 @@ def size_notes(section: ExperimentParams, task: str, dataset: str, train: ArrayD
         The sets :func:`load_task_data` returned for ``dataset``.
     """
     lines = []
-    for name, asked, used in (("train_size", section.train_size, train.n), ("test_size", section.test_size, test.n)):
+    for name, asked, used in zip(("train_size", "test_size"), section.sizes_for(dataset), (train.n, test.n)):
         if asked is not None and asked > used:
             split = name.split("_")[0]
             lines.append(f"note: {task}.{name} is {asked}, but {dataset} has {used} {split} examples: its runs "
-                         f"use all {used} (run.json records data_sizes); set {name} to at most {used} to make "
-                         f"the profile say so")
+                         f"use all {used} (run.json records data_sizes); set {task}.dataset_sizes.{dataset}."
+                         f"{name} to {used} to make the profile say so")
     return lines
 
 

@@ -174,3 +174,17 @@ def test_cli_rejects_bad_profile_and_writes_nothing(tmp_path):
     assert done.returncode == 2
     assert "invalid profile" in done.stderr and "query_size" in done.stderr
     assert not results.exists()
+
+
+def test_dataset_sizes_override_one_dataset_and_are_checked(tmp_path):
+    section = {**SMOKE["classification"], "datasets": ["digits", "fashion-mnist"],
+               "dataset_sizes": {"digits": {"train_size": 200}}}
+    profile = load_profile(write_profile(tmp_path, {**SMOKE, "classification": section}))
+    assert profile.classification.sizes_for("digits") == (200, None)
+    assert profile.classification.sizes_for("fashion-mnist") == (300, None)
+    message = error_for(tmp_path, {"classification": {**section, "dataset_sizes": {"mnist": {"train_size": 200}}}})
+    assert "dataset_sizes names ['mnist']" in message and "add them to datasets" in message
+    message = error_for(tmp_path, {"classification": {**section, "dataset_sizes": {"digits": {"train_size": 30}}}})
+    assert "exceeds dataset_sizes.digits.train_size (30)" in message
+    message = error_for(tmp_path, {"classification": {**section, "dataset_sizes": {"digits": {"train": 30}}}})
+    assert "unknown key 'classification.dataset_sizes.digits.train'" in message

@@ -24,7 +24,8 @@ def test_paper_mnist_follows_the_authors_protocol():
     assert table.loc["batch size", "paper (text)"] == 128 and table.loc["batch size", "this profile"] == 120
     # the differences from the authors' code that remain are reported, not hidden
     differing = set(table.index[table["same as authors"] == False])  # noqa: E712 (object column)
-    assert differing == {"snapshot epochs (first, last)", "coreset feature model"}
+    assert differing == {"snapshot epochs (first, last)", "coreset feature model", "DIAM beta", "DIAM solver"}
+    assert table.loc["DIAM beta", "this profile"] == -0.1 and table.loc["DIAM beta", "authors' code"] == -2.0
     assert table.loc["snapshot epochs (first, last)", "this profile"] == (10, 20)
 
 
