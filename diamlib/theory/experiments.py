@@ -125,11 +125,15 @@ def _label_rows(
     ]
 
 
-def _check_run_arguments(seeds: Sequence[int], epsilons: Sequence[float], stream_log2: int) -> None:
+def _check_seeds_epsilons(seeds: Sequence[int], epsilons: Sequence[float]) -> None:
     if len(seeds) == 0:
         raise ValueError("seeds must not be empty")
     if len(epsilons) == 0 or any(not 0 < e < 1 for e in epsilons):
         raise ValueError(f"epsilons must be a non-empty list of values in (0, 1); got {list(epsilons)}")
+
+
+def _check_run_arguments(seeds: Sequence[int], epsilons: Sequence[float], stream_log2: int) -> None:
+    _check_seeds_epsilons(seeds, epsilons)
     if not 1 <= stream_log2 <= 24:
         raise ValueError(f"stream_log2 must lie in [1, 24]; got {stream_log2}")
 
@@ -404,7 +408,7 @@ def theorem2_bounds(
     ----------
     Theorem 2 of the paper.
     """
-    _check_run_arguments(seeds, epsilons, 1)
+    _check_seeds_epsilons(seeds, epsilons)
     frames = []
     for seed in seeds:
         setting = make_setting(setting_name, pool_size, noise, seed)
@@ -436,9 +440,12 @@ def compare_with_theorem2(labels: pd.DataFrame, bounds: pd.DataFrame, method: st
     rows = labels[labels["method"] == method]
     if rows.empty:
         raise ValueError(f"no labels for method {method!r}; methods present: {sorted(labels['method'].unique())}")
-    missing = set(rows["seed"]) ^ set(bounds["seed"])
-    if missing:
-        raise ValueError(f"labels and bounds must cover the same seeds; unmatched seeds {sorted(missing)}")
+    unmatched = set(rows["seed"]) ^ set(bounds["seed"])
+    if unmatched:
+        raise ValueError(
+            f"labels and bounds must cover the same seeds; unmatched seeds {sorted(unmatched)}. "
+            f"Compute theorem2_bounds with the seeds of the comparison"
+        )
     summary = summarise_labels(rows)[["output", "epsilon", "mean_labels"]].copy()
     summary["lambda2"] = summary["epsilon"].map(lambda2)
     if summary["lambda2"].isna().any():
