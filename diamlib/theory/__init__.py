@@ -15,6 +15,7 @@ problem        ``h*``, label noise and exact errors
 settings       the toy settings of notebook 01
 projection     Theorem 1's projection ``argmin_{h in C_i} d(h, h_A)`` and its bound
 stream, bounds, learners   CAL, RobustCAL / DIAM-online (Algorithm 1), passive ERM
+query_bounds   Theorem 2's query bound Lambda_2 evaluated with its constant set to 1
 experiments    label complexity versus epsilon (Corollary 2, Theorems 2-3)
 regression     Problem 1 (Eq. 12) and Problem 2 (leverage scores) of Sec. 5.3
 plots          figures of notebook 01
@@ -42,11 +43,14 @@ from diamlib.theory.experiments import (
     SETTINGS,
     ComparisonResult,
     assert_fewer_labels,
+    assert_labels_grow_slower_than_theorem2,
     assert_reaches_every_epsilon,
     compare_agnostic,
     compare_realizable,
+    compare_with_theorem2,
     make_setting,
     summarise_labels,
+    theorem2_bounds,
     theorem3_conditions,
 )
 from diamlib.theory.hypotheses import (
@@ -54,8 +58,10 @@ from diamlib.theory.hypotheses import (
     decision_stumps,
     intervals,
     linear_separators,
+    shatters,
     thresholds,
     union_class,
+    vc_dimension_bound,
 )
 from diamlib.theory.learners import (
     Trajectory,
@@ -66,6 +72,12 @@ from diamlib.theory.learners import (
 )
 from diamlib.theory.problem import LearningProblem
 from diamlib.theory.projection import assert_projection_bound, check_projection_bound, projections
+from diamlib.theory.query_bounds import (
+    paper_log,
+    theorem2_lambda2,
+    theorem2_lambda2_terms,
+    theorem2_terms_table,
+)
 from diamlib.theory.regression import (
     assert_problem1,
     assert_problem2,
@@ -86,6 +98,7 @@ __all__ = [
     "Trajectory",
     "assert_closed_forms",
     "assert_fewer_labels",
+    "assert_labels_grow_slower_than_theorem2",
     "assert_problem1",
     "assert_problem2",
     "assert_projection_bound",
@@ -100,6 +113,7 @@ __all__ = [
     "coefficient_table",
     "compare_agnostic",
     "compare_realizable",
+    "compare_with_theorem2",
     "decision_stumps",
     "disagreement_coefficient",
     "disagreement_mass",
@@ -112,15 +126,22 @@ __all__ = [
     "make_setting",
     "max_disagreement_cvxpy",
     "max_disagreement_diam_svd",
+    "paper_log",
     "projections",
     "run_cal",
     "run_passive_erm",
     "run_soft_version_space",
+    "shatters",
     "summarise_labels",
+    "theorem2_bounds",
+    "theorem2_lambda2",
+    "theorem2_lambda2_terms",
+    "theorem2_terms_table",
     "theorem3_conditions",
     "threshold_disagreement_coefficient",
     "thresholds",
     "uniform_grid",
     "uniform_square",
     "union_class",
+    "vc_dimension_bound",
 ]

@@ -6,7 +6,7 @@ methods share, so differences between methods are not sampling noise of the stre
 References
 ----------
 Corollary 2 (CAL' versus passive ERM and per-class CAL), Algorithm 1 / Theorems 2-3
-(DIAM-online versus CAL') of the paper.
+(DIAM-online versus CAL'; Theorem 2's ``Lambda_2`` beside DIAM-online's labels) of the paper.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from diamlib.theory.learners import (
     run_soft_version_space,
 )
 from diamlib.theory.projection import union_scores
+from diamlib.theory.query_bounds import theorem2_terms_table
 from diamlib.theory.settings import (
     ToySetting,
     interleaved_thresholds,
@@ -124,11 +125,15 @@ def _label_rows(
     ]
 
 
-def _check_run_arguments(seeds: Sequence[int], epsilons: Sequence[float], stream_log2: int) -> None:
+def _check_seeds_epsilons(seeds: Sequence[int], epsilons: Sequence[float]) -> None:
     if len(seeds) == 0:
         raise ValueError("seeds must not be empty")
     if len(epsilons) == 0 or any(not 0 < e < 1 for e in epsilons):
         raise ValueError(f"epsilons must be a non-empty list of values in (0, 1); got {list(epsilons)}")
+
+
+def _check_run_arguments(seeds: Sequence[int], epsilons: Sequence[float], stream_log2: int) -> None:
+    _check_seeds_epsilons(seeds, epsilons)
     if not 1 <= stream_log2 <= 24:
         raise ValueError(f"stream_log2 must lie in [1, 24]; got {stream_log2}")
 
@@ -370,3 +375,105 @@ def theorem3_conditions(setting: ToySetting, epsilons: Sequence[float]) -> pd.Da
         for e in epsilons
     ]
     return pd.DataFrame(rows)
+
+
+def theorem2_bounds(
+    setting_name: str,
+    *,
+    seeds: Sequence[int],
+    epsilons: Sequence[float],
+    pool_size: int,
+    noise: float,
+    delta: float,
+) -> pd.DataFrame:
+    """Theorem 2's ``Lambda_2`` (constant 1) on a named setting, per seed and epsilon.
+
+    Each seed builds the setting as :func:`compare_agnostic` does (same points, same noise),
+    so the values sit beside the labels DIAM-online needed on that seed.
+
+    Parameters
+    ----------
+    setting_name : str
+        A name in ``SETTINGS`` (Theorem 2's case is ``"quadrant"``).
+    seeds, epsilons, pool_size, noise, delta
+        As in :func:`compare_agnostic`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``setting, seed, epsilon, class, nu, theta, d, term`` (one row per class; the
+        bound is the sum of ``term`` over the classes).
+
+    References
+    ----------
+    Theorem 2 of the paper.
+    """
+    _check_seeds_epsilons(seeds, epsilons)
+    frames = []
+    for seed in seeds:
+        setting = make_setting(setting_name, pool_size, noise, seed)
+        table = theorem2_terms_table(setting, epsilons, delta)
+        table.insert(0, "seed", seed)
+        table.insert(0, "setting", setting_name)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def compare_with_theorem2(labels: pd.DataFrame, bounds: pd.DataFrame, method: str = DIAM_ONLINE) -> pd.DataFrame:
+    """Labels a method needed beside Theorem 2's ``Lambda_2`` (constant 1), per output and epsilon.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        ``ComparisonResult.labels`` of :func:`compare_agnostic`.
+    bounds : pandas.DataFrame
+        :func:`theorem2_bounds` on the same setting and seeds.
+    method : str, default ``DIAM_ONLINE``
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``output, epsilon, mean_labels`` (``nan`` unless every seed reached epsilon),
+        ``lambda2`` (mean over seeds of ``sum_i term_i``) and ``ratio = mean_labels / lambda2``.
+    """
+    lambda2 = bounds.groupby(["seed", "epsilon"], sort=False)["term"].sum().groupby("epsilon", sort=False).mean()
+    rows = labels[labels["method"] == method]
+    if rows.empty:
+        raise ValueError(f"no labels for method {method!r}; methods present: {sorted(labels['method'].unique())}")
+    unmatched = set(rows["seed"]) ^ set(bounds["seed"])
+    if unmatched:
+        raise ValueError(
+            f"labels and bounds must cover the same seeds; unmatched seeds {sorted(unmatched)}. "
+            f"Compute theorem2_bounds with the seeds of the comparison"
+        )
+    summary = summarise_labels(rows)[["output", "epsilon", "mean_labels"]].copy()
+    summary["lambda2"] = summary["epsilon"].map(lambda2)
+    if summary["lambda2"].isna().any():
+        raise ValueError("bounds do not cover every epsilon of the labels; compute them on the same epsilons")
+    summary["ratio"] = summary["mean_labels"] / summary["lambda2"]
+    return summary.reset_index(drop=True)
+
+
+def assert_labels_grow_slower_than_theorem2(comparison: pd.DataFrame, output: str) -> tuple[float, float]:
+    """Raise AssertionError unless ``labels / Lambda_2`` at the smallest epsilon that every seed
+    reached is below its value at the largest epsilon.
+
+    ``Lambda_2`` holds an unknown constant, so the bound itself cannot be asserted; a ratio
+    that falls as epsilon shrinks says the labels grow more slowly than the expression.
+
+    Returns
+    -------
+    (float, float)
+        The ratio at the largest and at the smallest reached epsilon.
+    """
+    rows = comparison[(comparison["output"] == output) & comparison["ratio"].notna()]
+    if len(rows) < 2:
+        raise AssertionError(f"{output}: fewer than two epsilons reached by every seed; nothing to compare")
+    rows = rows.sort_values("epsilon")
+    smallest, largest = float(rows["ratio"].iloc[0]), float(rows["ratio"].iloc[-1])
+    if not smallest < largest:
+        raise AssertionError(
+            f"{output}: labels / Lambda_2 does not fall as epsilon shrinks: {largest:.4g} at "
+            f"eps={rows['epsilon'].iloc[-1]:g}, {smallest:.4g} at eps={rows['epsilon'].iloc[0]:g}"
+        )
+    return largest, smallest

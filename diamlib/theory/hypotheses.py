@@ -31,12 +31,18 @@ class HypothesisClass:
     parameters : ndarray of float, shape (n_hypotheses, n_parameters)
         The parameters that define each hypothesis (e.g. threshold position).
     parameter_names : tuple of str, length n_parameters
+    family_vc_dimension : int or None, default None
+        VC dimension of the continuous family the class is a finite subset of (e.g. 3 for
+        half-planes in the plane), ``None`` if not known. A subset of a family cannot shatter
+        more points than the family, so this is an upper bound on the class's own VC dimension
+        (see :func:`vc_dimension_bound`).
     """
 
     name: str
     predictions: np.ndarray
     parameters: np.ndarray
     parameter_names: tuple[str, ...]
+    family_vc_dimension: int | None = None
 
     def __post_init__(self) -> None:
         predictions = np.asarray(self.predictions)
@@ -65,6 +71,13 @@ class HypothesisClass:
         object.__setattr__(self, "predictions", predictions)
         object.__setattr__(self, "parameters", parameters)
         object.__setattr__(self, "parameter_names", tuple(self.parameter_names))
+        if self.family_vc_dimension is not None and (
+            not isinstance(self.family_vc_dimension, (int, np.integer)) or self.family_vc_dimension < 0
+        ):
+            raise ValueError(
+                f"{self.name}: family_vc_dimension must be a non-negative integer or None; "
+                f"got {self.family_vc_dimension!r}"
+            )
 
     @property
     def n_hypotheses(self) -> int:
@@ -138,7 +151,9 @@ def thresholds(distribution: FiniteDistribution, positions: np.ndarray) -> Hypot
     _check_dim(distribution, 1, "thresholds")
     positions = _check_positions(positions, "positions")
     x = distribution.points[:, 0]
-    return HypothesisClass("thresholds", x[None, :] >= positions[:, None], positions, ("a",))
+    return HypothesisClass(
+        "thresholds", x[None, :] >= positions[:, None], positions, ("a",), family_vc_dimension=1
+    )
 
 
 def intervals(distribution: FiniteDistribution, endpoints: np.ndarray) -> HypothesisClass:
@@ -170,7 +185,7 @@ def intervals(distribution: FiniteDistribution, endpoints: np.ndarray) -> Hypoth
     predictions = (x[None, :] >= a[:, None]) & (x[None, :] < b[:, None])
     predictions = np.vstack([predictions, np.zeros((1, x.size), dtype=bool)])
     parameters = np.column_stack([np.append(a, np.nan), np.append(b, np.nan)])
-    return HypothesisClass("intervals", predictions, parameters, ("a", "b"))
+    return HypothesisClass("intervals", predictions, parameters, ("a", "b"), family_vc_dimension=2)
 
 
 def decision_stumps(
@@ -207,7 +222,11 @@ def decision_stumps(
     parameters = np.column_stack(
         [np.tile(positions, 2), np.repeat([1.0, -1.0], positions.size)]
     )
-    return HypothesisClass(f"stumps(x{feature + 1})", predictions, parameters, ("a", "sign"))
+    # Stumps of both orientations on one coordinate are the 1-D thresholds and their
+    # complements: they shatter any two points with distinct coordinates, never three.
+    return HypothesisClass(
+        f"stumps(x{feature + 1})", predictions, parameters, ("a", "sign"), family_vc_dimension=2
+    )
 
 
 def linear_separators(
@@ -242,7 +261,10 @@ def linear_separators(
     centred = distribution.points - 0.5
     projection = np.cos(t)[:, None] * centred[None, :, 0] + np.sin(t)[:, None] * centred[None, :, 1]
     predictions = projection >= b[:, None]
-    return HypothesisClass("linear", predictions, np.column_stack([t, b]), ("angle", "offset"))
+    # Half-planes in R^2 have VC dimension 3 (Radon's theorem).
+    return HypothesisClass(
+        "linear", predictions, np.column_stack([t, b]), ("angle", "offset"), family_vc_dimension=3
+    )
 
 
 def subset(hypothesis_class: HypothesisClass, indices: np.ndarray, name: str) -> HypothesisClass:
@@ -255,6 +277,7 @@ def subset(hypothesis_class: HypothesisClass, indices: np.ndarray, name: str) ->
         hypothesis_class.predictions[indices],
         hypothesis_class.parameters[indices],
         hypothesis_class.parameter_names,
+        family_vc_dimension=hypothesis_class.family_vc_dimension,
     )
 
 
@@ -306,3 +329,49 @@ def union_class(classes: list[HypothesisClass]) -> UnionClass:
         "union", predictions, np.column_stack([member, member_index]), ("class", "index")
     )
     return UnionClass(union, member, member_index)
+
+
+def shatters(predictions: np.ndarray, points: np.ndarray) -> bool:
+    """Whether a finite class realises all ``2^n`` labelings of the given support points.
+
+    Parameters
+    ----------
+    predictions : ndarray of bool, shape (n_hypotheses, n_points)
+    points : ndarray of int, shape (n,)
+        Column indices of distinct support points.
+
+    Returns
+    -------
+    bool
+    """
+    points = np.asarray(points, dtype=np.int64)
+    if points.ndim != 1 or np.unique(points).size != points.size:
+        raise ValueError("points must be a 1-D array of distinct column indices")
+    patterns = np.unique(np.asarray(predictions, dtype=bool)[:, points], axis=0)
+    return patterns.shape[0] == 2**points.size
+
+
+def vc_dimension_bound(hypothesis_class: HypothesisClass) -> int:
+    """An upper bound on the VC dimension of a finite class on its support.
+
+    The smaller of two upper bounds: the family's VC dimension (``family_vc_dimension``,
+    when known), and ``floor(log2 N)`` with ``N`` the number of distinct rows, since
+    shattering ``n`` points needs ``2^n`` distinct labelings.
+
+    Parameters
+    ----------
+    hypothesis_class : HypothesisClass
+
+    Returns
+    -------
+    int
+
+    References
+    ----------
+    ``d_i`` of Theorem 2 of the paper (the VC dimension of ``C_i``).
+    """
+    distinct = np.unique(hypothesis_class.predictions, axis=0).shape[0]
+    bound = int(np.floor(np.log2(distinct) + 1e-12))
+    if hypothesis_class.family_vc_dimension is not None:
+        bound = min(bound, int(hypothesis_class.family_vc_dimension))
+    return bound
