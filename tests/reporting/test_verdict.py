@@ -130,7 +130,7 @@ def test_no_experiment_is_a_clear_error():
 
 
 def test_which_diam_ran_is_shown_wherever_diam_is(make_tidy):
-    assert diam_settings("diam", {}) == "solver greedy-swap, beta -1"  # the defaults, filled in
+    assert diam_settings("diam", {}) == "solver greedy-swap, beta -0.1"  # the defaults (the paper's beta), filled in
     assert diam_settings("diam", {"beta": -0.1, "solver": "authors"}) == "solver authors, beta -0.1"
     assert diam_settings("diam-svd", {}) == ""  # no solver, no beta
     table = make_tidy({"diam": runs([0.05, 0.04, 0.05]), "random": runs([0.0] * 3, noise=0)}, n_labeled=(10, 20, 30))
@@ -155,3 +155,68 @@ def test_one_seed_gives_no_interval_and_no_outcome(make_tidy):
     assert result.table.loc["toy", "random"].startswith("+5.0 [n/a, n/a] one seed: no test")
     assert result.table.loc["toy", "MDE vs random (80 % power)"] == "n/a"
     assert "over the table's 0 comparisons" in result.markdown()  # an untested row is not in Holm's family
+
+
+def test_another_solver_is_judged_and_the_beta_sweep_is_compared_with_diam(make_tidy):
+    from diamlib.reporting.verdict import sweep_sentences, variant_rows, variants_table
+
+    strategies = {"diam-authors": "diam", "diam-beta-1": "diam"}
+    table = make_tidy({"diam": runs([0.05, 0.04, 0.05]), "diam-authors": runs([0.01, 0.005, 0.012]),
+                       "diam-beta-1": runs([0.05, 0.041, 0.05]), "random": runs([0.0] * 3, noise=0)},
+                      strategies=strategies, n_labeled=(10, 20, 30))
+    solvers = {"diam": "greedy-swap", "diam-authors": "authors", "diam-beta-1": "greedy-swap", "random": ""}
+    references, baselines = split_methods(table, "classification", solvers)
+    assert references == ["diam", "diam-authors"] and baselines == ("random",)  # the sweep is neither
+    experiment = Experiment("toy", table, "diam", baselines, settings="solver greedy-swap, beta -0.1",
+                            variants=(("diam-authors", "solver authors, beta -0.1", "solver"),
+                                      ("diam-beta-1", "solver greedy-swap, beta -1", "beta")))
+    rows = variant_rows([experiment])
+    assert rows["variant"].tolist() == ["diam-authors (solver authors, beta -0.1)", "diam-beta-1 (solver greedy-swap, beta -1)"]
+    assert (rows["against"] == "diam (solver greedy-swap, beta -0.1)").all()
+    authors, beta = rows.iloc[0], rows.iloc[1]
+    assert authors["effect"] == pytest.approx(-(4.0 + 3.5 + 3.8) / 3, abs=1e-6) and authors["outcome"] == "Loss"
+    assert abs(beta["effect"]) < 0.1 and beta["outcome"] == "Tie" and len(rows["p_holm"].dropna()) == 2
+    assert variants_table(rows).index.tolist() == ["toy", "toy"]
+    assert sweep_sentences(rows) == ["toy: no other beta beats diam (solver greedy-swap, beta -0.1) after the Holm "
+                                     "adjustment, so the sweep gives no reason to leave its beta."]
+    result = verdict([experiment])
+    assert "DIAM's variants against the verdict's DIAM" in result.markdown()
+    assert "| toy | diam-beta-1 (solver greedy-swap, beta -1) |" in result.markdown()
+
+
+def test_each_baseline_is_set_against_random_once_per_dataset(make_tidy):
+    from diamlib.reporting.verdict import standing_rows, standing_table
+
+    table = make_tidy({"diam": runs([0.05, 0.04, 0.05]), "entropy": runs([-0.08, -0.07, -0.09]),
+                       "random": runs([0.0] * 3, noise=0)}, n_labeled=(10, 20, 30))
+    experiments = [Experiment(f"toy, {r}", table, r, ("entropy", "random"), experiment_group="toy")
+                   for r in ("diam", "diam-other")]
+    standing = standing_rows(experiments)
+    assert standing[["experiment", "baseline"]].values.tolist() == [["toy", "entropy"]]  # once, not per DIAM
+    assert standing["effect"].iloc[0] == pytest.approx(-8.0, abs=0.05) and standing["high"].iloc[0] < 0
+    assert standing_table(standing).loc["toy", "entropy"].startswith("-8.0 [")
+    assert "Each baseline against random sampling" in verdict(experiments[:1]).markdown()
+
+
+def test_the_papers_effect_stands_beside_the_mde(make_tidy):
+    table = make_tidy({"diam": runs([0.05, 0.04]), "random": runs([0.0] * 2, noise=0)}, dataset="fashion-mnist",
+                      n_labeled=(10, 20, 30))
+    other = table.assign(dataset="digits")
+    result = verdict([Experiment("fm", table, "diam", ("random",)), Experiment("dg", other, "diam", ("random",))])
+    column = result.table["the paper's effect vs random"]
+    assert column["fm"] == "+0.5 points (best model), +0.7 points (worst model); Table 3a, curve means"
+    assert column["dg"] == "not in the paper"
+
+
+def test_diam_svd_below_full_rank_cannot_test_problem_1(make_tidy):
+    from diamlib.reporting.stats.regime import GateResult
+    from diamlib.reporting.verdict import _with_row_space
+
+    table = make_tidy({"diam-svd": np.full((2, 3, 2), 0.5), "random": np.full((2, 3, 2), 1.0)}, metric="mse",
+                      task="regression", n_labeled=(100, 250, 400))
+    meta = {"model_info": [{"feature_dim": 448}, {"feature_dim": 320}]}
+    regime, gate = _with_row_space("every model beats the constant predictor", GateResult(True), table, meta)
+    assert not gate.passes and "rank" in gate.failed
+    assert "at most 250 labels at a selection round against 320-448 feature dimensions" in regime
+    wide = {"model_info": [{"feature_dim": 200}]}  # 250 labels reach a 200-dimensional feature space
+    assert _with_row_space("", GateResult(True), table, wide) == ("", GateResult(True))
