@@ -59,6 +59,9 @@ from diamlib.runstore import RunStore
 CANNOT_TEST = "cannot test the claim"
 #: What a row with one seed reads (no interval over the seeds, no test).
 TOO_FEW_SEEDS = "one seed: no test"
+#: The strategy whose comparison the regime gate's disagreement share decides (CAL, a random draw
+#: from the union of the disagreement regions).
+CAL_STRATEGY = "cal"
 #: The baseline of the multi-model claim and of the minimum-detectable-effect column.
 CLAIM_BASELINE = "random"
 
@@ -119,6 +122,11 @@ class Experiment:
     @property
     def dataset(self) -> str:
         return str(self.results["dataset"].iloc[0])
+
+    def strategy_of(self, method: str) -> str:
+        """The registered strategy that ``method``'s runs used."""
+        found = self.results.loc[self.results["method"] == method, "strategy"]
+        return str(found.iloc[0]) if len(found) else method
 
 
 def verdict_method_note(alpha: float, n_family: int) -> str:
@@ -192,9 +200,13 @@ def verdict_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> p
     rows = []
     for experiment in experiments:
         for baseline in experiment.baselines:
+            cal_is_random = experiment.gate.cal_is_random and experiment.strategy_of(baseline) == CAL_STRATEGY
+            gate = experiment.gate.text() or (f"cannot test the claim: {experiment.gate.cal_reason}"
+                                              if cal_is_random else "")
             row = {"experiment": experiment.name, "dataset": experiment.dataset, "regime": experiment.regime,
-                   "testable": experiment.gate.passes,
-                   "gate": experiment.gate.text(), "gate_short": experiment.gate.short()}
+                   "testable": experiment.gate.passes and not cal_is_random,
+                   "gate": gate, "gate_short": experiment.gate.short(),
+                   "gate_long": "; ".join(t for t in (experiment.gate.text(), experiment.gate.cal_reason) if t)}
             row.update(compare_over_seeds(experiment.results, experiment.reference, baseline, alpha=alpha))
             row["reference_settings"] = experiment.settings
             rows.append(row)
@@ -350,7 +362,7 @@ def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
         if len(per_model) and e in gains.index else "" for e in order]
     first = rows.groupby("experiment", sort=False).first()
     table["regime"] = ["; ".join(t for t in (first.loc[e, "regime"], first.loc[e, "gate_short" if first.loc[e, "regime"]
-                                                                  else "gate"]) if t) for e in order]
+                                                                  else "gate_long"]) if t) for e in order]
     return table
 
 
@@ -430,8 +442,8 @@ def verdict(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> Verdic
         raise NoResultsError("no experiment to judge: run notebooks 02, 03 or 05 for this profile first")
     rows = verdict_rows(experiments, alpha=alpha)
     per_model = per_model_gains(experiments)
-    notes = [f"{e.name}: " + "; ".join(t for t in (e.regime, e.gate.text()) if t)
-             for e in experiments if e.regime or not e.gate.passes]
+    notes = [f"{e.name}: " + "; ".join(t for t in (e.regime, e.gate.text(), e.gate.cal_reason) if t)
+             for e in experiments if e.regime or not e.gate.passes or e.gate.cal_is_random]
     figure = plot_forest(rows)
     plt.close(figure)  # shown where the caller displays it, not again at the end of a notebook cell
     return Verdict(rows=rows, table=verdict_table(rows, per_model), per_model=per_model, figure=figure, notes=notes,

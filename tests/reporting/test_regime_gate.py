@@ -19,22 +19,29 @@ def test_a_row_in_the_papers_regime_passes():
 
 
 @pytest.mark.parametrize("changes, reason", [
-    ({"share": (0.3, 0.96, 0.5)}, "30-96 % of the pool in some disagreement region (target < 50 %), missed in 2 of 3"),
     ({"tie": (100, 451, 200)}, "100-451 points share the top vote (target <= 3 x 150), missed in 1 of 3"),
     ({"accuracy": (0.7, 0.59, 0.8)}, "round-0 accuracy 59-80 % (target >= 60 %), missed in 1 of 3"),
 ])
 def test_each_condition_fails_on_its_own_and_is_named(changes, reason):
     gate = regime_gate(numbers(**changes), batch_size=150)
-    assert not gate.passes and gate.reasons == (reason + " seeds",)
+    assert not gate.passes and gate.reasons == (reason + " seeds",) and not gate.cal_is_random
     assert gate.text() == f"cannot test the claim: {reason} seeds"
     assert gate.short().startswith("cannot test the claim (") and len(gate.failed) == 1
 
 
-def test_the_ofa_cpu_record_fails_on_the_disagreement_share():
-    """The numbers notebook 02 printed for the default profile's OFA runs (94-99 % in some region)."""
-    gate = regime_gate(numbers(share=(0.94, 0.99, 0.97), tie=(53, 81, 60), accuracy=(0.62, 0.64, 0.63)), 150)
-    assert not gate.passes and len(gate.reasons) == 1 and "disagreement region" in gate.reasons[0]
-    assert gate.short() == "cannot test the claim (disagreement share)"
+def test_a_pool_mostly_in_some_region_rules_out_only_the_comparison_with_cal():
+    gate = regime_gate(numbers(share=(0.3, 0.96, 0.5)), batch_size=150)
+    assert gate.passes and gate.cal_is_random and gate.text() == ""
+    assert gate.cal_reason == ("CAL is close to a random draw: 30-96 % of the pool in some disagreement region "
+                               "(target < 50 %), missed in 2 of 3 seeds")
+    assert gate.short() == "CAL: close to a random draw"
+
+
+def test_the_ofa_cpu_record_fails_on_accuracy_and_its_cal_column_on_the_share():
+    """The numbers notebook 02 printed for the default profile's OFA runs (96-99 % in some region, 39-42 %)."""
+    gate = regime_gate(numbers(share=(0.96, 0.99, 0.97), tie=(38, 195, 60), accuracy=(0.39, 0.42, 0.40)), 150)
+    assert not gate.passes and len(gate.reasons) == 1 and "round-0 accuracy" in gate.reasons[0]
+    assert gate.short() == "cannot test the claim (round-0 accuracy); CAL: close to a random draw"
 
 
 def test_unrecorded_numbers_do_not_pass_and_bad_input_is_named():
@@ -55,7 +62,7 @@ def test_constant_gate():
 
 
 def test_the_definition_states_the_thresholds_it_applies():
-    assert f"less than {100 * regime.MAX_DISAGREEMENT_SHARE:.0f} %" in GATE_DEFINITION
+    assert f"less than {100 * regime.MAX_DISAGREEMENT_SHARE:.0f} %" in GATE_DEFINITION and "comparison with CAL" in GATE_DEFINITION
     assert f"at most {regime.MAX_TIE_IN_BATCHES} batches" in GATE_DEFINITION
     assert f"at least {100 * regime.MIN_ROUND0_ACCURACY:.0f} %" in GATE_DEFINITION
     assert "cannot test the claim" in GATE_DEFINITION
@@ -72,4 +79,5 @@ def test_the_accuracy_threshold_lies_below_every_published_round_0_of_the_author
 
 def test_equal_numbers_over_the_seeds_print_once():
     gate = regime_gate(numbers(share=(1.0,), tie=(283,), accuracy=(0.32,)), 75)
-    assert gate.reasons[0].startswith("100 % of the pool") and gate.reasons[1].startswith("283 points")
+    assert gate.cal_reason.startswith("CAL is close to a random draw: 100 % of the pool")
+    assert gate.reasons[0].startswith("283 points")

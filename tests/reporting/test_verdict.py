@@ -220,3 +220,20 @@ def test_diam_svd_below_full_rank_cannot_test_problem_1(make_tidy):
     assert "at most 250 labels at a selection round against 320-448 feature dimensions" in regime
     wide = {"model_info": [{"feature_dim": 200}]}  # 250 labels reach a 200-dimensional feature space
     assert _with_row_space("", GateResult(True), table, wide) == ("", GateResult(True))
+
+
+def test_when_cal_is_a_random_draw_only_its_cell_cannot_test_the_claim(make_tidy):
+    from diamlib.reporting.stats.regime import GateResult
+    from diamlib.reporting.verdict import CANNOT_TEST
+
+    table = make_tidy({"diam": runs([0.05, 0.04, 0.05]), "cal": runs([0.0] * 3), "random": runs([0.0] * 3, noise=0)},
+                      n_labeled=(10, 20, 30))
+    gate = GateResult(True, cal_reason="CAL is close to a random draw: 96 % of the pool in some disagreement region")
+    result = verdict([Experiment("toy", table, "diam", ("cal", "random"), gate=gate)])
+    outcomes = result.rows.set_index("baseline")["outcome"]
+    assert outcomes["cal"] == CANNOT_TEST and outcomes["random"] == "Win"
+    assert result.rows.set_index("baseline").loc["cal", "gate"].endswith("96 % of the pool in some disagreement region")
+    assert "over the table's 1 comparisons" in result.markdown()  # CAL's cell leaves Holm's family
+    assert result.table.loc["toy", "regime"].startswith("CAL is close to a random draw: 96 %")
+    numbers = Experiment("toy", table, "diam", ("cal", "random"), gate=gate, regime="at round 0: 96 % of the pool ...")
+    assert verdict([numbers]).table.loc["toy", "regime"] == "at round 0: 96 % of the pool ...; CAL: close to a random draw"
