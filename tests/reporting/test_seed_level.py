@@ -164,3 +164,18 @@ def test_papers_test_and_per_model_gains_are_labelled_and_exported():
     assert "paper's test" in seed_level.PAPERS_TEST
     assert stats.compare_over_seeds is compare_over_seeds and stats.papers_test_per_seed is papers_test_per_seed
     assert stats.per_model_over_seeds is per_model_over_seeds
+
+
+def test_effect_sentences_give_the_verdicts_numbers_without_an_outcome(make_tidy):
+    from diamlib.reporting.stats import effect_sentences
+
+    rng = np.random.default_rng(0)
+    lifts = 0.02 + 0.01 * rng.standard_normal(4)
+    table = make_tidy({"diam": np.stack([np.full((3, 6), 0.6) + np.array([0, l, l])[:, None] for l in lifts]),
+                       "random": np.full((4, 3, 6), 0.6)}, n_labeled=(10, 20, 30))
+    (sentence,) = effect_sentences(table, "diam", ["random"])
+    row = compare_over_seeds(table, "diam", "random")
+    assert sentence == (f"diam vs random: {row['effect']:+.1f} points [{row['low']:+.1f}, {row['high']:+.1f}] "
+                        f"(95 % t interval over 4 seeds)")
+    one = table[table["seed"] == 0]
+    assert effect_sentences(one, "diam", ["random"])[0].endswith("[n/a, n/a] (95 % t interval over 1 seed)")

@@ -34,9 +34,9 @@ from diamlib.reporting.stats.curves import curve_summary, learning_curves, seed_
 from diamlib.reporting.stats.efficiency import area_under_curve, label_savings, labels_to_reach, normalised_area
 from diamlib.reporting.stats.model_counts import first_models, largest_model_count, model_count_table
 from diamlib.reporting.stats.regime import GATE_DEFINITION, GateResult, constant_gate, regime_gate
-from diamlib.reporting.stats.seed_level import (PAPERS_TEST, TInterval, compare_over_seeds, holm_adjust,
-                                                minimum_detectable_effect, papers_test_per_seed, per_model_over_seeds,
-                                                seed_effects, t_interval)
+from diamlib.reporting.stats.seed_level import (PAPERS_TEST, TInterval, compare_over_seeds, effect_sentences,
+                                                holm_adjust, minimum_detectable_effect, papers_test_per_seed,
+                                                per_model_over_seeds, seed_effects, t_interval)
 from diamlib.reporting.stats.seeds import (POOLED_UNIT, compare_per_seed, compare_pooled, pair_areas, pooled_pairs,
                                            pooled_summary, pooled_table, wtl_by_seed)
 from diamlib.reporting.stats.wtl import (compare_all, compare_methods, format_wtl, paired_outcome, resolve_baselines,
@@ -49,7 +49,7 @@ __all__ = [
     "format_wtl", "wtl_table", "POOLED_UNIT", "compare_per_seed", "wtl_by_seed", "pooled_pairs", "compare_pooled",
     "pair_areas", "pooled_summary", "pooled_table", "best_worst", "beta_sensitivity", "largest_model_count",
     "first_models", "model_count_table", "area_under_curve", "normalised_area", "labels_to_reach", "label_savings",
-    "TInterval", "t_interval", "seed_effects", "compare_over_seeds", "papers_test_per_seed", "per_model_over_seeds",
-    "holm_adjust", "minimum_detectable_effect", "PAPERS_TEST", "GATE_DEFINITION", "GateResult", "regime_gate",
+    "TInterval", "t_interval", "seed_effects", "compare_over_seeds", "effect_sentences", "papers_test_per_seed",
+    "per_model_over_seeds", "holm_adjust", "minimum_detectable_effect", "PAPERS_TEST", "GATE_DEFINITION", "GateResult", "regime_gate",
     "constant_gate",
 ]

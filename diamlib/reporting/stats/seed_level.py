@@ -271,3 +271,29 @@ def outcome_of(effect: float, p_adjusted: float, alpha: float = 0.05) -> str:
     if not math.isfinite(p_adjusted) or p_adjusted >= alpha:
         return "Tie"
     return "Win" if effect > 0 else "Loss"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.1f}" if math.isfinite(value) else "n/a"
+
+
+def effect_sentences(table: pd.DataFrame, reference: str, baselines, *, confidence: float = CONFIDENCE) -> list[str]:
+    """One sentence per baseline: ``reference``'s seed-level effect after the last round and its t interval.
+
+    The same numbers as the verdict's cells (:func:`compare_over_seeds`), without an outcome:
+    the outcome depends on the regime gate and on the Holm adjustment over the whole verdict
+    table, which only the verdict (notebook 04) has.
+
+    Returns
+    -------
+    list of str
+        E.g. ``"diam vs random: +1.2 points [-1.4, +3.7] (95 % t interval over 3 seeds)"``;
+        ``[n/a, n/a]`` with one seed.
+    """
+    sentences = []
+    for baseline in baselines:
+        row = compare_over_seeds(table, reference, baseline, confidence=confidence)
+        sentences.append(f"{reference} vs {baseline}: {_signed(row['effect'])} {row['unit']} "
+                         f"[{_signed(row['low'])}, {_signed(row['high'])}] ({100 * confidence:.0f} % t interval "
+                         f"over {row['n_seeds']} seed{'s' if row['n_seeds'] != 1 else ''})")
+    return sentences
