@@ -36,7 +36,7 @@ numerics        portable or native CPU kernels, the provenance of a process's nu
 paths, seeding  where profiles and results live; one master seed, child generators per purpose
 extras          which extra of ``pip install diamlib[...]`` brings which optional package
 """
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # Importing diamlib changes nothing in the process (no environment variable, no CPU kernel): the
 # entry points that compute choose the numerics mode (see diamlib.numerics).
