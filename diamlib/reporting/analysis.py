@@ -366,8 +366,10 @@ def _beta_section(full: pd.DataFrame, source: str, files: dict) -> tuple[Exhibit
     if known["beta"].nunique() > 1:
         betas = stats.beta_sensitivity(classification)
         files[f"beta_sensitivity_{source}"] = betas
-        text, best = report.mean_std_table(betas.assign(method=[f"β = {b:g}" for b in betas["beta"]]),
-                                           "mean", "curve_std")
+        shared = betas.groupby([*stats.CONTEXT, "beta"])["method"].transform("nunique") > 1
+        labels = [f"β = {b:g} ({m})" if twice else f"β = {b:g}"  # another solver at the same β: named
+                  for b, m, twice in zip(betas["beta"], betas["method"], shared)]
+        text, best = report.mean_std_table(betas.assign(method=labels), "mean", "curve_std")
         items.append(Table(f"{source}-beta", "Table 3b: DIAM's learning curve by β, mean ± std (%)", text, bold=best))
     elif "diam" in set(classification["method"]):
         curves = stats.learning_curves(stats.select(classification, method="diam", metric="accuracy"))

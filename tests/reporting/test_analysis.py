@@ -79,6 +79,15 @@ def test_several_betas_fill_table_3b(make_tidy):
     assert "beta_sensitivity_ours" in part.files
 
 
+def test_another_solver_at_the_same_beta_is_named_in_table_3b(make_tidy):
+    table = make_tidy({"diam": _rounds(0.05, NOISE), "diam-authors": _rounds(0.03, NOISE),
+                       "diam-beta-1": _rounds(0.04, NOISE)}, n_labeled=(10, 20, 30),
+                      strategies={"diam-authors": "diam", "diam-beta-1": "diam"},
+                      betas={"diam": -0.1, "diam-authors": -0.1, "diam-beta-1": -1.0})
+    (beta_table,) = analysis.analyse(table).ours.beta
+    assert list(beta_table.frame.index) == ["β = -0.1 (diam)", "β = -0.1 (diam-authors)", "β = -1"]
+
+
 def test_no_diam_run_leaves_beta_empty_without_hiding_errors(make_tidy):
     table = make_tidy({"random": _rounds(0.02, NOISE), "entropy": _rounds(0.03, NOISE)}, n_labeled=(10, 20, 30))
     part = analysis.analyse(table).ours
