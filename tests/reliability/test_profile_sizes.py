@@ -32,7 +32,8 @@ def test_sizes_larger_than_the_dataset_use_all_of_it_and_say_so(tmp_path, capsys
     used = meta["data_sizes"]
     assert used["train"] < HUGE and used["test"] < HUGE
     assert (f"note: classification.train_size is {HUGE}, but digits has {used['train']} train examples: its runs "
-            f"use all {used['train']} (run.json records data_sizes); set train_size to at most {used['train']}") in err
+            f"use all {used['train']} (run.json records data_sizes); set classification.dataset_sizes.digits.train_size "
+            f"to {used['train']} to make the profile say so") in err
     assert f"note: classification.test_size is {HUGE}, but digits has {used['test']} test examples" in err
     whole = tmp_path / "whole"
     run_task(tiny_profile(train_size=None, test_size=None), TASK, whole, zoo=tiny_zoo())

@@ -17,7 +17,7 @@ from scipy import stats
 
 RECORD = Path(__file__).resolve().parents[2] / "results" / "default"
 RUNS = RECORD / "sklearn" / "classification" / "fashion-mnist"
-EXPERIMENT = "scikit-learn models, fashion-mnist (default)"
+FAMILY = "scikit-learn models"
 
 
 def final_accuracy(curve: Path) -> dict[str, float]:
@@ -34,9 +34,9 @@ def seeds_of(method: str) -> list[str]:
 
 def verdict_row(baseline: str) -> dict[str, str]:
     with (RECORD / "tables" / "04_verdict.csv").open(newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["experiment"] == EXPERIMENT and r["baseline"] == baseline
-                and r["reference"] == "diam"]
-    assert len(rows) == 1, f"the committed verdict has {len(rows)} rows of {EXPERIMENT} against {baseline}"
+        rows = [r for r in csv.DictReader(handle) if r["experiment"].startswith(FAMILY) and r["baseline"] == baseline
+                and r["dataset"] == "fashion-mnist" and r["reference"] == "diam"]
+    assert len(rows) == 1, f"the committed verdict has {len(rows)} rows of diam against {baseline} on {FAMILY}"
     return rows[0]
 
 

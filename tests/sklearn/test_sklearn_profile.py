@@ -65,9 +65,12 @@ def test_shipped_profiles_have_the_sklearn_benchmark():
     default = load_profile("default").sklearn
     assert default.zoo == "sklearn6" and default.datasets == ["fashion-mnist", "digits"]
     assert default.seeds == list(range(10))
-    assert [e.strategy for e in default.strategies] == [
-        "random", "entropy", "least-confidence", "margin", "coreset", "cal", "diam", "diam-nodiv"]
-    final = default.initial_labels + default.rounds * default.query_size
-    assert final >= 5 * default.initial_labels
+    assert [e.method for e in default.strategies] == [
+        "random", "entropy", "least-confidence", "margin", "coreset", "cal", "diam", "diam-nodiv", "diam-authors",
+        "diam-beta-1", "diam-beta-10"]
+    assert {e.strategy for e in default.strategies[-3:]} == {"diam"}  # the solver and the beta sweep
+    # digits is used whole, and notebook 05's longer stopping schedule (4x the rounds) must fit in it
+    assert default.sizes_for("digits") == (1258, 539)
+    assert default.initial_labels + 4 * default.rounds * default.query_size <= default.sizes_for("digits")[0]
     smoke = load_profile("smoke").sklearn
     assert smoke.datasets == ["digits"] and smoke.zoo.startswith("sklearn") and len(smoke.seeds) == 2
