@@ -144,7 +144,7 @@ def _diam_settings(section: ExperimentParams) -> dict[str, Any]:
     entry = next((e for e in section.strategies if e.method == "diam"), None)
     if entry is None:
         return {"DIAM beta": None, "DIAM solver": None, "DIAM k-NN fraction": None}
-    options = get_strategy("diam").options_model(**section.options_for(entry)).model_dump()
+    options = get_strategy("diam").resolved_options(section.options_for(entry))
     return {"DIAM beta": float(options["beta"]), "DIAM solver": options["solver"],
             "DIAM k-NN fraction": float(options["knn_fraction"])}
 

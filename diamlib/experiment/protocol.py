@@ -77,7 +77,7 @@ def strategy_protocol(section: ExperimentParams, task: str) -> list[dict[str, An
     rows = []
     for entry in section.strategies:
         spec = get_strategy(entry.strategy, task)
-        options = spec.options_model.model_validate(section.options_for(entry)).model_dump()
+        options = spec.resolved_options(section.options_for(entry))
         rows.append({"method": entry.method, "strategy": entry.strategy, "options": options,
                      "reads_feature_model": spec.reads_feature_model})
     return rows

@@ -52,7 +52,7 @@ from diamlib.reporting.stats import order_methods, reference_methods
 from diamlib.reporting.stats.paper_effects import paper_effect_vs_random
 from diamlib.reporting.stats.regime import GATE_DEFINITION, GateResult, constant_gate, regime_gate
 from diamlib.reporting.stats.seed_level import (ADJUSTMENT, CONFIDENCE, POWER, compare_over_seeds, holm_adjust,
-                                                outcome_of, per_model_over_seeds)
+                                                outcome_of, per_model_over_seeds, signed_number)
 from diamlib.runstore import RunStore
 
 #: What a row that fails the regime gate reads instead of Win/Tie/Loss.
@@ -114,10 +114,6 @@ class Experiment:
     def reference_label(self) -> str:
         """The DIAM method with its settings, as the verdict shows it: ``"diam (solver greedy-swap, beta -1)"``."""
         return f"{self.reference} ({self.settings})" if self.settings else self.reference
-
-    @property
-    def metric(self) -> str:
-        return str(self.results["metric"].iloc[0])
 
     @property
     def dataset(self) -> str:
@@ -213,13 +209,21 @@ def verdict_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> p
     table = pd.DataFrame(rows)
     if table.empty:
         return table
-    family = table["testable"].to_numpy(bool)
+    return _judge(table, table["testable"].to_numpy(bool), alpha)
+
+
+def _judge(table: pd.DataFrame, family: np.ndarray, alpha: float) -> pd.DataFrame:
+    """Add ``p_holm`` (Holm over the rows of ``family``, NaN elsewhere) and ``outcome`` to comparison rows.
+
+    ``outcome``: Win / Tie / Loss from the adjusted p-value, :data:`TOO_FEW_SEEDS` with one seed,
+    :data:`CANNOT_TEST` outside ``family``.
+    """
     p_holm = np.full(len(table), math.nan)
     p_holm[family] = holm_adjust(table.loc[family, "p_value"].to_numpy(), alpha=alpha)
     table["p_holm"] = p_holm
     table["outcome"] = [(outcome_of(effect, p, alpha) if seeds > 1 else TOO_FEW_SEEDS) if testable else CANNOT_TEST
                         for effect, p, seeds, testable in zip(table["effect"], table["p_holm"], table["n_seeds"],
-                                                              table["testable"])]
+                                                              family)]
     return table
 
 
@@ -273,10 +277,7 @@ def variant_rows(experiments: Sequence[Experiment], *, alpha: float = 0.05) -> p
     table = pd.DataFrame(rows)
     if table.empty:
         return table
-    table["p_holm"] = holm_adjust(table["p_value"].to_numpy(), alpha=alpha)
-    table["outcome"] = [outcome_of(effect, p, alpha) if seeds > 1 else TOO_FEW_SEEDS
-                        for effect, p, seeds in zip(table["effect"], table["p_holm"], table["n_seeds"])]
-    return table
+    return _judge(table, np.ones(len(table), bool), alpha)
 
 
 def standing_rows(experiments: Sequence[Experiment], baseline: str = CLAIM_BASELINE) -> pd.DataFrame:
@@ -308,12 +309,8 @@ def standing_rows(experiments: Sequence[Experiment], baseline: str = CLAIM_BASEL
 
 
 # --------------------------------------------------------------------------- presentation
-def _number(value: float) -> str:
-    return "n/a" if not math.isfinite(value) else f"{value:+.1f}"
-
-
 def _cell(row: pd.Series) -> str:
-    return (f"{_number(row['effect'])} [{_number(row['low'])}, {_number(row['high'])}] {row['outcome']}; "
+    return (f"{signed_number(row['effect'])} [{signed_number(row['low'])}, {signed_number(row['high'])}] {row['outcome']}; "
             f"paper's test {row['papers_win']}/{row['papers_tie']}/{row['papers_loss']}")
 
 
@@ -324,17 +321,11 @@ def verdict_sentences(rows: pd.DataFrame, baseline: str = CLAIM_BASELINE) -> lis
         settings = row.get("reference_settings", "")
         diam = f"{row['reference']} ({settings})" if settings else row["reference"]
         mde = f"{row['mde']:.1f}" if math.isfinite(row["mde"]) else "n/a"
-        sentences.append(f"{row['experiment']}: DIAM {diam} vs {baseline} {_number(row['effect'])} {row['unit']} "
-                         f"[{_number(row['low'])}, {_number(row['high'])}] over {row['n_seeds']} seed(s), "
+        sentences.append(f"{row['experiment']}: DIAM {diam} vs {baseline} {signed_number(row['effect'])} {row['unit']} "
+                         f"[{signed_number(row['low'])}, {signed_number(row['high'])}] over {row['n_seeds']} seed(s), "
                          f"{row['outcome']} (MDE {mde}); the paper's test per seed "
                          f"{row['papers_win']}/{row['papers_tie']}/{row['papers_loss']}")
     return sentences
-
-
-def datasets_of(rows: pd.DataFrame, experiments: Sequence[str]) -> list[str]:
-    """The dataset of each named experiment (the verdict's rows carry it)."""
-    first = rows.groupby("experiment", sort=False)["dataset"].first()
-    return [str(first.loc[e]) for e in experiments]
 
 
 def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
@@ -353,21 +344,21 @@ def verdict_table(rows: pd.DataFrame, per_model: pd.DataFrame) -> pd.DataFrame:
     table[f"MDE vs {CLAIM_BASELINE} ({100 * POWER:.0f} % power)"] = [
         (f"{against.loc[e, 'mde']:.1f}" if math.isfinite(against.loc[e, "mde"]) else "n/a") if e in against.index
         else "" for e in order]
-    table[f"the paper's effect vs {CLAIM_BASELINE}"] = [paper_effect_vs_random(d) for d in datasets_of(rows, order)]
+    first = rows.groupby("experiment", sort=False).first()
+    table[f"the paper's effect vs {CLAIM_BASELINE}"] = [paper_effect_vs_random(first.loc[e, "dataset"]) for e in order]
     if len(per_model):
         gains = per_model.groupby("experiment").agg(interval=("gains", "sum"), point=("gains_point", "sum"),
                                                     size=("gains", "size"))
     table[f"models gaining vs {CLAIM_BASELINE}: interval > 0 (point > 0)"] = [
         f"{int(gains.loc[e, 'interval'])} of {int(gains.loc[e, 'size'])} ({int(gains.loc[e, 'point'])})"
         if len(per_model) and e in gains.index else "" for e in order]
-    first = rows.groupby("experiment", sort=False).first()
     table["regime"] = ["; ".join(t for t in (first.loc[e, "regime"], first.loc[e, "gate_short" if first.loc[e, "regime"]
                                                                   else "gate_long"]) if t) for e in order]
     return table
 
 
 def _interval_text(row: pd.Series) -> str:
-    return f"{_number(row['effect'])} [{_number(row['low'])}, {_number(row['high'])}]"
+    return f"{signed_number(row['effect'])} [{signed_number(row['low'])}, {signed_number(row['high'])}]"
 
 
 def standing_table(standing: pd.DataFrame) -> pd.DataFrame:
@@ -576,11 +567,10 @@ def _batch_size(results: pd.DataFrame) -> int:
 DECIDING_OPTIONS = ("solver", "beta")
 
 
-def resolved_options(strategy: str, options: dict) -> dict:
-    """A run's strategy options with the defaults of the strategy's options model filled in."""
-    from diamlib.strategies.registry import get_strategy
-
-    return get_strategy(strategy).options_model(**(options or {})).model_dump()
+def _settings_text(resolved: dict) -> str:
+    """The deciding options of resolved strategy options, e.g. ``"solver greedy-swap, beta -1"``."""
+    return ", ".join(f"{name} {resolved[name]:g}" if isinstance(resolved[name], float) else f"{name} {resolved[name]}"
+                     for name in DECIDING_OPTIONS if name in resolved)
 
 
 def diam_settings(strategy: str, options: dict) -> str:
@@ -602,28 +592,37 @@ def diam_settings(strategy: str, options: dict) -> str:
     ----------
     Eq. 9 (the trade-off ``beta``) and its solvers: greedy-swap (ours) and the authors' recipe.
     """
-    resolved = resolved_options(strategy, options)
-    return ", ".join(f"{name} {resolved[name]:g}" if isinstance(resolved[name], float) else f"{name} {resolved[name]}"
-                     for name in DECIDING_OPTIONS if name in resolved)
+    from diamlib.strategies.registry import get_strategy
+
+    return _settings_text(get_strategy(strategy).resolved_options(options))
 
 
-def _first_run_meta(root: Path, task: str, dataset: str, method: str) -> dict:
-    """``run.json`` of ``method``'s first seed under ``root`` (``{}`` when it has no run)."""
+@dataclass(frozen=True)
+class _DiamRun:
+    """The ``run.json`` of a DIAM method's first seed and its options with the defaults filled in."""
+
+    meta: dict
+    options: dict
+
+    @property
+    def solver(self) -> str:
+        return str(self.options.get("solver", ""))
+
+    @property
+    def settings(self) -> str:
+        return _settings_text(self.options)
+
+
+def _diam_run(root: Path, task: str, dataset: str, method: str) -> _DiamRun:
+    """The resolved options and model sizes of ``method``'s first seed under ``root`` (empty without a run)."""
+    from diamlib.strategies.registry import get_strategy
+
     for folder in sorted((Path(root) / task / dataset / method).glob("seed*")):
         store = RunStore(folder)
         if store.exists():
-            return store.read_meta()
-    return {}
-
-
-def _run_settings(meta: dict) -> str:
-    """:func:`diam_settings` of a run's ``run.json`` (``""`` without one)."""
-    return diam_settings(meta["strategy"], meta.get("strategy_options") or {}) if meta else ""
-
-
-def _run_solver(meta: dict) -> str:
-    """The resolved ``solver`` option of a run (``""`` for a strategy without one, or no run)."""
-    return str(resolved_options(meta["strategy"], meta.get("strategy_options") or {}).get("solver", "")) if meta else ""
+            meta = store.read_meta()
+            return _DiamRun(meta, get_strategy(meta["strategy"]).resolved_options(meta.get("strategy_options")))
+    return _DiamRun({}, {})
 
 
 def split_methods(rows: pd.DataFrame, task: str, solvers: dict[str, str] | None = None
@@ -668,30 +667,34 @@ def _task_experiments(root: Path, task: str, family: str, record: str) -> list[E
         return []
     metric = "accuracy" if task == "classification" else "mse"
     constant = load_constant_predictor(root) if task == "regression" else None
+    proposed = set(reference_methods(task))
     experiments = []
     for dataset, rows in results[results["metric"] == metric].groupby("dataset", sort=False):
-        metas = {m: _first_run_meta(root, task, dataset, m) for m in rows["method"].unique()}
-        references, baselines = split_methods(rows, task, {m: _run_solver(meta) for m, meta in metas.items()})
+        strategy_of = rows.groupby("method")["strategy"].first()
+        runs = {m: _diam_run(root, task, dataset, m) for m in strategy_of.index if strategy_of[m] in proposed}
+        references, baselines = split_methods(rows, task, {m: run.solver for m, run in runs.items()})
+        if task == "regression":  # the same for every DIAM method of the dataset
+            counts = _constant_counts(rows, constant)
+            dataset_regime, dataset_gate = constant_regime(rows, constant), constant_gate(*counts[:2])
         for reference in references:
             if task == "classification":
                 numbers = round_zero_regime(round_zero_votes(root, dataset, reference), rows, reference)
                 regime = disagreement_regime(numbers, _batch_size(rows))
                 gate = regime_gate(numbers, _batch_size(rows))
             else:
-                regime = constant_regime(rows, constant)
-                gate = constant_gate(*_constant_counts(rows, constant)[:2])
-                if reference == SVD_REFERENCE:
-                    regime, gate = _with_row_space(regime, gate, rows, metas[reference])
+                regime, gate = dataset_regime, dataset_gate
+                if strategy_of[reference] == SVD_STRATEGY:
+                    regime, gate = _with_row_space(regime, gate, rows, runs[reference].meta)
             label = f", {reference}" if len(references) > 1 else ""
             experiments.append(Experiment(name=f"{family}, {dataset}{label} ({record})", results=rows,
                                           experiment_group=f"{family}, {dataset} ({record})",
                                           reference=reference, baselines=baselines, regime=regime, gate=gate,
-                                          settings=_run_settings(metas[reference]),
-                                          variants=_variants_of(rows, task, reference, metas)))
+                                          settings=runs[reference].settings,
+                                          variants=_variants_of(reference, strategy_of, runs, proposed)))
     return experiments
 
 
-def _variants_of(rows: pd.DataFrame, task: str, reference: str, metas: dict[str, dict]
+def _variants_of(reference: str, strategy_of: pd.Series, runs: dict[str, _DiamRun], proposed: set[str]
                  ) -> tuple[tuple[str, str, str], ...]:
     """The other runs of ``reference``'s strategy with their settings and what they vary.
 
@@ -699,27 +702,21 @@ def _variants_of(rows: pd.DataFrame, task: str, reference: str, metas: dict[str,
     ``"beta"``: the sweep), else ``"options"``. Only the strategy's own method (e.g. ``diam``)
     lists them, so each is compared once.
     """
-    if reference not in set(reference_methods(task)):
+    if reference not in proposed:
         return ()
-    strategy_of = rows.groupby("method")["strategy"].first()
-
-    def options(method: str) -> dict:
-        meta = metas[method]
-        return resolved_options(meta["strategy"], meta.get("strategy_options") or {}) if meta else {}
-
-    own = options(reference)
+    own = runs[reference].options
     variants = []
-    for method in order_methods(rows["method"]):
+    for method in order_methods(strategy_of.index):
         if method == reference or strategy_of[method] != reference:
             continue
-        theirs = options(method)
+        theirs = runs[method].options
         varies = next((name for name in DECIDING_OPTIONS if theirs.get(name) != own.get(name)), "options")
-        variants.append((method, _run_settings(metas[method]), varies))
+        variants.append((method, runs[method].settings, varies))
     return tuple(variants)
 
 
-#: The DIAM method whose ranking needs a labeled feature matrix of full column rank (Problem 1, Eq. 12).
-SVD_REFERENCE = "diam-svd"
+#: The DIAM strategy whose ranking needs a labeled feature matrix of full column rank (Problem 1, Eq. 12).
+SVD_STRATEGY = "diam-svd"
 
 
 def _with_row_space(regime: str, gate: GateResult, rows: pd.DataFrame, meta: dict) -> tuple[str, GateResult]:

@@ -115,6 +115,10 @@ class StrategySpec:
         """Validate option values against :attr:`options_model`; see :func:`validate_options`."""
         return validate_options(self.name, self.options_model, options)
 
+    def resolved_options(self, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """``options`` with every other option at its default (:attr:`options_model`), as run.json and tables show them."""
+        return self.options_model(**dict(options or {})).model_dump()
+
     def option_variants(self) -> list[dict[str, Any]]:
         """Every non-default option set that runs another code path (signature, then declared)."""
         variants = code_path_values(self.options_model) + [dict(o) for o in self.code_path_options]

@@ -630,7 +630,7 @@ def write_selection(out_csv: Path, selection: Selection, files: EvidenceFiles, *
     csv_text = batch_csv_text(batch_table(selection, files.pool_ids))
     record = {
         "strategy": spec.name, "options": given,
-        "resolved_options": spec.options_model(**given).model_dump(),
+        "resolved_options": spec.resolved_options(given),
         "seed": int(seed), "budget": int(budget), "task": files.evidence.task, "n_pool": files.evidence.n_pool,
         "feature_model": files.evidence.models[files.evidence.feature_model].name,
         "inputs": [{"path": str(p), "model": m.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}

@@ -273,7 +273,8 @@ def outcome_of(effect: float, p_adjusted: float, alpha: float = 0.05) -> str:
     return "Win" if effect > 0 else "Loss"
 
 
-def _signed(value: float) -> str:
+def signed_number(value: float) -> str:
+    """``"+1.2"`` (one decimal, signed), ``"n/a"`` for NaN or infinity: how effects and interval ends are printed."""
     return f"{value:+.1f}" if math.isfinite(value) else "n/a"
 
 
@@ -293,7 +294,7 @@ def effect_sentences(table: pd.DataFrame, reference: str, baselines, *, confiden
     sentences = []
     for baseline in baselines:
         row = compare_over_seeds(table, reference, baseline, confidence=confidence)
-        sentences.append(f"{reference} vs {baseline}: {_signed(row['effect'])} {row['unit']} "
-                         f"[{_signed(row['low'])}, {_signed(row['high'])}] ({100 * confidence:.0f} % t interval "
+        sentences.append(f"{reference} vs {baseline}: {signed_number(row['effect'])} {row['unit']} "
+                         f"[{signed_number(row['low'])}, {signed_number(row['high'])}] ({100 * confidence:.0f} % t interval "
                          f"over {row['n_seeds']} seed{'s' if row['n_seeds'] != 1 else ''})")
     return sentences
