@@ -209,9 +209,8 @@ def estimate_main(profile_name: str, rates_path: str | None = None, *, assume: t
     if missing:
         raise SystemExit(f"{rates_path} has no rates for {missing}; measure them with gpu_round.py "
                          f"--zoo {section.zoo} (at the resolutions the profile uses)")
-    if section.train_size is not None and section.test_size is not None:
-        n_train, n_test = section.train_size, section.test_size
-    else:  # the dataset's own sizes
+    n_train, n_test = section.sizes_for(section.datasets[0])
+    if n_train is None or n_test is None:  # the dataset's own sizes
         train, test = load_task_data(section, TASK, section.datasets[0])
         n_train, n_test = train.n, test.n
     workers = workers or profile.execution.workers_per_gpu

@@ -38,8 +38,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from diamlib import numerics
 from diamlib.numerics import MODES
 
@@ -165,7 +163,7 @@ def _known_error(exc: Exception) -> int:
     The exception classes are imported here, not at the top, so that ``--help`` loads nothing.
     """
     from diamlib.config import ConfigError
-    from diamlib.extras import EXTRA_OF_MODULE, MissingExtraError, install_line
+    from diamlib.extras import EXTRA_OF_MODULE, MissingExtraError, missing_message
     from diamlib.fileio import StorageError
     from diamlib.numerics import NumericsError
     from diamlib.runstore import RunConflictError, RunIntegrityError
@@ -176,10 +174,10 @@ def _known_error(exc: Exception) -> int:
     if isinstance(exc, (RunConflictError, RunIntegrityError, StorageError, NumericsError, MissingExtraError)):
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.split(".")[0] in EXTRA_OF_MODULE:
-        every = "" if EXTRA_OF_MODULE[exc.name.split(".")[0]] == "suite" else " (or 'diamlib[suite]' for every command)"
-        print(f"error: this command needs {exc.name.split('.')[0]}, which is not installed: "
-              f"{install_line(exc.name)}{every}", file=sys.stderr)
+    top = exc.name.split(".")[0] if isinstance(exc, ModuleNotFoundError) and exc.name else None
+    if top in EXTRA_OF_MODULE:
+        every = "" if EXTRA_OF_MODULE[top] == "suite" else " (or 'diamlib[suite]' for every command)"
+        print(f"error: {missing_message(exc.name, 'this command')}{every}", file=sys.stderr)
         return 1
     if isinstance(exc, ValueError):
         print(f"error: {exc}", file=sys.stderr)
@@ -264,6 +262,8 @@ def parse_option_arguments(items: list[str]) -> dict:
     EvidenceFileError
         An item without ``=``, an empty name, a repeated name or a value that is not YAML.
     """
+    import yaml
+
     from diamlib.userfiles.evidence_files import EvidenceFileError
 
     options: dict = {}
@@ -318,21 +318,15 @@ def _fetch_authors(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    import os
-
-    from diamlib.doctor import STRICT_ENV, describe_processor, doctor_lines, op_lines, processor_identity
+    from diamlib.doctor import describe_processor, doctor_lines, processor_identity
     from diamlib.numerics import write_reference_canary
 
-    if args.strict:
-        os.environ[STRICT_ENV] = "on"
     if args.update_canary:
         reference = write_reference_canary(processor_identity())
         print(f"stored the canary reference {reference['digest'][:16]} (torch {reference['torch']}) recorded on "
               f"{describe_processor(reference['processor'])}")
-    lines, healthy = doctor_lines()
+    lines, healthy = doctor_lines(ops=args.ops, strict="on" if args.strict else None)
     print("\n".join(lines))
-    if args.ops:
-        print("\n".join(op_lines()))
     return 0 if healthy else 1
 
 
@@ -370,6 +364,8 @@ def interrupted_line(interrupt: RunInterrupted, out_dir: Path) -> str:
 
 
 def _run_notebooks(args: argparse.Namespace) -> int:
+    import yaml
+
     from diamlib.experiment.setup import load_profile
     from diamlib.paths import profile_results_dir
     from diamlib.runner import NotebookFailure, run_notebooks

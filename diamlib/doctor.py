@@ -261,14 +261,23 @@ def canary_check(lock: dict[str, str] | None = None) -> CanaryCheck:
                        processor=processor)
 
 
-def op_comparison() -> list[tuple[str, str, str | None]]:
-    """``(kernel, this machine's digest, the reference processor's digest or None)`` per kernel and the canary."""
-    recorded = (numerics.reference_canary() or {}).get("ops", {})
-    return [(name, digest, recorded.get(name)) for name, digest in numerics.op_digests().items()]
+def op_comparison(check: CanaryCheck | None = None) -> list[tuple[str, str, str | None]]:
+    """``(kernel, this machine's digest, the reference processor's digest or None)`` per kernel and the canary.
+
+    ``check``: a :func:`canary_check` of this process, whose digest and reference are reused.
+    """
+    reference = numerics.reference_canary() if check is None else check.reference
+    recorded = (reference or {}).get("ops", {})
+    digests = numerics.op_digests(canary=None if check is None else check.digest)
+    return [(name, digest, recorded.get(name)) for name, digest in digests.items()]
 
 
-def doctor_lines() -> tuple[list[str], bool]:
-    """The report's lines, and whether everything matches (canary equal, versions on the lock)."""
+def doctor_lines(*, ops: bool = False, strict: str | None = None) -> tuple[list[str], bool]:
+    """The report's lines, and whether everything matches (canary equal, versions on the lock).
+
+    ``ops``: append :func:`op_lines`. ``strict``: the strictness asked for (``doctor --strict``
+    gives ``"on"``; default :func:`strict_request`).
+    """
     import torch
 
     mode, record = numerics.current_mode(), numerics.numerics_record()
@@ -294,21 +303,29 @@ def doctor_lines() -> tuple[list[str], bool]:
                                                   "not found on this machine"))
     check = canary_check(lock)
     lines.append(f"canary     {check.message()}")
+    request = strict or strict_request()
+    must = check.strict(request)
     if not check.ok:
-        lines.append(f"strict     {STRICT_ENV}={strict_request()}: " + (
-            "this machine must reproduce the stored numbers, and does not" if check.strict() else
+        lines.append(f"strict     {STRICT_ENV}={request}: " + (
+            "this machine must reproduce the stored numbers, and does not" if must else
             "a difference is reported, not failed (on: fail wherever the canary differs; reference-cpu: fail on the "
             "reference's kind of processor)"))
-    return lines, healthy and (check.ok or not check.strict())
+    if ops:
+        lines += op_lines(check)
+    return lines, healthy and (check.ok or not must)
 
 
-def op_lines() -> list[str]:
-    """``doctor --ops``: each kernel's digest here beside the reference processor's, the differing ones marked."""
-    reference = numerics.reference_canary() or {}
+def op_lines(check: CanaryCheck | None = None) -> list[str]:
+    """``doctor --ops``: each kernel's digest here beside the reference processor's, the differing ones marked.
+
+    ``check``: a :func:`canary_check` of this process, whose digest, reference and processor are reused.
+    """
+    reference = (numerics.reference_canary() if check is None else check.reference) or {}
+    processor = processor_identity() if check is None else check.processor
     made_on = describe_processor(reference["processor"]) if reference.get("processor") else "no recorded processor"
     lines = [f"{'kernel':28s} {'here':12s} {'reference':12s}  (reference: {made_on}; here: "
-             f"{describe_processor(processor_identity())})"]
-    for name, here, recorded in op_comparison():
+             f"{describe_processor(processor)})"]
+    for name, here, recorded in op_comparison(check):
         mark = "" if recorded == here else ("  differs" if recorded else "  (no reference)")
         lines.append(f"{name:28s} {here:12s} {recorded or '-':12s}{mark}")
     return lines

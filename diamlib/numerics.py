@@ -309,9 +309,10 @@ def write_reference_canary(processor: dict) -> dict:
     previous = reference_canary() or {}
     known = [entry for entry in [previous, *previous.get("other_processors", [])]
              if entry.get("processor") and entry["processor"] != processor and entry.get("torch") == torch.__version__]
-    reference = {"digest": canary_digest(), "torch": torch.__version__,
+    digest = canary_digest()
+    reference = {"digest": digest, "torch": torch.__version__,
                  "recorded_with": {"mode": "portable", "cpu_capability": cpu_capability()},
-                 "processor": processor, "ops": {name: digest for name, digest in op_digests().items()},
+                 "processor": processor, "ops": op_digests(canary=digest),
                  "other_processors": [{key: entry[key] for key in ("digest", "torch", "processor")} for entry in known]}
     CANARY_REFERENCE.write_text(json.dumps(reference, indent=2) + "\n")
     return reference
@@ -353,13 +354,14 @@ def _kernel_cases(torch, generator):
     }
 
 
-def op_digests() -> dict[str, str]:
+def op_digests(canary: str | None = None) -> dict[str, str]:
     """The first 12 hex digits of the SHA-256 of each kernel's output and gradients, and of the canary.
 
     The inputs come from a seeded ``torch.Generator``, so they are the same bytes on every
     machine; only the kernels this process uses can make a digest differ. One thread. Compare
     two machines' tables line by line to see which kernels part them (``python -m diamlib
-    doctor --ops``).
+    doctor --ops``). ``canary``: this process's :func:`canary_digest` where the caller has it
+    already (it is not trained again).
     """
     import torch
 
@@ -375,5 +377,5 @@ def op_digests() -> dict[str, str]:
             digests[name] = digest.hexdigest()[:12]
     finally:
         torch.set_num_threads(threads)
-    digests["canary"] = canary_digest()[:12]
+    digests["canary"] = (canary or canary_digest())[:12]
     return digests

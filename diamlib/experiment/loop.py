@@ -349,7 +349,8 @@ def load_shared_evidence(profile_dir: Path, task: str, dataset: str, seed: int) 
 
 
 # --------------------------------------------------------------------------- one run
-def new_run_meta(ctx: TaskContext, entry: MethodEntry, seed: int, options: dict, fingerprint: str) -> dict:
+def new_run_meta(ctx: TaskContext, entry: MethodEntry, seed: int, options: dict, fingerprint: str,
+                 settings: dict) -> dict:
     """The ``run.json`` of a new run of ``entry`` for ``seed``: its settings, the zoo, versions and timestamps."""
     return {
         "task": ctx.task, "dataset": ctx.dataset, "method": entry.method, "strategy": entry.strategy,
@@ -358,7 +359,7 @@ def new_run_meta(ctx: TaskContext, entry: MethodEntry, seed: int, options: dict,
         "config": ctx.section.model_dump(), "data_sizes": {"train": ctx.train.n, "test": ctx.test.n},
         "device": ctx.profile.device, "device_options": ctx.profile.device_options.model_dump(),
         "feature_model": feature_model_record(ctx.section, entry.strategy),
-        "fingerprint": fingerprint, "settings": ctx.base_settings,
+        "fingerprint": fingerprint, "settings": settings,
         "versions": package_versions(), "numerics": numerics_record(), "git_commit": git_commit(),
         "started": now_iso(), "rounds": [], "completed_rounds": -1, "complete": False,
     }
@@ -380,9 +381,10 @@ def run_method(ctx: TaskContext, entry: MethodEntry, seed: int, *,
     folder = run_dir(ctx.profile_dir, ctx.task, ctx.dataset, entry.method, seed)
     store = RunStore(folder)
     run_settings = as_stored_json({"strategy": entry.strategy, "strategy_options": options, "seed": seed})
-    fingerprint = settings_hash({**ctx.base_settings, "strategy": entry.strategy, "options": options, "seed": seed})
-    record = store.open_or_create(fingerprint=fingerprint, settings=ctx.base_settings, run_settings=run_settings,
-                                  new_meta=lambda: new_run_meta(ctx, entry, seed, options, fingerprint))
+    settings = ctx.base_settings
+    fingerprint = settings_hash({**settings, "strategy": entry.strategy, "options": options, "seed": seed})
+    record = store.open_or_create(fingerprint=fingerprint, settings=settings, run_settings=run_settings,
+                                  new_meta=lambda: new_run_meta(ctx, entry, seed, options, fingerprint, settings))
     if record.complete:
         return folder
 

@@ -115,7 +115,7 @@ def profile_settings(profile: Profile, task: str, specs: Sequence | None = None)
         "target models": n_models,
         "input resolution (min, max)": resolutions,
         "pretrained": section.pretrained,
-        "full training set": section.train_size is None,
+        "full training set": all(section.sizes_for(d)[0] is None for d in section.datasets),
         "initial labels": section.initial_labels,
         "query size (tau)": section.query_size,
         "query rounds": section.rounds,
