@@ -105,6 +105,11 @@ def feature_model_record(section: ExperimentParams, strategy: str) -> dict[str, 
             "description": feature_model_description(section.feature_model)}
 
 
+def _size(value: int | None) -> int | str:
+    """A train or test size as the protocol shows it (``"full"``: the whole split)."""
+    return "full" if value is None else value
+
+
 def _experiment(profile: Profile, task: str) -> dict[str, Any]:
     section = profile.experiment(task)
     data_root = resolve_profile_data_root(section.data_root)
@@ -113,12 +118,9 @@ def _experiment(profile: Profile, task: str) -> dict[str, Any]:
     return {
         "seeds": profile.seeds_for(task),
         "data": {"datasets": list(section.datasets),
-                 "train_size": "full" if section.train_size is None else section.train_size,
-                 "test_size": "full" if section.test_size is None else section.test_size,
-                 "dataset_sizes": {name: {"train_size": "full" if train is None else train,
-                                          "test_size": "full" if test is None else test}
-                                   for name in section.dataset_sizes
-                                   for train, test in [section.sizes_for(name)]},
+                 "train_size": _size(section.train_size), "test_size": _size(section.test_size),
+                 "dataset_sizes": {name: dict(zip(("train_size", "test_size"), map(_size, section.sizes_for(name))))
+                                   for name in section.dataset_sizes},
                  "data_root": "default data folder" if data_root is None else str(data_root),
                  "download": section.download},
         "zoo": {"name": section.zoo, "n_models": len(members), "resolution_range": [min(resolutions), max(resolutions)],
@@ -210,7 +212,7 @@ def _experiment_lines(task: str, e: dict[str, Any]) -> list[str]:
              f"  seeds: {_value(e['seeds'])}",
              f"  data: {_value(d['datasets'])}; train set {d['train_size']}, test set {d['test_size']}"
              + "".join(f" ({name}: train set {sizes['train_size']}, test set {sizes['test_size']})"
-                       for name, sizes in d.get("dataset_sizes", {}).items())
+                       for name, sizes in d["dataset_sizes"].items())
              + f"; data root {d['data_root']}; download {_value(d['download'])}",
              f"  target models: {z['n_models']} (zoo {z['name']}), resolution {z['resolution_range'][0]}-"
              f"{z['resolution_range'][1]} px, parameters with a {ZOO_TABLE_OUTPUTS}-output head"]

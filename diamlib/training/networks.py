@@ -27,7 +27,7 @@ from diamlib.data.augment import augment_batch
 from diamlib.evidence import ModelEvidence, snapshot_epochs
 from diamlib.training.params import (CPU_EVAL_BATCH_SIZE, CUDA_EVAL_BATCH_START, DeviceOptions,
                                      TrainingParams)
-from diamlib.training.round_result import (EVIDENCE_FIELDS, ModelRoundResult, RoundData, evaluation_metrics,
+from diamlib.training.round_result import (ModelRoundResult, RoundData, evaluation_metrics,
                                           requested_evidence)
 
 #: On the CPU, the converted inputs of a dataset are cached whole when they take at most this many bytes.
@@ -399,7 +399,7 @@ def train_model_round(model, data: RoundData, training: TrainingParams, *, rng: 
         How the passes use a GPU (channels-last, inference batch, CUDA graphs); on the CPU
         they change nothing. Default: ``DeviceOptions()``.
     evidence : collection of str, optional
-        The :data:`EVIDENCE_FIELDS` to compute (default: all that apply to the task); the
+        The :data:`~diamlib.evidence.EVIDENCE_FIELDS` to compute (default: all that apply to the task); the
         others stay None. Skipping ``snapshot_predictions`` saves one pool pass per
         snapshot epoch, skipping all pool fields the final pool pass. The model and its
         test metrics are the same whatever is computed.

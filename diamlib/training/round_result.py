@@ -12,8 +12,8 @@ Algorithm 2, lines 3-4 of the paper (train each target model, record its soft ve
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Collection
 
 import numpy as np
 
@@ -78,8 +78,6 @@ def evaluation_metrics(task: str, outputs: np.ndarray, targets: np.ndarray) -> d
         return {"accuracy": float(np.mean(outputs.argmax(axis=1) == targets))}
     error = outputs - targets
     return {"mse": float(np.mean(error**2)), "mae": float(np.mean(np.abs(error)))}
-
-
 
 
 def requested_evidence(evidence: Collection[str] | None) -> set[str]:

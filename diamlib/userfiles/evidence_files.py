@@ -95,11 +95,6 @@ class EvidenceFiles:
     pool_ids: np.ndarray
     spec: StrategySpec
 
-    @property
-    def strategy(self) -> str:
-        """The name of the strategy the files were checked for."""
-        return self.spec.name
-
 
 # --------------------------------------------------------------------------- writing
 def save_model_evidence(path: Path, **arrays: Any) -> Path:
@@ -372,11 +367,11 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray], *, required: Sequen
         raise EvidenceFileError(f"{path}: {error}") from None
     if "pool_ids" in arrays:
         _check_ids(path, arrays["pool_ids"])
-        n_pool = [arrays[name].shape[axis] for name, axis in POOL_AXIS.items() if name in arrays]
-        if n_pool and arrays["pool_ids"].shape[0] != n_pool[0]:
-            first = next(name for name in POOL_AXIS if name in arrays)
+        first = next((name for name in POOL_AXIS if name in arrays), None)
+        n_pool = None if first is None else arrays[first].shape[POOL_AXIS[first]]
+        if n_pool is not None and arrays["pool_ids"].shape[0] != n_pool:
             raise EvidenceFileError(f"{path}: array 'pool_ids' covers {arrays['pool_ids'].shape[0]} pool points but "
-                                    f"{first!r} covers {n_pool[0]}; every pool array must cover the same n_pool "
+                                    f"{first!r} covers {n_pool}; every pool array must cover the same n_pool "
                                     f"points in the same order")
         if arrays["pool_ids"].shape[0] == 0:
             raise EvidenceFileError(f"{path}: the pool is empty (n_pool = 0); nothing can be selected")
