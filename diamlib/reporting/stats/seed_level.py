@@ -107,8 +107,13 @@ def pair_effects(table: pd.DataFrame, reference: str, baseline: str) -> pd.Serie
         Index (model, seed); accuracy-like metrics: ``100 (reference - baseline)`` (points);
         errors: ``100 (baseline - reference) / baseline`` (percent lower). Positive = DIAM better.
     """
-    both = final_pairs(table, reference, baseline)
-    if higher_is_better(str(table["metric"].iloc[0])):
+    return _effects(final_pairs(table, reference, baseline), reference, baseline,
+                    higher_is_better(str(table["metric"].iloc[0])))
+
+
+def _effects(both: pd.DataFrame, reference: str, baseline: str, higher: bool) -> pd.Series:
+    """:func:`pair_effects` from the :func:`final_pairs` table."""
+    if higher:
         return 100.0 * (both[reference] - both[baseline])
     return 100.0 * (both[baseline] - both[reference]) / both[baseline]
 
@@ -189,8 +194,12 @@ def papers_test_per_seed(table: pd.DataFrame, reference: str, baseline: str, *, 
     ----------
     Sec. 6.2 and Table 2 of the paper.
     """
-    both = final_pairs(table, reference, baseline)
-    higher = higher_is_better(str(table["metric"].iloc[0]))
+    return _papers_counts(final_pairs(table, reference, baseline), reference, baseline,
+                          higher_is_better(str(table["metric"].iloc[0])), alpha)
+
+
+def _papers_counts(both: pd.DataFrame, reference: str, baseline: str, higher: bool, alpha: float) -> dict[str, int]:
+    """:func:`papers_test_per_seed` from the :func:`final_pairs` table."""
     counts = {"Win": 0, "Tie": 0, "Loss": 0}
     for _, seed_rows in both.groupby(level="seed"):
         outcome, _, _ = paired_outcome(seed_rows[reference].to_numpy(), seed_rows[baseline].to_numpy(),
@@ -213,12 +222,13 @@ def compare_over_seeds(table: pd.DataFrame, reference: str, baseline: str, *, al
         (:func:`papers_test_per_seed`).
     """
     metric = str(table["metric"].iloc[0])
-    effects = pair_effects(table, reference, baseline)
-    per_seed = seed_effects(effects)
-    summary = t_interval(per_seed.to_numpy(), confidence)
-    papers = papers_test_per_seed(table, reference, baseline, alpha=alpha)
+    higher = higher_is_better(metric)
+    both = final_pairs(table, reference, baseline)
+    effects = _effects(both, reference, baseline, higher)
+    summary = t_interval(seed_effects(effects).to_numpy(), confidence)
+    papers = _papers_counts(both, reference, baseline, higher, alpha)
     return {"reference": reference, "baseline": baseline, "metric": metric,
-            "unit": "points" if higher_is_better(metric) else "% lower MSE", "n_seeds": summary.n,
+            "unit": "points" if higher else "% lower MSE", "n_seeds": summary.n,
             "n_models": int(effects.index.get_level_values("model").nunique()), "effect": summary.mean,
             "low": summary.low, "high": summary.high, "p_value": summary.p_value, "seed_spread": summary.spread,
             "mde": minimum_detectable_effect(summary.spread, summary.n, alpha=alpha),
